@@ -1,0 +1,13 @@
+"""Differentiable multi-objective problems and their registry.
+
+>>> from hybridmoo import problems
+>>> p = problems.get("zdt1", n_var=5)
+>>> p.n_obj
+2
+"""
+
+from hybridmoo.problems import dtlz, re, vlmop, zdt  # noqa: F401  (registers the problems)
+from hybridmoo.problems.base import Problem
+from hybridmoo.problems.registry import get, names, options_of, register, registered
+
+__all__ = ["Problem", "get", "names", "options_of", "register", "registered"]

@@ -1,0 +1,721 @@
+"""Scalarizations: preference-conditioned scalar losses for Pareto set learning (all minimised).
+
+Every plain scalarization is a pure torch function
+
+    ``f(losses, prefs, *, ideal=None, **params) -> Tensor``
+
+with ``losses`` a `(..., K, m)` tensor (K preferences, m objectives), ``prefs`` a `(..., K, m)`
+tensor of the same shape (or any shape that broadcasts to it, e.g. one `(m,)` preference) and
+``ideal`` an optional `(m,)` ideal point z (default: zeros). The result has shape `(..., K)` and is
+differentiable in ``losses``. ``prefs`` and ``ideal`` are cast to the dtype and device of
+``losses``; they are constants for autograd only through the usual torch rules (nothing here
+detaches them).
+
+By name, through the registry:
+
+>>> import torch
+>>> from hybridmoo import scalarize
+>>> s = scalarize.get("smooth_tchebycheff", mu=0.05)
+>>> s.to_dict()
+{'name': 'smooth_tchebycheff', 'mu': 0.05}
+>>> s(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.5, 0.5]])).shape
+torch.Size([1])
+
+Plain scalarizations are wrapped in :class:`Scalarization` (name, function, parameters, and the
+two flags ``needs_ref`` and ``needs_grads`` a trainer reads). Gradient-based methods (:class:`EPO`)
+declare ``needs_grads = True``: the trainer then computes per-preference, per-objective gradients
+and asks the method for loss weights; plain scalarizations never pay for those gradients.
+
+Conventions: a larger ``prefs[i]`` means objective i matters more (it ends up smaller), for every
+scalarization here, including the inverse forms (:func:`inverse_tchebycheff`, :func:`hv1`,
+:func:`hv2`), whose preferences are *directions*: the solution lies on the ray z + t·λ.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from hybridmoo.errors import ConfigError, ShapeError, UnknownNameError, did_you_mean
+
+__all__ = [
+    "EPO",
+    "SCALARIZATIONS",
+    "Scalarization",
+    "cosmos",
+    "from_dict",
+    "get",
+    "hv1",
+    "hv2",
+    "inverse_tchebycheff",
+    "linear",
+    "names",
+    "needs_grads",
+    "needs_ref",
+    "pbi",
+    "smooth_tchebycheff",
+    "tchebycheff",
+]
+
+
+# ---------------------------------------------------------------------------- parameter checks
+def _real(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+# name -> (predicate, description of the allowed values)
+_PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "mu": (lambda v: _real(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
+    "theta": (lambda v: _real(v) and math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "eps": (lambda v: _real(v) and 0 < v < 1, "a number in (0, 1)"),
+    "cos_weight": (lambda v: _real(v) and math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "mu_tol": (lambda v: _real(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
+    "relax": (lambda v: isinstance(v, bool), "True or False"),
+    "rescale": (lambda v: isinstance(v, bool), "True or False"),
+}
+
+
+def _check_param(method: str, key: str, value: Any) -> None:
+    ok, allowed = _PARAM_RULES[key]
+    if not ok(value):
+        raise ConfigError(
+            f"scalarization {method!r}: parameter {key!r} must be {allowed}, got {value!r}."
+        )
+
+
+# ---------------------------------------------------------------------------- shape checks
+def _shape_text(t: Tensor) -> str:
+    return str(tuple(t.shape))
+
+
+def _prepare(
+    method: str, losses: Tensor, prefs: Tensor, ideal: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Validate shapes; return (losses, prefs, ideal) with prefs/ideal cast like losses."""
+    if not isinstance(losses, Tensor):
+        raise ShapeError(
+            f"{method}: losses must be a torch.Tensor of shape (..., K, m), got "
+            f"{type(losses).__name__}."
+        )
+    if not losses.is_floating_point():
+        raise ShapeError(
+            f"{method}: losses must be a floating tensor, got dtype {losses.dtype}; "
+            "use losses.float() or losses.double()."
+        )
+    if losses.ndim == 0 or losses.shape[-1] == 0:
+        raise ShapeError(
+            f"{method}: losses must have shape (..., K, m) with m >= 1, got {_shape_text(losses)}."
+        )
+    prefs = torch.as_tensor(prefs, dtype=losses.dtype, device=losses.device)
+    if not _broadcasts_to(prefs, losses):
+        raise ShapeError(
+            f"{method}: prefs of shape {_shape_text(prefs)} do not match losses of shape "
+            f"{_shape_text(losses)}; prefs must have the shape of losses (..., K, m) or one that "
+            f"broadcasts to it, such as ({losses.shape[-1]},)."
+        )
+    m = losses.shape[-1]
+    if ideal is None:
+        ideal_t = torch.zeros(m, dtype=losses.dtype, device=losses.device)
+    else:
+        ideal_t = torch.as_tensor(ideal, dtype=losses.dtype, device=losses.device)
+        if not _broadcasts_to(ideal_t, losses):
+            raise ShapeError(
+                f"{method}: ideal of shape {_shape_text(ideal_t)} does not match losses of shape "
+                f"{_shape_text(losses)}; ideal must be an ({m},) tensor."
+            )
+    return losses, prefs, ideal_t
+
+
+def _broadcasts_to(t: Tensor, target: Tensor) -> bool:
+    if t.ndim == 0 or t.shape[-1] != target.shape[-1]:
+        return False
+    try:
+        return torch.broadcast_shapes(t.shape, target.shape) == target.shape
+    except RuntimeError:
+        return False
+
+
+# ---------------------------------------------------------------------------- scalarizations
+def linear(losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None) -> Tensor:
+    """Linear (weighted-sum) scalarization Σ_i λ_i (f_i − z_i).
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+
+    Returns:
+        `(..., K)` tensor.
+
+    >>> linear(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.25, 0.75]]))
+    tensor([1.7500])
+    """
+    losses, prefs, z = _prepare("linear", losses, prefs, ideal)
+    return (prefs * (losses - z)).sum(-1)
+
+
+def tchebycheff(losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None) -> Tensor:
+    """Weighted Tchebycheff scalarization max_i λ_i (f_i − z_i).
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+
+    Returns:
+        `(..., K)` tensor. Where several terms tie for the maximum, the gradient is shared
+        evenly among them (``torch.amax``).
+
+    >>> tchebycheff(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.25, 0.75]]))
+    tensor([1.5000])
+    """
+    losses, prefs, z = _prepare("tchebycheff", losses, prefs, ideal)
+    return (prefs * (losses - z)).amax(-1)
+
+
+def smooth_tchebycheff(
+    losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None, mu: float = 0.1
+) -> Tensor:
+    """Smooth Tchebycheff scalarization μ·log Σ_i exp(λ_i (f_i − z_i)/μ).
+
+    Lin, Zhang, Liu, Zhang, Zhang, "Smooth Tchebycheff Scalarization for Multi-Objective
+    Optimization", ICML 2024. Computed with ``torch.logsumexp``; it bounds the Tchebycheff value
+    from above, tchebycheff ≤ smooth_tchebycheff ≤ tchebycheff + μ·log m, and tends to it as
+    μ → 0.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+        mu: smoothing parameter μ > 0.
+
+    Returns:
+        `(..., K)` tensor.
+
+    Raises:
+        ConfigError: if ``mu`` is not > 0.
+    """
+    _check_param("smooth_tchebycheff", "mu", mu)
+    losses, prefs, z = _prepare("smooth_tchebycheff", losses, prefs, ideal)
+    return mu * torch.logsumexp(prefs * (losses - z) / mu, dim=-1)
+
+
+def inverse_tchebycheff(
+    losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None, eps: float = 1e-4
+) -> Tensor:
+    """Inverse ("modified") Tchebycheff scalarization max_i (f_i − z_i)/λ_i.
+
+    The form used by Pareto set learning (Lin, Yang, Zhang, Zhang, "Pareto Set Learning for
+    Expensive Multi-Objective Optimization", NeurIPS 2022) and by HV-PSL's "mtche" baseline: its
+    minimiser lies on the ray z + t·λ, so λ acts as a direction. λ is clamped below at ``eps``
+    before dividing so that a zero preference gives a large finite value instead of inf/NaN
+    (PSL's code adds 1e-4 to every preference for the same reason). Keep the sampled preferences
+    off zero (e.g. :class:`hybridmoo.preferences.Sphere`'s clamp) rather than relying on ``eps``.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ ≥ 0 (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+        eps: lower clamp for λ, in (0, 1).
+
+    Returns:
+        `(..., K)` tensor.
+    """
+    _check_param("inverse_tchebycheff", "eps", eps)
+    losses, prefs, z = _prepare("inverse_tchebycheff", losses, prefs, ideal)
+    return ((losses - z) / prefs.clamp_min(eps)).amax(-1)
+
+
+def pbi(
+    losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None, theta: float = 5.0
+) -> Tensor:
+    """Penalty-based boundary intersection d1 + θ·d2 (Zhang & Li, MOEA/D, IEEE TEVC 2007).
+
+    With u = λ/‖λ‖: d1 = (f − z)·u is the distance along the preference ray and
+    d2 = ‖(f − z) − d1·u‖ the distance from it. θ = 5 is MOEA/D's usual setting. A zero
+    preference row (‖λ‖ = 0) gives d1 = 0 and d2 = ‖f − z‖.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+        theta: penalty θ ≥ 0.
+
+    Returns:
+        `(..., K)` tensor.
+    """
+    _check_param("pbi", "theta", theta)
+    losses, prefs, z = _prepare("pbi", losses, prefs, ideal)
+    d = losses - z
+    norm = torch.linalg.vector_norm(prefs, dim=-1, keepdim=True)
+    u = prefs / norm.clamp_min(torch.finfo(losses.dtype).tiny)
+    d1 = (d * u).sum(-1)
+    d2 = torch.linalg.vector_norm(d - d1.unsqueeze(-1) * u, dim=-1)
+    return d1 + theta * d2
+
+
+def cosmos(
+    losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None, cos_weight: float = 2.0
+) -> Tensor:
+    """COSMOS loss Σ_i λ_i (f_i − z_i) − c·cos(f − z, λ) (Ruchte & Grabocka, ICDM 2021).
+
+    "Scalable Pareto Front Approximation for Deep Multi-Objective Learning". The official code
+    (``ruchtem/cosmos``, ``methods/cosmos/cosmos.py``) subtracts ``lamda`` times the cosine
+    similarity between the loss vector and the Dirichlet-sampled preference from the linear
+    scalarization; its settings use ``lamda = 2`` for Multi-MNIST and Multi-Fashion (the default
+    here), 8 for Multi-Fashion+MNIST, 3 for CelebA and 0.01 for the fairness data sets. Reading:
+    the code uses the raw losses (z = 0); with an ``ideal`` we shift both terms by z.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` preferences λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros).
+        cos_weight: the cosine penalty c ≥ 0 (``lamda`` in the COSMOS code).
+
+    Returns:
+        `(..., K)` tensor.
+    """
+    _check_param("cosmos", "cos_weight", cos_weight)
+    losses, prefs, z = _prepare("cosmos", losses, prefs, ideal)
+    d = losses - z
+    lam = prefs.expand_as(d)
+    return (lam * d).sum(-1) - cos_weight * F.cosine_similarity(d, lam, dim=-1)
+
+
+def hv1(
+    losses: Tensor,
+    prefs: Tensor,
+    *,
+    ref: Tensor,
+    ideal: Tensor | None = None,
+    eps: float = 1e-4,
+) -> Tensor:
+    """HV-PSL's per-direction hypervolume loss (Zhang et al., NeurIPS 2023; ALGORITHMS.md §5).
+
+    For a direction λ on the positive unit sphere, ρ(λ) = min_i (r_i − f_i)/λ_i is the distance
+    from the reference point r back along λ to the boundary of the region f dominates. The
+    hypervolume of a set Y is Φ_m·E_λ[max_{y∈Y} ρ_y(λ)^m] over directions uniform on the sphere,
+    Φ_m = π^{m/2} / (2^m Γ(m/2 + 1)); so minimising the mean of this value over sampled
+    directions maximises the hypervolume of the learned front.
+
+    Value per preference: −ρ^m where ρ > 0, and −ρ where ρ ≤ 0 (f outside the box below r).
+    The official code (``xzhang2523/hvpsl``, ``psl_main.py``) uses this piecewise form for
+    m = 2 and plain −ρ^m for m ≥ 3. We use −ρ for ρ ≤ 0 for every m: it is continuous at ρ = 0,
+    it keeps a gradient that pushes ρ up (back into the box), and for even m ≥ 4 plain −ρ^m
+    would push ρ further down. For m = 2 it is exactly the official loss.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` directions λ (unit-norm, positive; or a broadcasting shape).
+            λ is clamped below at ``eps`` before dividing.
+        ref: `(m,)` reference point r (HV-PSL uses nadir + 0.4). Required.
+        ideal: ignored (accepted for the common signature).
+        eps: lower clamp for λ, in (0, 1).
+
+    Returns:
+        `(..., K)` tensor. Its mean over directions uniform on the sphere, times −Φ_m, estimates
+        the hypervolume of each single point (when all ρ > 0).
+    """
+    _check_param("hv1", "eps", eps)
+    if ref is None:
+        raise ConfigError("hv1 needs a reference point: pass ref=<(m,) tensor>.")
+    losses, prefs, _ = _prepare("hv1", losses, prefs, None)
+    r = torch.as_tensor(ref, dtype=losses.dtype, device=losses.device)
+    if r.shape != losses.shape[-1:]:
+        raise ShapeError(
+            f"hv1: ref of shape {_shape_text(r)} does not match losses of shape "
+            f"{_shape_text(losses)}; ref must be an ({losses.shape[-1]},) tensor."
+        )
+    m = losses.shape[-1]
+    rho = ((r - losses) / prefs.clamp_min(eps)).amin(-1)
+    return torch.where(rho > 0, -(rho.clamp_min(0) ** m), -rho)
+
+
+def hv2(
+    losses: Tensor, prefs: Tensor, *, ideal: Tensor | None = None, eps: float = 1e-4
+) -> Tensor:
+    """HV-PSL's second loss max_i ((f_i − z_i)/λ_i)^m (ALGORITHMS.md §5).
+
+    The inverse Tchebycheff distance from the ideal point z raised to the power m, as in the
+    official code (``psl_main.py``: ``max((J − z)**m / pref**m)``, elementwise power, then max).
+    Per preference; average it over a batch of directions yourself. λ is clamped below at
+    ``eps`` before dividing.
+
+    Args:
+        losses: `(..., K, m)` objective values f.
+        prefs: `(..., K, m)` directions λ (or a shape broadcasting to that of ``losses``).
+        ideal: optional `(m,)` ideal point z (default zeros; HV-PSL uses the problem's ideal).
+        eps: lower clamp for λ, in (0, 1).
+
+    Returns:
+        `(..., K)` tensor.
+    """
+    _check_param("hv2", "eps", eps)
+    losses, prefs, z = _prepare("hv2", losses, prefs, ideal)
+    m = losses.shape[-1]
+    return (((losses - z) / prefs.clamp_min(eps)) ** m).amax(-1)
+
+
+# ---------------------------------------------------------------------------- EPO
+class EPO:
+    """Exact Pareto Optimal search (Mahapatra & Rajan, ICML 2020), as loss weights.
+
+    "Multi-Task Learning with User Preferences: Gradient Descent with Controlled Ascent in Pareto
+    Optimization". EPO steers the losses l towards the *exact Pareto optimal* point where
+    λ_1 l_1 = … = λ_m l_m (so l ∝ 1/λ: a larger λ_i gives a smaller l_i), then descends along the
+    front. This is a reading of the paper's LP, checked against the official code
+    (``dbmptr/EPOSearch``, ``epo_lp.py``); the code below is our own, solved with
+    ``scipy.optimize.linprog`` (HiGHS) instead of cvxpy/GLPK.
+
+    Per preference row, with G the `(m, d)` per-objective gradients and C = G Gᵀ:
+
+    * l̂_i = λ_i l_i / Σ_j λ_j l_j; non-uniformity μ = KL(l̂ ‖ 1/m) = Σ_i l̂_i log(m l̂_i);
+      adjustment a = λ ⊙ (log(m l̂) − μ).
+    * **Balance mode** (μ > ``mu_tol``): maximise αᵀ C a over the simplex (α ≥ 0, Σα = 1),
+      subject to, with J = {j : (C a)_j > 0} and J* = argmax_j λ_j l_j:
+      if J ≠ ∅: (C α)_j ≥ (C a)_j for j ∉ J, and (C α)_j ≥ 0 for j ∈ J* (the relatively worst
+      objective must not increase); if J = ∅: (C α)_j ≥ 0 for all j (pure descent).
+    * **Descent mode** (μ ≤ ``mu_tol``): maximise 1ᵀ C α over the simplex subject to C α ≥ 0
+      and, unless ``relax``, αᵀ C a ≥ min(max_j (C a)_j, 0).
+
+    (C α)_j = g_jᵀ(Gᵀα) is the first-order decrease of l_j along the step −Gᵀα, so every
+    constraint limits how much an objective may increase. C is divided by max_i C_ii before
+    solving (the LP is invariant to this scale; it keeps HiGHS's absolute tolerances
+    meaningful). If the LP fails, or all gradients vanish, the weights fall back to λ/Σλ, as
+    the official code does.
+
+    The returned weights are m·α when ``rescale`` (both official codes, EPOSearch and Pareto
+    HyperNetworks' EPO solver, multiply α by the number of tasks), else α. As in PHN-EPO
+    (Navon et al., ICLR 2021, ``phn/solvers.py``), the LP is solved separately for every
+    preference: each row k has its own λ_k, l_k and gradients G_k (w.r.t. the parameters the
+    hypernetwork generated for λ_k). HV-PSL instead passes 1/λ as EPO's ray (so that l ∝ λ);
+    pass ``1 / prefs`` yourself for that reading.
+
+    Args:
+        mu_tol: threshold on μ below which the losses count as balanced (paper/code ε = 1e-4).
+        relax: drop the αᵀCa constraint in descent mode (the code's ``relax`` flag).
+        rescale: multiply the simplex weights α by m.
+
+    Attributes:
+        last_moves: per row of the latest :meth:`weights` call, ``"bal"``, ``"dom"`` or
+            ``"fallback"`` (diagnostics only).
+        last_mu: `(K,)` float64 tensor of the non-uniformities μ of the latest call.
+    """
+
+    name = "epo"
+    needs_grads = True
+    needs_ref = False
+
+    def __init__(self, *, mu_tol: float = 1e-4, relax: bool = False, rescale: bool = True):
+        _check_param("epo", "mu_tol", mu_tol)
+        _check_param("epo", "relax", relax)
+        _check_param("epo", "rescale", rescale)
+        self.mu_tol = float(mu_tol)
+        self.relax = relax
+        self.rescale = rescale
+        self.last_moves: list[str] = []
+        self.last_mu: Tensor = torch.zeros(0, dtype=torch.float64)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The method's parameters (``mu_tol``, ``relax``, ``rescale``)."""
+        return {"mu_tol": self.mu_tol, "relax": self.relax, "rescale": self.rescale}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": "epo", **params}``; rebuild with :func:`from_dict`."""
+        return {"name": self.name, **self.params}
+
+    def __repr__(self) -> str:
+        return f"EPO(mu_tol={self.mu_tol!r}, relax={self.relax!r}, rescale={self.rescale!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EPO) and self.params == other.params
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def weights(
+        self, losses: Tensor, prefs: Tensor, grads: Tensor, *, ideal: Tensor | None = None
+    ) -> Tensor:
+        """Non-negative, detached loss weights α such that the training loss is Σ_i α_i L_i.
+
+        Args:
+            losses: `(..., K, m)` objective values l (must be ≥ ``ideal``; usually > 0).
+            prefs: `(..., K, m)` preferences λ ≥ 0 (or a broadcasting shape).
+            grads: `(..., K, m, d)` gradient of each objective w.r.t. the parameters of its own
+                preference row.
+            ideal: optional `(m,)` point subtracted from the losses first (default zeros).
+
+        Returns:
+            `(..., K, m)` detached tensor, dtype and device of ``losses``; rows sum to m (or 1
+            without ``rescale``).
+
+        Raises:
+            ShapeError: on mismatched shapes, or losses below ``ideal``.
+        """
+        losses, prefs, z = _prepare("epo", losses, prefs, ideal)
+        if not isinstance(grads, Tensor) or grads.shape[:-1] != losses.shape or grads.ndim < 2:
+            shape = _shape_text(grads) if isinstance(grads, Tensor) else type(grads).__name__
+            raise ShapeError(
+                f"epo: grads of shape {shape} do not match losses of shape "
+                f"{_shape_text(losses)}; grads must be (..., K, m, d) with (..., K, m) the "
+                "shape of losses."
+            )
+        m = losses.shape[-1]
+        lead = losses.shape[:-1]
+        l_np = (losses - z).detach().reshape(-1, m).to("cpu", torch.float64).numpy()
+        r_np = prefs.detach().expand_as(losses).reshape(-1, m).to("cpu", torch.float64).numpy()
+        g = grads.detach().reshape(-1, m, grads.shape[-1]).to(torch.float64)
+        C_all = (g @ g.transpose(-1, -2)).cpu().numpy()  # (N, m, m), computed on grads' device
+        if (l_np < 0).any():
+            row = int(np.nonzero((l_np < 0).any(axis=1))[0][0])
+            raise ShapeError(
+                f"epo: losses must be >= ideal (EPO takes logs of λ_i l_i); row {row} has "
+                f"losses − ideal = {l_np[row].tolist()}. Pass an ideal point below the losses."
+            )
+        if (r_np < 0).any():
+            raise ShapeError("epo: preferences must be non-negative.")
+        alphas = np.empty_like(l_np)
+        moves: list[str] = []
+        mus = np.empty(len(l_np))
+        for k in range(len(l_np)):
+            alphas[k], moves_k, mus[k] = self._solve(l_np[k], r_np[k], C_all[k])
+            moves.append(moves_k)
+        if self.rescale:
+            alphas *= m
+        self.last_moves = moves
+        self.last_mu = torch.from_numpy(mus).reshape(lead)
+        return torch.from_numpy(alphas).to(dtype=losses.dtype, device=losses.device).reshape(
+            losses.shape
+        )
+
+    def __call__(
+        self,
+        losses: Tensor,
+        prefs: Tensor,
+        *,
+        grads: Tensor,
+        ideal: Tensor | None = None,
+        ref: Tensor | None = None,
+    ) -> Tensor:
+        """The weighted loss Σ_i α_i (l_i − z_i), `(..., K)`, differentiable in ``losses``.
+
+        ``ref`` is ignored (accepted so a trainer can call every scalarization alike).
+        """
+        w = self.weights(losses, prefs, grads, ideal=ideal)
+        z = 0.0 if ideal is None else torch.as_tensor(ideal, dtype=losses.dtype,
+                                                      device=losses.device)
+        return (w * (losses - z)).sum(-1)
+
+    # ------------------------------------------------------------------ the LP
+    def _solve(self, l: np.ndarray, r: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, str, float]:
+        from scipy.optimize import linprog
+
+        m = len(l)
+        fallback = r / r.sum() if r.sum() > 0 else np.full(m, 1.0 / m)
+        rl = r * l
+        total = rl.sum()
+        l_hat = rl / total if total > 0 else np.full(m, 1.0 / m)
+        pos = l_hat > np.finfo(np.float64).eps
+        mu = float(np.sum(l_hat[pos] * np.log(m * l_hat[pos])))
+        a = r * (np.log(m * np.maximum(l_hat, np.finfo(np.float64).tiny)) - mu)
+        scale = float(np.max(np.diag(C)))
+        if not np.isfinite(scale) or scale <= 0 or not np.isfinite(C).all():
+            return fallback, "fallback", mu
+        C = C / scale
+        Ca = C @ a
+        A_eq, b_eq = np.ones((1, m)), np.ones(1)
+        if mu > self.mu_tol:
+            move = "bal"
+            c = -Ca
+            J = Ca > 0
+            if J.any():
+                rhs = Ca.copy()
+                rhs[J] = -np.inf
+                rhs[rl == rl.max()] = 0.0
+            else:
+                rhs = np.zeros(m)
+            rows = np.isfinite(rhs)
+            A_ub, b_ub = -C[rows], -rhs[rows]
+        else:
+            move = "dom"
+            c = -C.sum(axis=0)
+            A_ub, b_ub = -C, np.zeros(m)
+            if not self.relax:
+                A_ub = np.vstack([A_ub, -Ca[None, :]])
+                b_ub = np.append(b_ub, -min(float(Ca.max()), 0.0))
+        res = linprog(
+            c, A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+            A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs",
+        )
+        if res.status != 0 or res.x is None:
+            return fallback, "fallback", mu
+        alpha = np.clip(res.x, 0.0, None)
+        return alpha / alpha.sum(), move, mu
+
+
+# ---------------------------------------------------------------------------- registry
+@dataclass(frozen=True, eq=True)
+class Scalarization:
+    """A named plain scalarization with fixed parameters; call it like the bare function.
+
+    Attributes:
+        name: registry name, e.g. ``"pbi"``.
+        fn: the pure function, ``fn(losses, prefs, *, ideal=None, **params) -> Tensor``.
+        params: the parameters passed to ``fn`` on every call (defaults filled in).
+        needs_ref: whether a reference point must be passed (``hv1``).
+        needs_grads: always ``False`` for plain scalarizations (see :class:`EPO`).
+    """
+
+    name: str
+    fn: Callable[..., Tensor]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    needs_ref: bool = False
+    needs_grads: bool = False
+
+    def __call__(
+        self,
+        losses: Tensor,
+        prefs: Tensor,
+        *,
+        ideal: Tensor | None = None,
+        ref: Tensor | None = None,
+    ) -> Tensor:
+        """Scalarized losses `(..., K)` of ``losses`` `(..., K, m)` under ``prefs``.
+
+        Args:
+            losses: `(..., K, m)` objective values.
+            prefs: `(..., K, m)` preferences (or a broadcasting shape such as `(m,)`).
+            ideal: optional `(m,)` ideal point (default zeros; ignored by ``hv1``).
+            ref: `(m,)` reference point, required when :attr:`needs_ref`, ignored otherwise.
+
+        Raises:
+            ConfigError: if :attr:`needs_ref` and ``ref`` is None.
+        """
+        if self.needs_ref:
+            if ref is None:
+                raise ConfigError(
+                    f"scalarization {self.name!r} needs a reference point: call it with "
+                    "ref=<(m,) tensor> (HV-PSL uses nadir + 0.4)."
+                )
+            return self.fn(losses, prefs, ideal=ideal, ref=ref, **self.params)
+        return self.fn(losses, prefs, ideal=ideal, **self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": name, **params}``; rebuild with :func:`from_dict`."""
+        return {"name": self.name, **dict(self.params)}
+
+
+#: name -> the bare function (or, for gradient-based methods, the class).
+SCALARIZATIONS: dict[str, Callable[..., Any]] = {
+    "linear": linear,
+    "tchebycheff": tchebycheff,
+    "smooth_tchebycheff": smooth_tchebycheff,
+    "inverse_tchebycheff": inverse_tchebycheff,
+    "pbi": pbi,
+    "cosmos": cosmos,
+    "hv1": hv1,
+    "hv2": hv2,
+    "epo": EPO,
+}
+
+_NEEDS_REF = frozenset({"hv1"})
+
+
+def names() -> list[str]:
+    """Names of the registered scalarizations, in registration order."""
+    return list(SCALARIZATIONS)
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    """Tunable parameters of ``name`` with their defaults (``ideal``/``ref`` excluded)."""
+    sig = inspect.signature(SCALARIZATIONS[name])
+    return {
+        p.name: p.default
+        for p in sig.parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.name not in ("ideal", "ref")
+    }
+
+
+def _key(name: str) -> str:
+    if not isinstance(name, str):
+        raise UnknownNameError(
+            f"scalarization name must be a string, got {type(name).__name__}."
+        )
+    key = name.lower()
+    if key not in SCALARIZATIONS:
+        raise UnknownNameError(
+            f"unknown scalarization {name!r}.{did_you_mean(key, names())} "
+            f"Registered scalarizations: {', '.join(names())}."
+        )
+    return key
+
+
+def needs_ref(name: str) -> bool:
+    """Whether the scalarization ``name`` needs a reference point (only ``hv1``)."""
+    return _key(name) in _NEEDS_REF
+
+
+def needs_grads(name: str) -> bool:
+    """Whether the scalarization ``name`` needs per-objective gradients (only ``epo``)."""
+    return _key(name) == "epo"
+
+
+def get(name: str, **params: Any) -> Scalarization | EPO:
+    """Build the scalarization registered under ``name`` (case-insensitive) with ``params``.
+
+    Args:
+        name: one of :func:`names`.
+        **params: the method's parameters (e.g. ``mu`` for ``smooth_tchebycheff``); missing
+            ones take their defaults.
+
+    Returns:
+        A :class:`Scalarization`, or an :class:`EPO` instance for ``"epo"``.
+
+    Raises:
+        UnknownNameError: if ``name`` is not registered (the message lists the names).
+        ConfigError: on an unknown parameter (the message lists the allowed ones) or an invalid
+            value.
+
+    >>> get("pbi", theta=3.0).to_dict()
+    {'name': 'pbi', 'theta': 3.0}
+    """
+    key = _key(name)
+    allowed = _defaults(key)
+    for k, v in params.items():
+        if k not in allowed:
+            accepted = ", ".join(f"{a}={d!r}" for a, d in allowed.items()) or "none"
+            raise ConfigError(
+                f"scalarization {key!r} has no parameter {k!r}.{did_you_mean(k, list(allowed))} "
+                f"Allowed parameters: {accepted}."
+            )
+        _check_param(key, k, v)
+    merged = {**allowed, **params}
+    merged = {k: (float(v) if _real(v) else v) for k, v in merged.items()}
+    if key == "epo":
+        return EPO(**merged)
+    return Scalarization(
+        name=key, fn=SCALARIZATIONS[key], params=merged, needs_ref=key in _NEEDS_REF
+    )
+
+
+def from_dict(d: Mapping[str, Any]) -> Scalarization | EPO:
+    """Rebuild a scalarization from ``{"name": ..., **params}`` (the output of ``to_dict``).
+
+    Raises:
+        ConfigError: if ``"name"`` is missing or a parameter is invalid.
+        UnknownNameError: if the name is not registered.
+    """
+    if not isinstance(d, Mapping) or "name" not in d:
+        raise ConfigError(
+            f"a scalarization dict needs a 'name' key (one of {', '.join(names())}), got {d!r}."
+        )
+    rest = {k: v for k, v in d.items() if k != "name"}
+    return get(d["name"], **rest)

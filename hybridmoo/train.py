@@ -1,0 +1,525 @@
+"""The inner loop: train one preference-conditioned hypernetwork and record its front.
+
+:class:`Trainer` follows the lifecycle of Ray Tune's ``Trainable`` in plain Python (no Ray, no
+HDF5 inside): build, :meth:`Trainer.step` repeatedly, :meth:`Trainer.evaluate` every
+``eval_every`` steps, :meth:`Trainer.result`. :func:`train` runs the whole loop in one call.
+
+Each step draws K preferences from the configured sampler, generates K parameter sets in one
+batched pass of the hypernetwork, computes the `(K, m)` losses (for data-driven problems on a
+minibatch split among the K preferences), scalarises them and takes one optimiser step on the
+mean. Gradient-based scalarisations (``needs_grads``, e.g. EPO) additionally receive the
+per-preference, per-objective gradients with respect to the *generated* parameters, obtained
+with m backward passes; plain scalarisations pay nothing for this.
+
+The ideal point used by Tchebycheff-type scalarisations is the problem's known ideal when it has
+one, else the running minimum of the observed losses (detached).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from hybridmoo import metrics, preferences, scalarize
+from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
+from hybridmoo.hypernet import HypernetConfig, Hypernetwork
+from hybridmoo.tasks import VectorTask
+
+__all__ = ["TrainConfig", "Trainer", "TrialResult", "train"]
+
+_OPTIMIZERS = ("adam", "adamw", "sgd")
+_SCHEDULES = ("constant", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one inner-loop training run.
+
+    Budget: training stops at the first of ``steps``, ``epochs`` (data-driven problems) and
+    ``seconds`` that is reached; at least one must be set.
+
+    Attributes:
+        steps: gradient steps.
+        epochs: passes over the training data (data-driven problems only).
+        seconds: wall-clock seconds of training (evaluation time excluded).
+        n_prefs: preferences K drawn per step.
+        batch_size: examples per step (data-driven problems).
+        split_batch: split the minibatch among the K preferences (default) or give each the
+            whole minibatch.
+        batched: evaluate the K targets in one vectorised pass (default) or a Python loop.
+        lr: learning rate. optimizer: ``adam``, ``adamw`` or ``sgd`` (momentum 0.9).
+        weight_decay: L2 penalty (decoupled for ``adamw``).
+        grad_clip: clip the gradient's global L2 norm to this value (``None``: no clipping).
+        lr_schedule: ``constant`` or ``cosine`` (annealed to 0 over ``steps``).
+        sampler: preference sampler as a dict (see :mod:`hybridmoo.preferences`).
+        scalarization: scalarisation as a dict (see :mod:`hybridmoo.scalarize`).
+        eval_every: evaluate (HV trace point) every this many steps; the last step is always
+            evaluated.
+        n_eval: number of evaluation preferences (evenly spread rays / Das–Dennis lattice).
+        ref_point: reference point for HV; default the problem's.
+        hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
+        dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+        threads: torch intra-op threads for this run (``None``: leave torch's setting).
+    """
+
+    steps: int | None = 2000
+    epochs: float | None = None
+    seconds: float | None = None
+    n_prefs: int = 8
+    batch_size: int = 256
+    split_batch: bool = True
+    batched: bool = True
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    lr_schedule: str = "constant"
+    sampler: Mapping[str, Any] = field(default_factory=lambda: {"name": "dirichlet", "alpha": 1.0})
+    scalarization: Mapping[str, Any] = field(default_factory=lambda: {"name": "tchebycheff"})
+    eval_every: int = 100
+    n_eval: int = 100
+    ref_point: tuple[float, ...] | None = None
+    hv_ref: tuple[float, ...] | None = None
+    dtype: str = "float32"
+    device: str = "cpu"
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps is None and self.epochs is None and self.seconds is None:
+            raise ConfigError("train: no budget: set steps, epochs or seconds")
+        checks = [
+            ("steps", self.steps is None or self.steps >= 1, "an integer ≥ 1 or unset"),
+            ("epochs", self.epochs is None or self.epochs > 0, "a number > 0 or unset"),
+            ("seconds", self.seconds is None or self.seconds > 0, "a number > 0 or unset"),
+            ("n_prefs", self.n_prefs >= 1, "an integer ≥ 1"),
+            ("batch_size", self.batch_size >= 1, "an integer ≥ 1"),
+            ("lr", self.lr > 0 and math.isfinite(self.lr), "a finite number > 0"),
+            ("weight_decay", self.weight_decay >= 0, "a number ≥ 0"),
+            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "a number > 0 or unset"),
+            ("eval_every", self.eval_every >= 1, "an integer ≥ 1"),
+            ("n_eval", self.n_eval >= 2, "an integer ≥ 2"),
+            ("threads", self.threads is None or self.threads >= 1, "an integer ≥ 1 or unset"),
+        ]
+        for key, ok, allowed in checks:
+            if not ok:
+                raise ConfigError(f"train.{key} = {getattr(self, key)!r} is invalid: expected "
+                                  f"{allowed}")
+        for key, value, allowed in [
+            ("optimizer", self.optimizer, _OPTIMIZERS),
+            ("lr_schedule", self.lr_schedule, _SCHEDULES),
+            ("dtype", self.dtype, ("float32", "float64")),
+        ]:
+            if value not in allowed:
+                raise ConfigError(
+                    f"train.{key} = {value!r} is not allowed.{did_you_mean(str(value), allowed)}"
+                    f" Allowed: {', '.join(allowed)}"
+                )
+        # build once to validate names and parameters early
+        if "n_obj" in self.sampler:
+            preferences.from_dict(dict(self.sampler))
+        elif not isinstance(self.sampler, Mapping) or "name" not in self.sampler:
+            raise ConfigError(f"train.sampler needs a 'name' key, got {self.sampler!r}")
+        elif str(self.sampler["name"]).lower() not in preferences.names():
+            name = str(self.sampler["name"])
+            raise UnknownNameError(
+                f"unknown preference sampler {name!r}.{did_you_mean(name, preferences.names())}"
+                f" Registered samplers: {', '.join(preferences.names())}"
+            )
+        scalarize.from_dict(dict(self.scalarization))
+
+    def to_dict(self) -> dict:
+        """Plain dict of the settings."""
+        d = dataclasses.asdict(self)
+        d["sampler"] = dict(self.sampler)
+        d["scalarization"] = dict(self.scalarization)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> TrainConfig:
+        """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        for key in d:
+            if key not in fields:
+                raise ConfigError(
+                    f"unknown train option {key!r}.{did_you_mean(key, sorted(fields))} "
+                    f"Allowed: {', '.join(sorted(fields))}"
+                )
+        d = dict(d)
+        for key in ("ref_point", "hv_ref"):
+            if d.get(key) is not None:
+                d[key] = tuple(float(v) for v in d[key])
+        return cls(**d)
+
+
+@dataclass
+class TrialResult:
+    """Outcome of one training run.
+
+    Attributes:
+        status: ``"ok"`` or ``"failed"``; ``error`` says why a run failed.
+        problem: the problem's description (name, options, sizes, reference point).
+        hypernet: the hypernetwork configuration. train: the training configuration.
+        seed: the seed of the run.
+        prefs: `(n_eval, m)` evaluation preferences.
+        F: `(n_eval, m)` objective values (held-out losses) of the final front.
+        X: `(n_eval, n_var)` decision vectors (synthetic problems) or ``None``.
+        trace: HV trace, a dict of `(T,)` arrays ``step``, ``seconds``, ``samples``, ``hv``,
+            ``igd`` (NaN where no reference front exists) and ``loss``.
+        ref_point: `(m,)` the reference point behind every HV.
+        hv: final hypervolume. igd: final IGD (NaN without reference front).
+        n_params: hypernetwork parameters. n_target_params: generated parameters per preference.
+        wall_time: seconds of the whole run; train_time: seconds of training steps only.
+        steps: steps taken. device: where it ran.
+        state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
+        extra: problem-specific evaluation results (e.g. accuracies).
+    """
+
+    status: str
+    problem: dict
+    hypernet: dict
+    train: dict
+    seed: int
+    prefs: np.ndarray
+    F: np.ndarray
+    X: np.ndarray | None
+    trace: dict[str, np.ndarray]
+    ref_point: np.ndarray
+    hv: float
+    igd: float
+    n_params: int
+    n_target_params: int
+    wall_time: float
+    train_time: float
+    steps: int
+    device: str
+    error: str = ""
+    state_dict: dict[str, np.ndarray] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run finished without failure."""
+        return self.status == "ok"
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"train.device = {name!r} but CUDA is not available on this machine; use 'cpu' or "
+            "'auto'"
+        )
+    return dev
+
+
+def make_task(problem, config: TrainConfig, dtype: torch.dtype, device: torch.device):
+    """The training task of ``problem`` (a synthetic :class:`Problem` or a data problem)."""
+    if hasattr(problem, "make_task"):
+        return problem.make_task(config, dtype=dtype, device=device)
+    return VectorTask(problem, dtype=dtype, device=device)
+
+
+class Trainer:
+    """Trains one hypernetwork on one problem (see the module docstring).
+
+    Args:
+        problem: a registered problem name, or a problem object.
+        hypernet: architecture (:class:`HypernetConfig` or dict).
+        config: training settings (:class:`TrainConfig` or dict).
+        seed: seeds the hypernetwork's initialisation, the preference draws and the minibatch
+            order (the caller's global RNG state is left untouched).
+        problem_options: options for a problem given by name.
+    """
+
+    def __init__(self, problem, hypernet: HypernetConfig | Mapping | None = None,
+                 config: TrainConfig | Mapping | None = None, *, seed: int = 0,
+                 problem_options: Mapping | None = None) -> None:
+        from hybridmoo import problems as registry
+
+        t0 = time.perf_counter()
+        if isinstance(problem, str):
+            problem = registry.get(problem, **dict(problem_options or {}))
+        self.problem = problem
+        self.hcfg = hypernet if isinstance(hypernet, HypernetConfig) else \
+            HypernetConfig.from_dict(hypernet or {})
+        self.cfg = config if isinstance(config, TrainConfig) else \
+            TrainConfig.from_dict(config or {})
+        self.seed = int(seed)
+        self.device = _resolve_device(self.cfg.device)
+        self.dtype = torch.float64 if self.cfg.dtype == "float64" else torch.float32
+        if self.cfg.threads is not None:
+            torch.set_num_threads(self.cfg.threads)
+        m = problem.n_obj
+        self.n_obj = m
+        self.task = make_task(problem, self.cfg, self.dtype, self.device)
+        self.sampler = preferences.from_dict({**dict(self.cfg.sampler), "n_obj": m})
+        self.scal = scalarize.from_dict(dict(self.cfg.scalarization))
+        self.gen = torch.Generator().manual_seed(self.seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.net = Hypernetwork(m, self.task.target, self.hcfg).to(self.device, self.dtype)
+        self.opt = self._make_optimizer()
+        self.sched = None
+        if self.cfg.lr_schedule == "cosine":
+            if self.cfg.steps is None:
+                raise ConfigError("train.lr_schedule = 'cosine' needs train.steps")
+            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, self.cfg.steps)
+        ref = self.cfg.ref_point if self.cfg.ref_point is not None else (
+            None if problem.ref_point is None else problem.ref_point.tolist())
+        if ref is None:
+            raise ConfigError(
+                f"problem {problem.name!r} has no default reference point: set train.ref_point"
+            )
+        if len(ref) != m:
+            raise ConfigError(f"train.ref_point has length {len(ref)}, the problem has {m} "
+                              "objectives")
+        self.ref_point = np.asarray(ref, dtype=np.float64)
+        hv_ref = self.cfg.hv_ref if self.cfg.hv_ref is not None else ref
+        self._hv_ref = torch.tensor(hv_ref, dtype=self.dtype, device=self.device)
+        ideal = getattr(problem, "ideal", None)
+        self._ideal_known = ideal is not None
+        self._ideal = (ideal.to(self.device, self.dtype) if ideal is not None else None)
+        kind = "simplex" if self.sampler.on_simplex else "sphere"
+        self.eval_prefs = preferences.eval_preferences(m, self.cfg.n_eval, kind=kind,
+                                                       dtype=self.dtype, device=self.device)
+        pf = problem.pareto_front(max(self.cfg.n_eval * 10, 1000)) \
+            if hasattr(problem, "pareto_front") else None
+        self.reference_front = pf
+        self.step_count = 0
+        self.samples = 0
+        self.train_time = 0.0
+        self.last_loss = float("nan")
+        self._trace: dict[str, list[float]] = {k: [] for k in
+                                               ("step", "seconds", "samples", "hv", "igd", "loss")}
+        self._t_start = t0
+        self._setup_time = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ pieces
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        params = self.net.parameters()
+        c = self.cfg
+        if c.optimizer == "adam":
+            return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+        if c.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
+
+    def _ideal_point(self, losses: Tensor) -> Tensor:
+        if self._ideal_known:
+            return self._ideal
+        cur = losses.detach().min(dim=0).values
+        self._ideal = cur if self._ideal is None else torch.minimum(self._ideal, cur)
+        return self._ideal
+
+    def generate(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
+        """Generated parameters for preferences `(K, m)` (see :class:`Hypernetwork`)."""
+        return self.net(prefs.to(self.device, self.dtype), budget)
+
+    # ------------------------------------------------------------------ lifecycle
+    def step(self) -> float:
+        """One optimisation step on K fresh preferences; returns the scalarised loss.
+
+        Raises:
+            FloatingPointError: if the loss is NaN or infinite (the caller records a failure).
+        """
+        t0 = time.perf_counter()
+        K = self.cfg.n_prefs
+        prefs = self.sampler.sample(K, self.gen, dtype=self.dtype, device=self.device)
+        params = self.net(prefs)
+        losses = self.task.train_losses(params, self.gen)
+        ideal = self._ideal_point(losses)
+        if getattr(self.scal, "needs_grads", False):
+            grads = self._per_objective_grads(losses, params)
+            value = self.scal(losses, prefs, grads=grads, ideal=ideal)
+        else:
+            value = self.scal(losses, prefs, ideal=ideal, ref=self._hv_ref)
+        loss = value.mean()
+        if not torch.isfinite(loss):
+            bad = losses.detach().cpu().numpy()
+            raise FloatingPointError(
+                f"non-finite loss at step {self.step_count + 1}: scalarised loss {loss.item()}, "
+                f"objective values {np.array2string(bad, precision=4, threshold=20)}. Try a "
+                "smaller learning rate, gradient clipping (train.grad_clip) or another "
+                "scalarization."
+            )
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        if self.sched is not None:
+            self.sched.step()
+        self.step_count += 1
+        self.samples += self.task.samples_per_step
+        self.last_loss = float(loss.detach())
+        self.train_time += time.perf_counter() - t0
+        return self.last_loss
+
+    def _per_objective_grads(self, losses: Tensor, params: dict[str, Tensor]) -> Tensor:
+        """`(K, m, d)` gradients of each objective w.r.t. its own preference's generated params.
+
+        Row k of the generated parameters only affects row k of the losses, so the gradient of
+        ``losses[:, i].sum()`` holds all K per-preference gradients of objective i: m backward
+        passes in all, whatever K."""
+        tensors = list(params.values())
+        rows = []
+        for i in range(losses.shape[1]):
+            g = torch.autograd.grad(losses[:, i].sum(), tensors, retain_graph=True,
+                                    allow_unused=True)
+            g = [torch.zeros_like(t) if gi is None else gi for gi, t in zip(g, tensors,
+                                                                            strict=True)]
+            rows.append(torch.cat([gi.reshape(gi.shape[0], -1) for gi in g], dim=1))
+        return torch.stack(rows, dim=1).detach()
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, Any]:
+        """Evaluate the current hypernetwork on the evaluation preferences.
+
+        Returns:
+            ``prefs`` `(n, m)`, ``F`` `(n, m)`, ``X`` `(n, n_var)` or None, ``hv``, ``igd``.
+        """
+        params = self.net(self.eval_prefs)
+        F = self.task.eval_losses(params)
+        Fn = F.detach().to(torch.float64).cpu().numpy()
+        X = self.task.decision_vectors(params)
+        if np.isnan(Fn).any():
+            hv, igd = float("nan"), float("nan")
+        else:
+            hv = metrics.hypervolume(Fn, self.ref_point)
+            igd = metrics.igd(Fn, self.reference_front) if self.reference_front is not None \
+                else float("nan")
+        out = {
+            "prefs": self.eval_prefs.detach().to(torch.float64).cpu().numpy(),
+            "F": Fn,
+            "X": None if X is None else X.detach().to(torch.float64).cpu().numpy(),
+            "hv": hv,
+            "igd": igd,
+        }
+        if hasattr(self.task, "eval_extra"):
+            out["extra"] = self.task.eval_extra(params)
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """Evaluate and append a point to the HV trace; returns the evaluation."""
+        ev = self.evaluate()
+        for k, v in (("step", self.step_count), ("seconds", self.train_time),
+                     ("samples", self.samples), ("hv", ev["hv"]), ("igd", ev["igd"]),
+                     ("loss", self.last_loss)):
+            self._trace[k].append(float(v))
+        return ev
+
+    def done(self) -> bool:
+        """Whether the budget is spent."""
+        c = self.cfg
+        if c.steps is not None and self.step_count >= c.steps:
+            return True
+        if c.seconds is not None and self.train_time >= c.seconds:
+            return True
+        epochs = getattr(self.task, "epochs_done", None)
+        return c.epochs is not None and epochs is not None and epochs >= c.epochs
+
+    def run(self, callback: Callable[[dict], None] | None = None,
+            keep_weights: bool = True) -> TrialResult:
+        """Train until the budget is spent; never raises on a failing run.
+
+        Args:
+            callback: called after each evaluation with ``{"step", "hv", "igd", "seconds"}``.
+            keep_weights: store the hypernetwork's weights in the result.
+
+        Returns:
+            A :class:`TrialResult`, ``status == "failed"`` with the reason if the loss became
+            non-finite or training raised.
+        """
+        error = ""
+        ev = None
+        try:
+            ev = self.record()
+            while not self.done():
+                self.step()
+                if self.step_count % self.cfg.eval_every == 0 or self.done():
+                    ev = self.record()
+                    if callback is not None:
+                        callback({"step": self.step_count, "hv": ev["hv"], "igd": ev["igd"],
+                                  "seconds": self.train_time})
+        except FloatingPointError as exc:
+            error = str(exc)
+        except (RuntimeError, ValueError) as exc:
+            error = f"{type(exc).__name__} during training at step {self.step_count}: {exc}"
+        if not error and ev is not None and not math.isfinite(ev["hv"]):
+            error = "the final front contains NaN objective values"
+        return self._result(ev, error, keep_weights)
+
+    def _result(self, ev: dict | None, error: str, keep_weights: bool) -> TrialResult:
+        m = self.n_obj
+        empty = np.zeros((0, m))
+        trace = {k: np.asarray(v, dtype=np.float64) for k, v in self._trace.items()}
+        state = None
+        if keep_weights:
+            state = {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        return TrialResult(
+            status="failed" if error else "ok",
+            error=error,
+            problem=self.problem.describe(),
+            hypernet=self.hcfg.to_dict(),
+            train=self.cfg.to_dict(),
+            seed=self.seed,
+            prefs=ev["prefs"] if ev else empty,
+            F=ev["F"] if ev else empty,
+            X=ev["X"] if ev else None,
+            trace=trace,
+            ref_point=self.ref_point,
+            hv=float(ev["hv"]) if ev and not error else float("nan"),
+            igd=float(ev["igd"]) if ev and not error else float("nan"),
+            n_params=self.net.n_params,
+            n_target_params=self.net.n_target_params,
+            wall_time=time.perf_counter() - self._t_start,
+            train_time=self.train_time,
+            steps=self.step_count,
+            device=str(self.device),
+            state_dict=state,
+            extra=(ev or {}).get("extra", {}),
+        )
+
+
+def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
+          config: TrainConfig | Mapping | None = None, seed: int = 0,
+          problem_options: Mapping | None = None, callback=None, keep_weights: bool = True,
+          **overrides: Any) -> TrialResult:
+    """Train a hypernetwork on ``problem`` in one call and return its :class:`TrialResult`.
+
+    Args:
+        problem: a registered name (``"zdt1"``) or a problem object.
+        hypernet: architecture (dict or :class:`HypernetConfig`); defaults otherwise.
+        config: training settings (dict or :class:`TrainConfig`).
+        seed: random seed (same seed → same trace on the CPU).
+        problem_options: options when ``problem`` is a name (e.g. ``{"n_var": 30}``).
+        callback: called after each evaluation.
+        keep_weights: keep the hypernetwork's weights in the result.
+        **overrides: individual :class:`TrainConfig` fields, e.g. ``steps=500``.
+
+    >>> r = train("zdt1", problem_options={"n_var": 5}, steps=50, seed=0)
+    >>> r.ok and r.F.shape == (100, 2)
+    True
+    """
+    if overrides:
+        base = config.to_dict() if isinstance(config, TrainConfig) else dict(config or {})
+        unknown = [k for k in overrides if k not in {f.name for f in
+                                                      dataclasses.fields(TrainConfig)}]
+        if unknown:
+            raise UnknownNameError(
+                f"train() got an unknown option {unknown[0]!r}; TrainConfig fields: "
+                f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}"
+            )
+        config = {**base, **overrides}
+    trainer = Trainer(problem, hypernet, config, seed=seed, problem_options=problem_options)
+    return trainer.run(callback=callback, keep_weights=keep_weights)
