@@ -7,12 +7,27 @@ the candidates; an HDF5 file keeps each study.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hybridmoo import metrics, problems
+from hybridmoo import metrics, preferences, problems, scalarize
 from hybridmoo.errors import HybridMooError
+from hybridmoo.hypernet import HypernetConfig, Hypernetwork
+from hybridmoo.train import TrainConfig, Trainer, TrialResult, train
 
 try:
     __version__ = version("hybridmoo")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["HybridMooError", "__version__", "metrics", "problems"]
+__all__ = [
+    "HybridMooError",
+    "HypernetConfig",
+    "Hypernetwork",
+    "TrainConfig",
+    "Trainer",
+    "TrialResult",
+    "__version__",
+    "metrics",
+    "preferences",
+    "problems",
+    "scalarize",
+    "train",
+]
