@@ -179,3 +179,20 @@ class DataTask:
     def decision_vectors(params: dict[str, Tensor]) -> None:
         """Neural targets have no decision vectors to store (their weights are generated)."""
         return None
+
+
+def multitask_cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
+    """Mean cross-entropy per task.
+
+    Args:
+        logits: `(K, b, T, C)` outputs of K multi-head networks (T tasks, C classes).
+        labels: `(K, b, T)` integer class labels.
+
+    Returns:
+        `(K, T)` mean cross-entropy of each task under each of the K networks.
+    """
+    K, b, T, C = logits.shape
+    ce = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, C), labels.reshape(-1), reduction="none"
+    )
+    return ce.reshape(K, b, T).mean(dim=1)
