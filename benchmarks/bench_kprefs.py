@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from hybridmoo.hypernet import HypernetConfig
-from hybridmoo.tasks import DataTask, multitask_cross_entropy
 from hybridmoo.targets import MultiLeNet
+from hybridmoo.tasks import DataTask, multitask_cross_entropy
 from hybridmoo.train import TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]

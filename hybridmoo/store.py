@@ -1,0 +1,238 @@
+"""The HDF5 study file: one file per study (or per ``hybridmoo train`` run), single writer.
+
+Schema (format ``hybridmoo-study``, version :data:`FORMAT_VERSION`), readable with plain h5py::
+
+    /                       attrs: format, format_version, hybridmoo_version, created (ISO 8601),
+                                   kind ("train" or "study"), problem (JSON), study_text (TOML)
+    /trials/<id>            one group per finished trial, id = zero-padded trial number
+        attrs: trial_id, generation, status ("ok"/"failed"), error, seed, node, device,
+               problem (JSON), hypernet (JSON), train (JSON), extra (JSON), hv, igd, n_params,
+               n_target_params, wall_time, train_time, steps, complete (written last)
+        ref_point           (m,)   reference point behind every HV of this trial
+        front/prefs         (n, m) evaluation preferences
+        front/F             (n, m) objective values of the learned front
+        front/X             (n, n_var) decision vectors (synthetic problems only)
+        trace/{step,seconds,samples,hv,igd,loss}   (T,) the HV trace
+        weights/<name>      the hypernetwork's state dict ("." in names replaced by "/")
+
+A trial is first written under ``/trials/.partial-<id>`` and moved to its final name once
+complete, then the file is flushed; a trial group without ``complete = True`` (a crash while
+writing) is reported by :func:`read_trial` and never used silently.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hybridmoo.errors import StoreError
+from hybridmoo.train import TrialResult
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "create", "list_trials", "read_trial", "write_trial"]
+
+FORMAT = "hybridmoo-study"
+FORMAT_VERSION = 1
+_PARTIAL = ".partial-"
+
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def trial_key(trial_id: int) -> str:
+    """Group name of a trial id (zero-padded so that groups sort numerically)."""
+    return f"{int(trial_id):06d}"
+
+
+def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str = "",
+           overwrite: bool = False, extra_attrs: dict | None = None) -> Path:
+    """Create a new study file with its self-describing root attributes.
+
+    Raises:
+        StoreError: if the file exists and ``overwrite`` is false.
+    """
+    from hybridmoo import __version__
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise StoreError(
+            f"{path} already exists; choose another output file, delete it, or pass "
+            "--overwrite (its finished trials would be lost)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h5py = _h5py()
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["hybridmoo_version"] = __version__
+        f.attrs["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        f.attrs["kind"] = kind
+        f.attrs["problem"] = json.dumps(problem)
+        f.attrs["study_text"] = study_text
+        for k, v in (extra_attrs or {}).items():
+            f.attrs[k] = v
+        f.create_group("trials")
+    return path
+
+
+def open_checked(path: str | os.PathLike, mode: str = "r"):
+    """Open a hybridmoo HDF5 file, checking that it is one and of a supported version.
+
+    Raises:
+        StoreError: missing file, not HDF5 (or corrupt), another format, a newer version.
+    """
+    h5py = _h5py()
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, mode)
+    except OSError as exc:
+        raise StoreError(
+            f"{path} is not a readable HDF5 file ({exc}); it may be truncated or corrupt, or "
+            "not an HDF5 file at all"
+        ) from None
+    fmt = f.attrs.get("format")
+    if fmt != FORMAT:
+        f.close()
+        raise StoreError(
+            f"{path} was not written by hybridmoo (format attribute {fmt!r}, expected "
+            f"{FORMAT!r})"
+        )
+    ver = int(f.attrs.get("format_version", -1))
+    if ver != FORMAT_VERSION:
+        f.close()
+        raise StoreError(
+            f"{path} has format version {ver}; this hybridmoo reads version {FORMAT_VERSION}. "
+            + ("Upgrade hybridmoo to read it." if ver > FORMAT_VERSION else
+               "Re-run the study with this version, or read it with the version that wrote it.")
+        )
+    return f
+
+
+def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
+                generation: int = -1, node: str = "", keep_weights: bool = True) -> None:
+    """Append one finished trial to the file and flush it (crash-safe, see module docstring)."""
+    key = trial_key(trial_id)
+    with open_checked(path, "a") as f:
+        trials = f.require_group("trials")
+        if key in trials:
+            raise StoreError(f"{path}: trial {trial_id} is already recorded")
+        tmp = _PARTIAL + key
+        if tmp in trials:
+            del trials[tmp]
+        g = trials.create_group(tmp)
+        a = g.attrs
+        a["trial_id"] = int(trial_id)
+        a["generation"] = int(generation)
+        a["status"] = result.status
+        a["error"] = result.error
+        a["seed"] = int(result.seed)
+        a["node"] = node
+        a["device"] = result.device
+        for k in ("problem", "hypernet", "train", "extra"):
+            a[k] = json.dumps(getattr(result, k), default=_json_default)
+        for k in ("hv", "igd", "wall_time", "train_time"):
+            a[k] = float(getattr(result, k))
+        for k in ("n_params", "n_target_params", "steps"):
+            a[k] = int(getattr(result, k))
+        g["ref_point"] = np.asarray(result.ref_point, dtype=np.float64)
+        fr = g.create_group("front")
+        fr["prefs"] = np.asarray(result.prefs, dtype=np.float64)
+        fr["F"] = np.asarray(result.F, dtype=np.float64)
+        if result.X is not None:
+            fr["X"] = np.asarray(result.X, dtype=np.float64)
+        tr = g.create_group("trace")
+        for k, v in result.trace.items():
+            tr[k] = np.asarray(v, dtype=np.float64)
+        if keep_weights and result.state_dict:
+            w = g.create_group("weights")
+            for k, v in result.state_dict.items():
+                w.create_dataset(k.replace(".", "/"), data=v)
+        a["complete"] = True
+        trials.move(tmp, key)
+        f.flush()
+
+
+def _json_default(o: Any):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    return str(o)
+
+
+def list_trials(path: str | os.PathLike) -> tuple[list[int], list[str]]:
+    """Ids of the complete trials and names of half-written groups found in the file."""
+    with open_checked(path) as f:
+        keys = list(f.get("trials", {}).keys())
+        done = [int(f["trials"][k].attrs["trial_id"]) for k in keys
+                if not k.startswith(_PARTIAL) and f["trials"][k].attrs.get("complete", False)]
+        partial = [k for k in keys if k.startswith(_PARTIAL)
+                   or not f["trials"][k].attrs.get("complete", False)]
+    return sorted(done), partial
+
+
+def read_trial(path: str | os.PathLike, trial_id: int) -> TrialResult:
+    """Read one trial back as a :class:`~hybridmoo.train.TrialResult`.
+
+    Raises:
+        StoreError: unknown trial id (the message lists the recorded ids) or a half-written
+            trial.
+    """
+    key = trial_key(trial_id)
+    with open_checked(path) as f:
+        trials = f.get("trials")
+        if trials is None or key not in trials:
+            ids = [int(k) for k in (trials or {}) if not k.startswith(_PARTIAL)]
+            if trials is not None and _PARTIAL + key in trials:
+                raise StoreError(
+                    f"{path}: trial {trial_id} was being written when the writer stopped and is "
+                    "incomplete; it is ignored (a resumed study reruns it)"
+                )
+            raise StoreError(
+                f"{path}: no trial {trial_id}; recorded trials: "
+                f"{', '.join(map(str, ids)) or 'none'}"
+            )
+        g = trials[key]
+        a = g.attrs
+        if not a.get("complete", False):
+            raise StoreError(f"{path}: trial {trial_id} is incomplete and cannot be used")
+        fr, tr = g["front"], g["trace"]
+        weights = None
+        if "weights" in g:
+            weights = {}
+            g["weights"].visititems(
+                lambda name, obj: weights.__setitem__(name.replace("/", "."), obj[()])
+                if hasattr(obj, "shape") else None
+            )
+        return TrialResult(
+            status=str(a["status"]),
+            error=str(a["error"]),
+            problem=json.loads(a["problem"]),
+            hypernet=json.loads(a["hypernet"]),
+            train=json.loads(a["train"]),
+            extra=json.loads(a["extra"]),
+            seed=int(a["seed"]),
+            prefs=fr["prefs"][()],
+            F=fr["F"][()],
+            X=fr["X"][()] if "X" in fr else None,
+            trace={k: tr[k][()] for k in tr},
+            ref_point=g["ref_point"][()],
+            hv=float(a["hv"]),
+            igd=float(a["igd"]),
+            n_params=int(a["n_params"]),
+            n_target_params=int(a["n_target_params"]),
+            wall_time=float(a["wall_time"]),
+            train_time=float(a["train_time"]),
+            steps=int(a["steps"]),
+            device=str(a["device"]),
+            state_dict=weights,
+        )

@@ -1,0 +1,107 @@
+"""Tests of the HDF5 study file: round trip, self-description, bad files."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from hybridmoo import store, train
+from hybridmoo.errors import StoreError
+
+
+@pytest.fixture(scope="module")
+def result():
+    """A short real training run on a small ZDT1."""
+    return train("zdt1", problem_options={"n_var": 4}, steps=20, eval_every=10, n_eval=11, seed=3)
+
+
+def test_round_trip(tmp_path, result):
+    """A trial written and read back equals the original result, weights included."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem)
+    store.write_trial(path, result, trial_id=7, generation=2, node="n1")
+    back = store.read_trial(path, 7)
+    assert back.status == result.status and back.hv == result.hv and back.seed == 3
+    np.testing.assert_array_equal(back.F, result.F)
+    np.testing.assert_array_equal(back.X, result.X)
+    np.testing.assert_array_equal(back.trace["hv"], result.trace["hv"])
+    assert back.hypernet == result.hypernet and back.train["steps"] == 20
+    assert set(back.state_dict) == set(result.state_dict)
+    for k, v in result.state_dict.items():
+        np.testing.assert_array_equal(back.state_dict[k], v)
+    assert store.list_trials(path) == ([7], [])
+
+
+def test_self_describing_attributes(tmp_path, result):
+    """The root carries format, version, hybridmoo version, creation time and the problem."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem,
+                        study_text="x = 1")
+    with h5py.File(path) as f:
+        assert f.attrs["format"] == store.FORMAT
+        assert int(f.attrs["format_version"]) == store.FORMAT_VERSION
+        assert f.attrs["hybridmoo_version"]
+        assert "T" in f.attrs["created"] and f.attrs["study_text"] == "x = 1"
+        assert '"zdt1"' in f.attrs["problem"]
+
+
+def test_existing_file_is_not_overwritten(tmp_path, result):
+    """Creating over an existing file is refused unless asked, so finished work is kept."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem)
+    store.write_trial(path, result, trial_id=0)
+    with pytest.raises(StoreError, match="already exists"):
+        store.create(path, kind="train", problem=result.problem)
+    assert store.list_trials(path)[0] == [0]
+    with pytest.raises(StoreError, match="already recorded"):
+        store.write_trial(path, result, trial_id=0)
+
+
+def test_unknown_trial_lists_recorded(tmp_path, result):
+    """Asking for a trial that is not there names the ids that are."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem)
+    store.write_trial(path, result, trial_id=1)
+    with pytest.raises(StoreError, match="no trial 5; recorded trials: 1"):
+        store.read_trial(path, 5)
+
+
+def test_half_written_trial_is_detected(tmp_path, result):
+    """A partial group left by a crash is reported, never read as a result."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem)
+    with h5py.File(path, "a") as f:
+        f["trials"].create_group(".partial-000004").attrs["trial_id"] = 4
+    assert store.list_trials(path) == ([], [".partial-000004"])
+    with pytest.raises(StoreError, match="incomplete"):
+        store.read_trial(path, 4)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"not an hdf5 file at all", "not a readable HDF5 file"),
+        (None, "was not written by hybridmoo"),
+        ("v99", "format version 99"),
+    ],
+)
+def test_bad_files_give_clear_errors(tmp_path, result, content, match):
+    """Garbage, foreign HDF5 and future versions each raise StoreError saying what is wrong."""
+    path = tmp_path / "bad.h5"
+    if content is None:
+        with h5py.File(path, "w") as f:
+            f["x"] = 1
+    elif content == "v99":
+        store.create(path, kind="train", problem=result.problem)
+        with h5py.File(path, "a") as f:
+            f.attrs["format_version"] = 99
+    else:
+        path.write_bytes(content)
+    with pytest.raises(StoreError, match=match):
+        store.read_trial(path, 0)
+
+
+def test_truncated_file(tmp_path, result):
+    """A truncated study file is reported as unreadable."""
+    path = store.create(tmp_path / "s.h5", kind="train", problem=result.problem)
+    store.write_trial(path, result, trial_id=0)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(StoreError, match="truncated or corrupt|not a readable"):
+        store.read_trial(path, 0)
