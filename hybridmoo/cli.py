@@ -114,9 +114,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a study file (the outer loop)."""
-    print("hybridmoo run: the study runner is not built yet (see the outer-loop issue).",
-          file=sys.stderr)
-    return 2
+    from hybridmoo.study import Study
+
+    study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
+                  overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus)
+    result = study.run()
+    if args.quiet:
+        print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed, "
+              f"{len(result.front_ids)} on the outer front, {result.wall_time:.1f} s")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,8 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("run", help="run a study file (outer loop)")
-    p.add_argument("study", help="study file (TOML)")
+    p = sub.add_parser(
+        "run", help="run a study file (outer loop)",
+        description="Run a study: pymoo searches hypernetwork configurations, Ray actors train "
+        "them, the HDF5 study file records everything.",
+    )
+    p.add_argument("study", help="study file (TOML), e.g. studies/quickstart.toml")
+    p.add_argument("--backend", choices=("ray", "local"), default="ray",
+                   help="ray (default: a local Ray started on demand, or --address) or local "
+                   "(in-process, for debugging)")
+    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--output", help="override the study file's output path")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--num-cpus", dest="num_cpus", type=int,
+                   help="CPUs of the local Ray (default: all)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_run)
     return parser
 

@@ -141,8 +141,8 @@ class VectorTarget:
     kind = "vector"
 
     def __init__(self, lower: Tensor, upper: Tensor) -> None:
-        self.lower = torch.as_tensor(lower, dtype=torch.float32).reshape(-1)
-        self.upper = torch.as_tensor(upper, dtype=torch.float32).reshape(-1)
+        self.lower = torch.as_tensor(lower, dtype=torch.float64).reshape(-1)
+        self.upper = torch.as_tensor(upper, dtype=torch.float64).reshape(-1)
         self.shapes = {"x": tuple(self.lower.shape)}
 
     @property
@@ -282,6 +282,16 @@ class Hypernetwork(nn.Module):
             raise ShapeError("budget given but the hypernetwork was built with budget=False")
         return self.trunk(self.embed(prefs))
 
+    def _bounded(self, raw: Tensor) -> Tensor:
+        """``lower + (upper − lower)·σ(raw)``, strictly inside the bounds in any dtype.
+
+        σ is clamped to ``[eps, 1 − eps]`` so that a saturated output never sits exactly on a
+        bound (where objectives such as ZDT1's ``sqrt(f1/g)`` have infinite derivatives)."""
+        eps = torch.finfo(raw.dtype).eps
+        lo, hi = self._lower.to(raw.dtype), self._upper.to(raw.dtype)
+        x = lo + (hi - lo) * torch.sigmoid(raw).clamp(eps, 1 - eps)
+        return torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
+
     def forward(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters ``{name: (K, *shape)}`` for preferences `(K, m)`."""
         h = self.features(prefs, budget)
@@ -291,11 +301,11 @@ class Hypernetwork(nn.Module):
         else:
             E = self.chunk_embed.unsqueeze(0).expand(K, -1, -1)
             z = torch.cat([h.unsqueeze(1).expand(-1, E.shape[1], -1), E], dim=-1)
-            flat = self.generator(z).reshape(K, -1)[:, : sum(self._numels)]
+            flat = self.generator(z).flatten(1)[:, : sum(self._numels)]
             raws = list(torch.split(flat, self._numels, dim=1))
         out: dict[str, Tensor] = {}
         if isinstance(self.target, VectorTarget):
-            out["x"] = self._lower + (self._upper - self._lower) * torch.sigmoid(raws[0])
+            out["x"] = self._bounded(raws[0])
             return out
         for i, (name, raw) in enumerate(zip(self._names, raws, strict=True)):
             t = (raw * self._scales[i]).reshape(K, *self.target.shapes[name])

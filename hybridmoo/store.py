@@ -118,8 +118,11 @@ def open_checked(path: str | os.PathLike, mode: str = "r"):
 
 
 def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
-                generation: int = -1, node: str = "", keep_weights: bool = True) -> None:
-    """Append one finished trial to the file and flush it (crash-safe, see module docstring)."""
+                generation: int = -1, node: str = "", keep_weights: bool = True,
+                attrs: dict | None = None) -> None:
+    """Append one finished trial to the file and flush it (crash-safe, see module docstring).
+
+    ``attrs`` adds JSON-encoded attributes (e.g. the searched values and outer objectives)."""
     key = trial_key(trial_id)
     with open_checked(path, "a") as f:
         trials = f.require_group("trials")
@@ -143,6 +146,8 @@ def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
             a[k] = float(getattr(result, k))
         for k in ("n_params", "n_target_params", "steps"):
             a[k] = int(getattr(result, k))
+        for k, v in (attrs or {}).items():
+            a[k] = json.dumps(v, default=_json_default)
         g["ref_point"] = np.asarray(result.ref_point, dtype=np.float64)
         fr = g.create_group("front")
         fr["prefs"] = np.asarray(result.prefs, dtype=np.float64)
@@ -236,3 +241,58 @@ def read_trial(path: str | os.PathLike, trial_id: int) -> TrialResult:
             device=str(a["device"]),
             state_dict=weights,
         )
+
+
+def write_generation(path: str | os.PathLike, generation: int, *, trial_ids: list[int],
+                     encoded: np.ndarray, objectives: np.ndarray, configs: list[dict],
+                     objective_names: list[str]) -> None:
+    """Record one generation of the outer population: ``/generations/<g>``.
+
+    Datasets: ``trial_ids`` `(n,)`, ``encoded`` `(n, d)` (the pymoo vectors), ``objectives``
+    `(n, k)` (natural direction: HV as is, not negated); attribute ``configs`` (JSON list of the
+    decoded searched values) and ``objective_names``.
+    """
+    with open_checked(path, "a") as f:
+        gens = f.require_group("generations")
+        key = f"{int(generation):04d}"
+        if key in gens:
+            del gens[key]
+        g = gens.create_group(key)
+        g["trial_ids"] = np.asarray(trial_ids, dtype=np.int64)
+        g["encoded"] = np.asarray(encoded, dtype=np.float64)
+        g["objectives"] = np.asarray(objectives, dtype=np.float64)
+        g.attrs["configs"] = json.dumps(configs, default=_json_default)
+        g.attrs["objective_names"] = json.dumps(objective_names)
+        f.flush()
+
+
+def write_outer_front(path: str | os.PathLike, *, trial_ids: list[int],
+                      objectives: np.ndarray, objective_names: list[str]) -> None:
+    """Record the study-level outer Pareto front: ``/outer_front`` (replaced each time)."""
+    with open_checked(path, "a") as f:
+        if "outer_front" in f:
+            del f["outer_front"]
+        g = f.create_group("outer_front")
+        g["trial_ids"] = np.asarray(trial_ids, dtype=np.int64)
+        g["objectives"] = np.asarray(objectives, dtype=np.float64).reshape(len(trial_ids), -1)
+        g.attrs["objective_names"] = json.dumps(objective_names)
+        f.flush()
+
+
+def drop_weights(path: str | os.PathLike, trial_ids: list[int]) -> None:
+    """Delete the stored weights of these trials (e.g. no longer on the outer front)."""
+    with open_checked(path, "a") as f:
+        for tid in trial_ids:
+            key = trial_key(tid)
+            if key in f["trials"] and "weights" in f["trials"][key]:
+                del f["trials"][key]["weights"]
+        f.flush()
+
+
+def set_attrs(path: str | os.PathLike, **attrs: Any) -> None:
+    """Set root attributes (JSON-encoded unless str/int/float)."""
+    with open_checked(path, "a") as f:
+        for k, v in attrs.items():
+            f.attrs[k] = v if isinstance(v, str | int | float) else json.dumps(
+                v, default=_json_default)
+        f.flush()

@@ -119,7 +119,12 @@ class DataTask:
         self.samples_per_step = batch_size if split_batch else batch_size * n_prefs
         self._perm: Tensor | None = None
         self._pos = 0
-        self.epochs_done = 0.0
+        self._seen = 0  # examples drawn so far (an integer, so epoch counts are exact)
+
+    @property
+    def epochs_done(self) -> float:
+        """Passes over the training data so far."""
+        return self._seen / self.X.shape[0]
 
     def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> DataTask:
         """Move the data and the template to ``device`` (floating inputs to ``dtype``)."""
@@ -142,7 +147,7 @@ class DataTask:
             take = min(n, N - self._pos)
             out.append(self._perm[self._pos: self._pos + take])
             self._pos += take
-            self.epochs_done += take / N
+            self._seen += take
             n -= take
         return torch.cat(out).to(self.X.device)
 

@@ -209,6 +209,19 @@ class TrialResult:
         """Whether the run finished without failure."""
         return self.status == "ok"
 
+    @classmethod
+    def failed(cls, error: str, *, problem: dict, hypernet: dict, train: dict, seed: int,
+               n_obj: int, ref_point=None, device: str = "cpu") -> TrialResult:
+        """A failed result for a run that could not even start (bad config, dead worker)."""
+        ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
+        return cls(status="failed", error=error, problem=problem, hypernet=dict(hypernet),
+                   train=dict(train), seed=seed, prefs=np.zeros((0, n_obj)),
+                   F=np.zeros((0, n_obj)), X=None,
+                   trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "hv", "igd",
+                                                   "loss")},
+                   ref_point=ref, hv=float("nan"), igd=float("nan"), n_params=0,
+                   n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device)
+
 
 def _resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -261,12 +274,17 @@ class Trainer:
             torch.set_num_threads(self.cfg.threads)
         m = problem.n_obj
         self.n_obj = m
-        self.task = make_task(problem, self.cfg, self.dtype, self.device)
+        if self.hcfg.budget:
+            raise ConfigError(
+                "hypernet.budget = true needs a problem with a resource budget (DYMU-style "
+                "control); the synthetic and data problems have none: set budget = false"
+            )
         self.sampler = preferences.from_dict({**dict(self.cfg.sampler), "n_obj": m})
         self.scal = scalarize.from_dict(dict(self.cfg.scalarization))
         self.gen = torch.Generator().manual_seed(self.seed)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+            torch.manual_seed(self.seed)  # the target template and the hypernetwork
+            self.task = make_task(problem, self.cfg, self.dtype, self.device)
             self.net = Hypernetwork(m, self.task.target, self.hcfg).to(self.device, self.dtype)
         self.opt = self._make_optimizer()
         self.sched = None
@@ -521,5 +539,9 @@ def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
                 f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}"
             )
         config = {**base, **overrides}
-    trainer = Trainer(problem, hypernet, config, seed=seed, problem_options=problem_options)
-    return trainer.run(callback=callback, keep_weights=keep_weights)
+    threads = torch.get_num_threads()
+    try:
+        trainer = Trainer(problem, hypernet, config, seed=seed, problem_options=problem_options)
+        return trainer.run(callback=callback, keep_weights=keep_weights)
+    finally:
+        torch.set_num_threads(threads)  # train.threads applies to this run only

@@ -1,0 +1,82 @@
+"""The trial function shared by every backend."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import traceback
+
+import torch
+
+from hybridmoo.train import Trainer, TrialResult
+
+__all__ = ["run_trial"]
+
+
+def _problem(spec: dict, cache: dict):
+    from hybridmoo import problems
+
+    key = (spec["problem"], json.dumps(spec.get("problem_options", {}), sort_keys=True))
+    if key not in cache:
+        cache[key] = problems.get(spec["problem"], **spec.get("problem_options", {}))
+    return cache[key]
+
+
+def generation_latency_ms(trainer: Trainer, repeats: int = 20) -> float:
+    """Median time (ms) to generate the solution of one preference with the trained net."""
+    prefs = trainer.eval_prefs[:1]
+    times = []
+    with torch.no_grad():
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            trainer.net(prefs)
+            if trainer.device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return 1000 * times[len(times) // 2]
+
+
+def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
+    """Build the problem (cached), train, measure latency; never raises.
+
+    Args:
+        spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``.
+        cache: problems already built by this worker (data is loaded once per worker).
+
+    Returns:
+        ``(result, node)`` where node is the host name of the worker.
+    """
+    node = socket.gethostname()
+    cache = {} if cache is None else cache
+    try:
+        problem = _problem(spec, cache)
+        trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"])
+    except Exception as exc:  # a bad configuration must not kill the study
+        n_obj = cache_n_obj(spec, cache)
+        return TrialResult.failed(
+            f"{type(exc).__name__} while setting up the trial: {exc}",
+            problem={"name": spec["problem"], "options": spec.get("problem_options", {})},
+            hypernet=spec["hypernet"], train=spec["train"], seed=spec["seed"], n_obj=n_obj,
+        ), node
+    try:
+        result = trainer.run(keep_weights=True)
+        if result.ok:
+            result.extra["latency_ms"] = generation_latency_ms(trainer)
+    except Exception as exc:
+        tb = traceback.format_exc(limit=3)
+        result = TrialResult.failed(
+            f"{type(exc).__name__} during training: {exc}\n{tb}", problem=problem.describe(),
+            hypernet=spec["hypernet"], train=spec["train"], seed=spec["seed"],
+            n_obj=problem.n_obj,
+        )
+    return result, node
+
+
+def cache_n_obj(spec: dict, cache: dict) -> int:
+    """Number of objectives of the trial's problem (2 if it cannot be built)."""
+    try:
+        return _problem(spec, cache).n_obj
+    except Exception:
+        return 2

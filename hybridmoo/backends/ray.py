@@ -1,0 +1,175 @@
+"""Ray backend: a pool of trainer actors, local Ray started on demand or an existing cluster.
+
+``import ray`` happens only here. Each actor keeps the problems it has built (and their data)
+between trials. An actor that dies during a trial (killed, out of memory, node lost) is
+reported as a :class:`WorkerLost` outcome of that trial and replaced; the study records the
+failure and may retry the trial.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+
+from hybridmoo.errors import ConfigError
+
+__all__ = ["RayBackend", "WorkerLost"]
+
+
+class WorkerLost(Exception):
+    """The actor running a trial died; the message says how."""
+
+
+_ACTOR = None
+
+
+def _actor_class():
+    global _ACTOR
+    if _ACTOR is None:
+        import ray
+
+        @ray.remote(max_restarts=0, max_task_retries=0)
+        class TrialActor:
+            """Runs trials; keeps built problems between trials."""
+
+            def __init__(self, threads: int) -> None:
+                import torch
+
+                torch.set_num_threads(threads)
+                self.cache: dict = {}
+
+            def run(self, spec: dict):
+                from hybridmoo.backends.common import run_trial
+
+                return run_trial(spec, self.cache)
+
+            def pid(self) -> int:
+                return os.getpid()
+
+        _ACTOR = TrialActor
+    return _ACTOR
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None,
+              num_gpus: int | None = None) -> None:
+    """Connect to ``address`` (``"auto"`` or ``host:port``) or start a local Ray on 127.0.0.1."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="WARNING",
+                  configure_logging=True)
+    if address:
+        ray.init(address=address, **kwargs)
+    else:
+        ray.init(num_cpus=num_cpus, num_gpus=num_gpus, _node_ip_address="127.0.0.1", **kwargs)
+
+
+class RayBackend:
+    """Trials on a pool of Ray actors.
+
+    Args:
+        address: existing cluster (``"auto"`` or ``host:port``); ``None`` starts a local Ray.
+        cpus_per_trial, gpus_per_trial: resources each actor reserves (fractions allowed).
+        workers: number of actors, or ``"auto"`` (as many as the cluster's free resources fit).
+        max_workers: upper bound for ``"auto"`` (e.g. the population size).
+        threads: torch threads per actor (default ``max(1, floor(cpus_per_trial))``).
+        num_cpus: CPUs of a locally started Ray (default: all).
+    """
+
+    def __init__(self, address: str | None = None, cpus_per_trial: float = 1.0,
+                 gpus_per_trial: float = 0.0, workers: int | str = "auto",
+                 max_workers: int | None = None, threads: int | None = None,
+                 num_cpus: int | None = None) -> None:
+        import ray
+
+        start_ray(address, num_cpus=num_cpus)
+        self._ray = ray
+        res = ray.cluster_resources()
+        if workers == "auto":
+            n = int(res.get("CPU", 1) // cpus_per_trial)
+            if gpus_per_trial > 0:
+                n = min(n, int(res.get("GPU", 0) // gpus_per_trial))
+            n = max(1, n)
+            if max_workers is not None:
+                n = min(n, max_workers)
+        else:
+            n = int(workers)
+        if gpus_per_trial > 0 and res.get("GPU", 0) < gpus_per_trial:
+            raise ConfigError(
+                f"resources.gpus_per_trial = {gpus_per_trial} but the Ray cluster has "
+                f"{res.get('GPU', 0)} GPUs; set gpus_per_trial = 0 to train on CPUs"
+            )
+        self.cpus = cpus_per_trial
+        self.gpus = gpus_per_trial
+        self.threads = threads or max(1, math.floor(cpus_per_trial))
+        self.slots = n
+        self._idle: deque = deque(self._new_actor() for _ in range(n))
+        self._queue: deque = deque()
+        self._pending: dict = {}  # ref -> (trial_id, actor)
+
+    def _new_actor(self):
+        return _actor_class().options(num_cpus=self.cpus, num_gpus=self.gpus).remote(self.threads)
+
+    def describe(self) -> str:
+        """One line for the progress display."""
+        return (f"Ray backend: {self.slots} actors × ({self.cpus:g} CPU, {self.gpus:g} GPU), "
+                f"{self.threads} torch threads each")
+
+    def actor_pids(self) -> list[int]:
+        """Process ids of the actors busy with a trial (for tests that kill one)."""
+        actors = [a for _, a in self._pending.values()]
+        return self._ray.get([a.pid.remote() for a in actors])
+
+    def submit(self, trial_id: int, spec: dict) -> None:
+        """Start the trial on an idle actor, or queue it until one frees up."""
+        self._queue.append((trial_id, spec))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._queue and self._idle:
+            trial_id, spec = self._queue.popleft()
+            actor = self._idle.popleft()
+            self._pending[actor.run.remote(spec)] = (trial_id, actor)
+
+    def running(self) -> int:
+        """Trials started or queued and not yet returned."""
+        return len(self._pending) + len(self._queue)
+
+    def wait(self) -> list[tuple[int, object, str]]:
+        """Block until at least one trial finishes; a dead actor yields :class:`WorkerLost`."""
+        ray = self._ray
+        if not self._pending:
+            return []
+        ready, _ = ray.wait(list(self._pending), num_returns=1)
+        out = []
+        for ref in ready:
+            trial_id, actor = self._pending.pop(ref)
+            try:
+                result, node = ray.get(ref)
+                self._idle.append(actor)
+            except ray.exceptions.RayActorError as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "actor died"
+                out.append((trial_id, WorkerLost(f"the worker running this trial died: "
+                                                 f"{reason}"), ""))
+                self._idle.append(self._new_actor())  # replace it
+                continue
+            except ray.exceptions.RayTaskError as exc:
+                out.append((trial_id, WorkerLost(f"the trial raised: {exc}"), ""))
+                self._idle.append(actor)
+                continue
+            out.append((trial_id, result, node))
+        self._dispatch()
+        return out
+
+    def close(self) -> None:
+        """Kill the actors (the Ray instance itself is left running for reuse)."""
+        for actor in list(self._idle) + [a for _, a in self._pending.values()]:
+            try:
+                self._ray.kill(actor)
+            except Exception:  # noqa: BLE001 - already dead
+                pass
+        self._idle.clear()
+        self._pending.clear()

@@ -1,0 +1,169 @@
+"""Search spaces of the outer loop: named variables ↔ trial configurations.
+
+A variable is addressed by a dotted path into the trial configuration, e.g. ``hypernet.width``,
+``train.lr``, ``train.sampler.alpha`` or ``train.scalarization.name``, and has one of three
+types:
+
+- ``{type = "real", low, high, log = false}``
+- ``{type = "int", low, high, log = false}``
+- ``{type = "choice", values = [...]}``
+
+**Encoding.** Every pymoo algorithm hybridmoo drives (NSGA-II, NSGA-III, MOEA/D, SMS-EMOA) sees
+a real vector ``u ∈ [0, 1]^d``, one coordinate per variable, decoded explicitly:
+
+- real: ``low + u·(high − low)`` (on a log scale when ``log``);
+- int: ``round(low − 0.5 + u·(high − low + 1))`` clipped to ``[low, high]`` (log scale likewise),
+  so every integer has an equal share of ``[0, 1]``;
+- choice: ``values[min(⌊u·n⌋, n − 1)]``, an equal share per value.
+
+:meth:`SearchSpace.encode` maps a configuration back to the centre of its cell, so a decoded
+configuration re-encodes to the same configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hybridmoo.errors import ConfigError
+
+__all__ = ["SearchSpace", "Variable", "set_path"]
+
+_TYPES = ("real", "int", "choice")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One searched variable (see the module docstring)."""
+
+    path: str
+    type: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    values: tuple | None = None
+
+    @classmethod
+    def from_spec(cls, path: str, spec: Mapping, where: str = "search") -> Variable:
+        """Build from a study-file table, with errors naming the key."""
+        key = f"{where}.{path}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(
+                f"{key} = {spec!r}: a searched variable is a table such as "
+                '{type = "real", low = 1e-4, high = 1e-2, log = true}'
+            )
+        t = spec.get("type")
+        if t not in _TYPES:
+            raise ConfigError(f"{key}.type = {t!r} is not allowed; allowed: {', '.join(_TYPES)}")
+        allowed = {"real": {"type", "low", "high", "log"}, "int": {"type", "low", "high", "log"},
+                   "choice": {"type", "values"}}[t]
+        for k in spec:
+            if k not in allowed:
+                raise ConfigError(
+                    f"{key}: unknown key {k!r} for a {t} variable; allowed: "
+                    f"{', '.join(sorted(allowed))}"
+                )
+        if t == "choice":
+            values = spec.get("values")
+            if not isinstance(values, list | tuple) or len(values) < 1:
+                raise ConfigError(f"{key}.values must be a non-empty list, got {values!r}")
+            return cls(path, t, values=tuple(values))
+        lo, hi = spec.get("low"), spec.get("high")
+        for name, v in (("low", lo), ("high", hi)):
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                raise ConfigError(f"{key}.{name} = {v!r} must be a number")
+        if t == "int" and (int(lo) != lo or int(hi) != hi):
+            raise ConfigError(f"{key}: low and high of an int variable must be integers")
+        if not lo < hi:
+            raise ConfigError(f"{key}: low = {lo} must be below high = {hi}")
+        log = bool(spec.get("log", False))
+        if log and lo <= 0:
+            raise ConfigError(f"{key}: log = true needs low > 0, got low = {lo}")
+        return cls(path, t, float(lo), float(hi), log)
+
+    def decode(self, u: float) -> Any:
+        """Value of encoded coordinate ``u ∈ [0, 1]``."""
+        u = min(max(float(u), 0.0), 1.0)
+        if self.type == "choice":
+            n = len(self.values)
+            return self.values[min(int(u * n), n - 1)]
+        if self.type == "real":
+            if self.log:
+                return float(math.exp(math.log(self.low) + u * (math.log(self.high)
+                                                                  - math.log(self.low))))
+            return float(self.low + u * (self.high - self.low))
+        if self.log:
+            lo, hi = math.log(self.low - 0.5 + 1e-9), math.log(self.high + 0.5)
+            v = round(math.exp(lo + u * (hi - lo)))
+        else:
+            v = round(self.low - 0.5 + u * (self.high - self.low + 1))
+        return int(min(max(v, self.low), self.high))
+
+    def encode(self, value: Any) -> float:
+        """Encoded coordinate (the centre of the value's cell)."""
+        if self.type == "choice":
+            n = len(self.values)
+            return (self.values.index(value) + 0.5) / n
+        if self.type == "real":
+            if self.log:
+                return (math.log(value) - math.log(self.low)) / (math.log(self.high)
+                                                                  - math.log(self.low))
+            return (value - self.low) / (self.high - self.low)
+        if self.log:
+            lo, hi = math.log(self.low - 0.5 + 1e-9), math.log(self.high + 0.5)
+            a, b = math.log(max(value - 0.5, 1e-9)), math.log(value + 0.5)
+            return ((a + b) / 2 - lo) / (hi - lo)
+        return (value - self.low + 0.5) / (self.high - self.low + 1)
+
+
+def set_path(cfg: dict, path: str, value: Any) -> None:
+    """Set ``cfg[a][b][c] = value`` for ``path = "a.b.c"``, creating tables on the way."""
+    parts = path.split(".")
+    node = cfg
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {path}: {p} is not a table")
+    node[parts[-1]] = value
+
+
+class SearchSpace:
+    """An ordered set of :class:`Variable` s over a base (fixed) configuration.
+
+    Args:
+        variables: the searched variables.
+        fixed: the configuration shared by every trial (``{"hypernet": {...}, "train": {...}}``);
+            decoded values are written over it.
+    """
+
+    def __init__(self, variables: list[Variable], fixed: Mapping | None = None) -> None:
+        if not variables:
+            raise ConfigError("the search space is empty: add at least one table under [search]")
+        self.variables = variables
+        self.fixed = {k: dict(v) for k, v in (fixed or {}).items()}
+
+    @property
+    def n_var(self) -> int:
+        """Number of searched variables (length of the encoded vector)."""
+        return len(self.variables)
+
+    def decode(self, u: np.ndarray) -> dict:
+        """Configuration ``{"hypernet": {...}, "train": {...}}`` of encoded vector `(d,)`."""
+        import copy
+
+        cfg = copy.deepcopy(self.fixed)
+        for var, ui in zip(self.variables, np.asarray(u, dtype=float), strict=True):
+            set_path(cfg, var.path, var.decode(ui))
+        return cfg
+
+    def values(self, u: np.ndarray) -> dict[str, Any]:
+        """``{path: value}`` of the searched variables only."""
+        return {v.path: v.decode(ui) for v, ui in zip(self.variables, u, strict=True)}
+
+    def encode(self, values: Mapping[str, Any]) -> np.ndarray:
+        """Encoded vector `(d,)` of ``{path: value}``."""
+        return np.array([v.encode(values[v.path]) for v in self.variables])

@@ -1,0 +1,387 @@
+"""The outer loop: pymoo searches hypernetwork configurations; a backend trains them.
+
+:class:`Study` owns the loop (pymoo's ask/tell, not its runner): each generation it asks the
+algorithm for a population of encoded configurations (see :mod:`hybridmoo.space`), submits them
+to the backend as trials, records every trial in the HDF5 study file the moment it returns (the
+driver is the only writer, and each trial is flushed before the next is recorded), and tells
+the algorithm the outer objectives. A failed trial (exception, NaN loss, dead worker) is
+recorded with its reason and may be retried; the outer algorithm sees it with the worst possible
+objective values, so the search goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hybridmoo import metrics, store
+from hybridmoo.errors import ConfigError
+from hybridmoo.studyfile import OBJECTIVES, StudySpec, load_study
+from hybridmoo.train import TrialResult
+
+__all__ = ["Study", "StudyResult", "outer_objectives", "run_study"]
+
+_PENALTY = 1e12  # objective value of a failed trial for minimised objectives
+
+
+def _pymoo_algorithm(spec: StudySpec, n_obj: int):
+    opts = dict(spec.algorithm_options)
+    pop = spec.pop_size
+    if spec.algorithm == "nsga2":
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+
+        return NSGA2(pop_size=pop, **opts)
+    if spec.algorithm == "smsemoa":
+        from pymoo.algorithms.moo.sms import SMSEMOA
+
+        return SMSEMOA(pop_size=pop, **opts)
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    n_part = opts.pop("n_partitions", None)
+    if n_part is None:  # the smallest lattice with at least pop_size directions
+        n_part = 1
+        while math.comb(n_part + n_obj - 1, n_obj - 1) < pop:
+            n_part += 1
+    ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=n_part)
+    if spec.algorithm == "nsga3":
+        from pymoo.algorithms.moo.nsga3 import NSGA3
+
+        return NSGA3(ref_dirs=ref_dirs, pop_size=pop, **opts)
+    from pymoo.algorithms.moo.moead import MOEAD
+
+    return MOEAD(ref_dirs=ref_dirs, **opts)
+
+
+def outer_objectives(result: TrialResult, names: list[str],
+                     reference_hv: float | None = None) -> np.ndarray:
+    """Outer objective values of a trial in their natural direction (HV as is).
+
+    ``hv_auc`` is the mean of the HV trace over the run's steps (trapezoid rule), divided by
+    ``reference_hv`` when given: 1 would mean the reference HV from the first step on.
+    """
+    out = []
+    for n in names:
+        if not result.ok:
+            out.append(math.nan)
+        elif n == "hv":
+            out.append(result.hv)
+        elif n == "n_params":
+            out.append(float(result.n_params))
+        elif n == "train_time":
+            out.append(result.train_time)
+        elif n == "latency":
+            out.append(float(result.extra.get("latency_ms", math.nan)))
+        elif n == "igd":
+            out.append(result.igd)
+        elif n == "hv_auc":
+            s, h = result.trace["step"], result.trace["hv"]
+            auc = float(np.trapezoid(h, s) / max(s[-1] - s[0], 1)) if len(s) > 1 else h[-1]
+            out.append(auc / reference_hv if reference_hv else auc)
+    return np.asarray(out, dtype=np.float64)
+
+
+def to_minimised(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """pymoo's view: maximised objectives negated; NaN (failed) → the worst value."""
+    out = np.empty_like(values)
+    for j, n in enumerate(names):
+        v = values[..., j]
+        if OBJECTIVES[n][0] == "max":
+            out[..., j] = np.where(np.isnan(v), 0.0, -v)  # HV ≥ 0: 0 is the worst
+        else:
+            out[..., j] = np.where(np.isnan(v), _PENALTY, v)
+    return out
+
+
+@dataclass
+class StudyResult:
+    """What a finished study returns (everything is also in the HDF5 file)."""
+
+    path: Path
+    trials: dict[int, TrialResult]
+    values: dict[int, dict]
+    objectives: dict[int, np.ndarray]
+    front_ids: list[int]
+    objective_names: list[str]
+    wall_time: float
+    trial_time: float
+    failed: int
+    extra: dict = field(default_factory=dict)
+
+
+class Study:
+    """Run a study file.
+
+    Args:
+        spec: a :class:`StudySpec` or the path of a study file.
+        backend: ``"ray"`` (default) or ``"local"``.
+        address: an existing Ray cluster (``"auto"`` or ``host:port``); default a local Ray.
+        output: override the study file's output path.
+        overwrite: replace an existing output file.
+        progress: show a live progress bar and the final summary table.
+        num_cpus: CPUs of a locally started Ray (default all).
+    """
+
+    def __init__(self, spec: StudySpec | str | Path, *, backend: str = "ray",
+                 address: str | None = None, output: str | Path | None = None,
+                 overwrite: bool = False, progress: bool = True,
+                 num_cpus: int | None = None) -> None:
+        from hybridmoo import problems
+
+        self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
+        if output is not None:
+            self.spec.output = Path(output)
+        self.backend_name = backend
+        self.address = address
+        self.overwrite = overwrite
+        self.progress = progress
+        self.num_cpus = num_cpus
+        self.problem = problems.get(self.spec.problem, **self.spec.problem_options)
+        self.names = list(self.spec.objectives)
+        pf = self.problem.pareto_front(1000)
+        self.reference_hv = None
+        if pf is not None and self.problem.ref_point is not None:
+            self.reference_hv = metrics.hypervolume(pf, self.problem.ref_point)
+        if self.spec.output.exists() and not overwrite:
+            raise ConfigError(
+                f"{self.spec.output} already exists; pass --overwrite to replace it, or "
+                "choose another study.output"
+            )
+
+    def _backend(self):
+        from hybridmoo.backends import get_backend
+
+        if self.backend_name == "local":
+            return get_backend("local")
+        return get_backend("ray", address=self.address, cpus_per_trial=self.spec.cpus_per_trial,
+                           gpus_per_trial=self.spec.gpus_per_trial, workers=self.spec.workers,
+                           max_workers=self.spec.pop_size, threads=self.spec.threads_per_trial,
+                           num_cpus=self.num_cpus)
+
+    def trial_spec(self, trial_id: int, config: dict) -> dict:
+        """The backend's job for one trial."""
+        train = dict(config["train"])
+        if self.spec.gpus_per_trial > 0 and "device" not in train:
+            train["device"] = "auto"
+        if self.spec.threads_per_trial is not None:
+            train.setdefault("threads", self.spec.threads_per_trial)
+        return {"problem": self.spec.problem, "problem_options": self.spec.problem_options,
+                "hypernet": config["hypernet"], "train": train,
+                "seed": self.spec.seed * 100_003 + trial_id}
+
+    def run(self) -> StudyResult:
+        """Run every generation; returns the study's result (also written to the file)."""
+        from pymoo.core.problem import Problem as PymooProblem
+
+        spec = self.spec
+        t_start = time.perf_counter()
+        store.create(spec.output, kind="study", problem=self.problem.describe(),
+                     study_text=spec.text, overwrite=self.overwrite, extra_attrs={
+                         "study_name": spec.name, "seed": spec.seed,
+                         "objectives": json.dumps(self.names),
+                         "algorithm": spec.algorithm,
+                         "search_space": json.dumps([v.__dict__ for v in spec.space.variables],
+                                                    default=list),
+                         "ref_point": json.dumps(self.problem.ref_point.tolist()),
+                         "status": "running"})
+        k = len(self.names)
+        pproblem = PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
+        algorithm = _pymoo_algorithm(spec, k)
+        algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
+                        verbose=False)
+        backend = self._backend()
+        trials: dict[int, TrialResult] = {}
+        values: dict[int, dict] = {}
+        objs: dict[int, np.ndarray] = {}
+        weight_ids: set[int] = set()
+        next_id = 0
+        failed = 0
+        trial_time = 0.0
+        ui = _ProgressUI(self.progress, spec.n_trials, backend.describe())
+        try:
+            with ui:
+                for gen in range(spec.generations):
+                    pop = algorithm.ask()
+                    X = np.clip(pop.get("X"), 0.0, 1.0)
+                    ids = list(range(next_id, next_id + len(X)))
+                    next_id += len(X)
+                    attempts = dict.fromkeys(ids, 0)
+                    for tid, u in zip(ids, X, strict=True):
+                        values[tid] = spec.space.values(u)
+                        backend.submit(tid, self.trial_spec(tid, spec.space.decode(u)))
+                        attempts[tid] += 1
+                    ui.update(running=backend.running())
+                    left = set(ids)
+                    while left:
+                        for tid, outcome, node in backend.wait():
+                            if not isinstance(outcome, TrialResult):
+                                outcome = self._failed(tid, str(outcome))
+                            if not outcome.ok and attempts[tid] <= spec.retries:
+                                attempts[tid] += 1
+                                ui.note(f"trial {tid} failed ({outcome.error.splitlines()[0]}); "
+                                        f"retry {attempts[tid] - 1}/{spec.retries}")
+                                backend.submit(tid, self.trial_spec(
+                                    tid, spec.space.decode(X[ids.index(tid)])))
+                                continue
+                            left.discard(tid)
+                            trials[tid] = outcome
+                            objs[tid] = outer_objectives(outcome, self.names, self.reference_hv)
+                            trial_time += outcome.wall_time
+                            failed += not outcome.ok
+                            keep = self._keep_weights(tid, objs, outcome)
+                            if keep:
+                                weight_ids.add(tid)
+                            store.write_trial(
+                                spec.output, outcome, trial_id=tid, generation=gen, node=node,
+                                keep_weights=keep,
+                                attrs={"values": values[tid],
+                                       "outer_objectives": dict(zip(self.names,
+                                                                    objs[tid].tolist(),
+                                                                    strict=True)),
+                                       "attempts": attempts[tid]})
+                            ui.update(done=1, failed=int(not outcome.ok),
+                                      running=backend.running(), hv=outcome.hv)
+                    Fgen = np.stack([objs[t] for t in ids])
+                    pop.set("F", to_minimised(Fgen, self.names))
+                    algorithm.tell(infills=pop)
+                    store.write_generation(spec.output, gen, trial_ids=ids, encoded=X,
+                                           objectives=Fgen,
+                                           configs=[values[t] for t in ids],
+                                           objective_names=self.names)
+                    front = self._front(objs)
+                    store.write_outer_front(spec.output, trial_ids=front,
+                                            objectives=np.stack([objs[t] for t in front])
+                                            if front else np.zeros((0, k)),
+                                            objective_names=self.names)
+        finally:
+            backend.close()
+        front = self._front(objs)
+        if spec.keep_weights == "front":
+            store.drop_weights(spec.output, sorted(weight_ids - set(front)))
+        wall = time.perf_counter() - t_start
+        store.set_attrs(spec.output, status="finished", wall_time=wall, trial_time=trial_time,
+                        failed=failed)
+        result = StudyResult(path=spec.output, trials=trials, values=values, objectives=objs,
+                             front_ids=front, objective_names=self.names, wall_time=wall,
+                             trial_time=trial_time, failed=failed)
+        if self.progress:
+            print_summary(result, self.reference_hv)
+        return result
+
+    def _failed(self, tid: int, error: str) -> TrialResult:
+        return TrialResult.failed(error, problem=self.problem.describe(), hypernet={}, train={},
+                                  seed=self.spec.seed * 100_003 + tid, n_obj=self.problem.n_obj,
+                                  ref_point=self.problem.ref_point.numpy())
+
+    def _front(self, objs: dict[int, np.ndarray]) -> list[int]:
+        ok = [t for t, v in objs.items() if not np.isnan(v).any()]
+        if not ok:
+            return []
+        F = to_minimised(np.stack([objs[t] for t in ok]), self.names)
+        mask = metrics.is_nondominated(F)
+        return [t for t, m in zip(ok, mask, strict=True) if m]
+
+    def _keep_weights(self, tid: int, objs: dict, result: TrialResult) -> bool:
+        if self.spec.keep_weights == "none" or not result.ok:
+            return False
+        if self.spec.keep_weights == "all":
+            return True
+        return tid in self._front(objs)
+
+
+class _ProgressUI:
+    """Live progress bar: trials done, running, failed, best HV, elapsed, ETA."""
+
+    def __init__(self, enabled: bool, total: int, backend: str) -> None:
+        self.enabled = enabled
+        self.best = float("nan")
+        self.failed = 0
+        self.done = 0
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.console = Console(stderr=True)
+            self.console.print(f"[dim]{backend}[/dim]")
+            self.bar = Progress(
+                TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("running {task.fields[running]}"),
+                TextColumn("failed {task.fields[failed]}"),
+                TextColumn("best HV {task.fields[best]}"), TimeElapsedColumn(),
+                TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
+            self.task = self.bar.add_task("trials", total=total, running=0, failed=0, best="-")
+
+    def __enter__(self):
+        if self.enabled:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+
+    def update(self, done: int = 0, failed: int = 0, running: int | None = None,
+               hv: float | None = None) -> None:
+        self.done += done
+        self.failed += failed
+        if hv is not None and math.isfinite(hv) and not (self.best >= hv):
+            self.best = hv
+        if self.enabled:
+            fields = {"failed": self.failed,
+                      "best": "-" if math.isnan(self.best) else f"{self.best:.5g}"}
+            if running is not None:
+                fields["running"] = running
+            self.bar.update(self.task, advance=done, **fields)
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            self.console.print(f"[yellow]{text}[/yellow]")
+
+
+def print_summary(result: StudyResult, reference_hv: float | None = None) -> None:
+    """Print the outer Pareto front as a table (HV, parameter count, configuration)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"outer Pareto front — {len(result.front_ids)} of {len(result.trials)} "
+                  f"trials ({result.failed} failed), {result.wall_time:.0f} s")
+    table.add_column("trial", justify="right")
+    for n in result.objective_names:
+        table.add_column(n, justify="right")
+    if reference_hv and "hv" in result.objective_names:
+        table.add_column("HV / ref", justify="right")
+    table.add_column("configuration")
+    j_hv = result.objective_names.index("hv") if "hv" in result.objective_names else None
+    order = sorted(result.front_ids, key=lambda t: -result.objectives[t][j_hv]
+                   if j_hv is not None else t)
+    for tid in order:
+        v = result.objectives[tid]
+        row = [str(tid)] + [f"{x:.5g}" if abs(x) < 1e5 else f"{x:,.0f}" for x in v]
+        if reference_hv and j_hv is not None:
+            row.append(f"{100 * v[j_hv] / reference_hv:.2f}%")
+        row.append(", ".join(f"{k.split('.', 1)[1]}={_fmt(x)}"
+                             for k, x in result.values[tid].items()))
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"study file: {result.path}")
+
+
+def _fmt(x) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def run_study(path: str | Path, **kwargs) -> StudyResult:
+    """Load, validate and run a study file in one call (see :class:`Study`)."""
+    return Study(path, **kwargs).run()

@@ -1,0 +1,305 @@
+"""Study files (TOML): parsing and whole-file validation before anything runs.
+
+A study file has these tables (unknown tables and keys are errors — a typo is never ignored):
+
+.. code-block:: toml
+
+    [study]
+    name = "quickstart"           # free text
+    seed = 0                       # seeds the outer algorithm and every trial
+    output = "quickstart.h5"       # the HDF5 study file (relative to the study file)
+
+    [problem]
+    name = "zdt2"
+    options = { n_var = 30 }
+
+    [objectives]
+    names = ["hv", "n_params"]     # see OBJECTIVES
+
+    [algorithm]
+    name = "nsga2"                 # nsga2, nsga3, moead, smsemoa
+    pop_size = 8
+    generations = 4
+    options = {}                   # passed to the pymoo algorithm's constructor
+
+    [budget]                       # per trial; the first reached ends the trial
+    steps = 600                    # and/or seconds = ..., epochs = ...
+
+    [resources]
+    cpus_per_trial = 1             # fractions allowed
+    gpus_per_trial = 0             # fractions allowed
+    workers = "auto"               # number of trainer actors, or "auto"
+    retries = 1                    # reruns of a failed trial
+    keep_weights = "front"         # "front" (outer Pareto front), "all" or "none"
+
+    [fixed.hypernet]               # fixed choices, as in HypernetConfig
+    depth = 2
+    [fixed.train]                  # fixed choices, as in TrainConfig
+    n_prefs = 8
+
+    [search]                       # searched choices, by dotted path
+    "hypernet.width" = { type = "int", low = 16, high = 256, log = true }
+    "train.lr" = { type = "real", low = 1e-4, high = 1e-2, log = true }
+    "train.scalarization.name" = { type = "choice", values = ["tchebycheff", "linear"] }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hybridmoo.errors import ConfigError, did_you_mean
+from hybridmoo.space import SearchSpace, Variable, set_path
+
+__all__ = ["ALGORITHMS", "OBJECTIVES", "StudySpec", "load_study"]
+
+#: outer objective → (direction, description). All are turned into minimisation for pymoo.
+OBJECTIVES: dict[str, tuple[str, str]] = {
+    "hv": ("max", "hypervolume of the learned front on held-out evaluation"),
+    "n_params": ("min", "number of hypernetwork parameters"),
+    "train_time": ("min", "training wall time (s)"),
+    "latency": ("min", "generation latency per preference (ms)"),
+    "igd": ("min", "IGD to the reference front (needs one)"),
+    "hv_auc": ("max", "area under the normalised HV trace (anytime performance)"),
+}
+ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa")
+
+_SCHEMA: dict[str, set[str]] = {
+    "study": {"name", "seed", "output", "description"},
+    "problem": {"name", "options"},
+    "objectives": {"names"},
+    "algorithm": {"name", "pop_size", "generations", "options"},
+    "budget": {"steps", "seconds", "epochs"},
+    "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
+                  "threads_per_trial"},
+    "fixed": {"hypernet", "train"},
+    "search": set(),  # free-form dotted paths
+}
+_REQUIRED = ("study", "problem", "algorithm", "budget", "search")
+
+
+@dataclass
+class StudySpec:
+    """A validated study file."""
+
+    path: Path | None
+    text: str
+    name: str
+    seed: int
+    output: Path
+    problem: str
+    problem_options: dict
+    objectives: list[str]
+    algorithm: str
+    pop_size: int
+    generations: int
+    algorithm_options: dict
+    budget: dict
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    workers: int | str = "auto"
+    retries: int = 1
+    keep_weights: str = "front"
+    threads_per_trial: int | None = None
+    space: SearchSpace = field(default=None)  # type: ignore[assignment]
+
+    @property
+    def n_trials(self) -> int:
+        """Trials the study runs (population × generations)."""
+        return self.pop_size * self.generations
+
+
+def _check_type(key: str, value: Any, types: tuple, allowed: str) -> None:
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(f"{key} = {value!r} is invalid: expected {allowed}")
+    if not isinstance(value, types):
+        raise ConfigError(f"{key} = {value!r} is invalid: expected {allowed}")
+
+
+def _flatten_search(table: dict, prefix: str = "") -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for k, v in table.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and "type" not in v:
+            out.update(_flatten_search(v, path + "."))
+        else:
+            out[path] = v
+    return out
+
+
+def load_study(path: str | Path | None = None, *, text: str | None = None) -> StudySpec:
+    """Read and validate a study file; every error names the key, the value and what is allowed.
+
+    Args:
+        path: the TOML file. text: its content (instead of, or besides, ``path``).
+
+    Raises:
+        ConfigError: on any invalid or unknown key, or a missing required table.
+    """
+    from hybridmoo import problems
+    from hybridmoo.hypernet import HypernetConfig
+    from hybridmoo.train import TrainConfig
+
+    if text is None:
+        if path is None:
+            raise ConfigError("load_study needs a path or text")
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"study file {p} not found")
+        text = p.read_text()
+    where = str(path) if path else "<study>"
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {exc}") from None
+    for table in doc:
+        if table not in _SCHEMA:
+            raise ConfigError(
+                f"unknown table [{table}] in {where}.{did_you_mean(table, list(_SCHEMA))} "
+                f"Allowed tables: {', '.join(_SCHEMA)}"
+            )
+        if not isinstance(doc[table], dict):
+            raise ConfigError(f"{table} must be a table, got {doc[table]!r}")
+        if _SCHEMA[table]:
+            for key in doc[table]:
+                if key not in _SCHEMA[table]:
+                    raise ConfigError(
+                        f"unknown key {table}.{key} in {where}."
+                        f"{did_you_mean(key, sorted(_SCHEMA[table]))} Allowed keys in "
+                        f"[{table}]: {', '.join(sorted(_SCHEMA[table]))}"
+                    )
+    for table in _REQUIRED:
+        if table not in doc:
+            raise ConfigError(f"{where} has no [{table}] table; it is required")
+
+    st = doc["study"]
+    seed = st.get("seed", 0)
+    _check_type("study.seed", seed, (int,), "an integer")
+    output = st.get("output")
+    _check_type("study.output", output, (str,), "a file name such as 'study.h5'")
+    base_dir = Path(path).parent if path else Path.cwd()
+    out_path = Path(output)
+    if not out_path.is_absolute():
+        out_path = base_dir / out_path
+
+    pr = doc["problem"]
+    pname = pr.get("name")
+    _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
+    popts = pr.get("options", {})
+    _check_type("problem.options", popts, (dict,), "a table of problem options")
+    try:
+        problem = problems.get(pname, **popts)
+    except Exception as exc:  # unknown name or option, bad option value
+        raise ConfigError(f"problem: {exc}") from None
+
+    obj = doc.get("objectives", {}).get("names", ["hv", "n_params"])
+    _check_type("objectives.names", obj, (list,), f"a list of: {', '.join(OBJECTIVES)}")
+    if len(obj) < 1:
+        raise ConfigError("objectives.names is empty; e.g. names = [\"hv\", \"n_params\"]")
+    for o in obj:
+        if o not in OBJECTIVES:
+            raise ConfigError(
+                f"objectives.names: unknown objective {o!r}."
+                f"{did_you_mean(str(o), list(OBJECTIVES))} Allowed: {', '.join(OBJECTIVES)}"
+            )
+    if "igd" in obj and not problem.has_pareto_front:
+        raise ConfigError(f"objectives.names: 'igd' needs a reference front; {pname} has none")
+    if len(set(obj)) != len(obj):
+        raise ConfigError(f"objectives.names = {obj} repeats an objective")
+
+    al = doc["algorithm"]
+    aname = str(al.get("name", "nsga2")).lower()
+    if aname not in ALGORITHMS:
+        raise ConfigError(
+            f"algorithm.name = {al.get('name')!r} is not allowed.{did_you_mean(aname, ALGORITHMS)}"
+            f" Allowed: {', '.join(ALGORITHMS)}"
+        )
+    pop = al.get("pop_size", 8)
+    gens = al.get("generations", 4)
+    _check_type("algorithm.pop_size", pop, (int,), "an integer ≥ 2")
+    _check_type("algorithm.generations", gens, (int,), "an integer ≥ 1")
+    if pop < 2:
+        raise ConfigError(f"algorithm.pop_size = {pop} is invalid: expected an integer ≥ 2")
+    if gens < 1:
+        raise ConfigError(f"algorithm.generations = {gens} is invalid: expected an integer ≥ 1")
+    aopts = al.get("options", {})
+    _check_type("algorithm.options", aopts, (dict,), "a table of pymoo options")
+    if aname in ("nsga3", "moead") and len(obj) < 2:
+        raise ConfigError(f"algorithm {aname} needs at least two objectives")
+
+    budget = doc["budget"]
+    if not budget:
+        raise ConfigError("[budget] is empty: set steps, seconds or epochs per trial")
+
+    res = doc.get("resources", {})
+    cpus = res.get("cpus_per_trial", 1)
+    gpus = res.get("gpus_per_trial", 0)
+    _check_type("resources.cpus_per_trial", cpus, (int, float), "a number > 0 (fractions ok)")
+    _check_type("resources.gpus_per_trial", gpus, (int, float), "a number ≥ 0 (fractions ok)")
+    if cpus <= 0 or gpus < 0:
+        raise ConfigError(
+            f"resources: cpus_per_trial = {cpus} must be > 0 and gpus_per_trial = {gpus} ≥ 0"
+        )
+    workers = res.get("workers", "auto")
+    if workers != "auto":
+        _check_type("resources.workers", workers, (int,), "an integer ≥ 1 or \"auto\"")
+        if workers < 1:
+            raise ConfigError(f"resources.workers = {workers} must be ≥ 1 or \"auto\"")
+    retries = res.get("retries", 1)
+    _check_type("resources.retries", retries, (int,), "an integer ≥ 0")
+    if retries < 0:
+        raise ConfigError(f"resources.retries = {retries} must be ≥ 0")
+    keep = res.get("keep_weights", "front")
+    if keep not in ("front", "all", "none"):
+        raise ConfigError(f"resources.keep_weights = {keep!r}; allowed: front, all, none")
+    threads = res.get("threads_per_trial")
+    if threads is not None:
+        _check_type("resources.threads_per_trial", threads, (int,), "an integer ≥ 1")
+
+    fixed = doc.get("fixed", {})
+    fixed = {"hypernet": dict(fixed.get("hypernet", {})), "train": dict(fixed.get("train", {}))}
+    for k in ("steps", "seconds", "epochs"):
+        fixed["train"].setdefault(k, None)
+    for k, v in budget.items():
+        fixed["train"][k] = v
+    variables = []
+    for vpath, spec in _flatten_search(doc["search"]).items():
+        head = vpath.split(".", 1)[0]
+        if head not in ("hypernet", "train") or "." not in vpath:
+            raise ConfigError(
+                f"search.{vpath}: a searched path starts with 'hypernet.' or 'train.' "
+                "(e.g. \"hypernet.width\", \"train.lr\", \"train.sampler.alpha\")"
+            )
+        variables.append(Variable.from_spec(vpath, spec))
+    space = SearchSpace(variables, fixed)
+
+    # Validate every corner of the space now: decode the all-0, all-1 and centre vectors.
+    import numpy as np
+
+    for u in (np.zeros(space.n_var), np.ones(space.n_var), np.full(space.n_var, 0.5)):
+        cfg = space.decode(u)
+        try:
+            HypernetConfig.from_dict(cfg["hypernet"])
+            TrainConfig.from_dict(cfg["train"])
+        except ConfigError as exc:
+            raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
+
+    return StudySpec(
+        path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
+        seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
+        algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
+        budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
+        workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
+        space=space,
+    )
+
+
+def with_value(cfg: dict, path: str, value: Any) -> dict:
+    """Copy of ``cfg`` with ``path`` set (helper for tests and tools)."""
+    import copy
+
+    out = copy.deepcopy(cfg)
+    set_path(out, path, value)
+    return out
