@@ -12,8 +12,9 @@ types:
 a real vector ``u ∈ [0, 1]^d``, one coordinate per variable, decoded explicitly:
 
 - real: ``low + u·(high − low)`` (on a log scale when ``log``);
-- int: ``round(low − 0.5 + u·(high − low + 1))`` clipped to ``[low, high]`` (log scale likewise),
-  so every integer has an equal share of ``[0, 1]``;
+- int: ``⌊low + u·(high − low + 1)⌋`` clipped to ``[low, high]``, so every integer has an equal
+  share of ``[0, 1]``; with ``log``, ``⌊exp(log low + u·(log(high + 1) − log low))⌋``, so integer
+  ``k`` has a share proportional to ``log((k + 1)/k)``;
 - choice: ``values[min(⌊u·n⌋, n − 1)]``, an equal share per value.
 
 :meth:`SearchSpace.encode` maps a configuration back to the centre of its cell, so a decoded
@@ -96,11 +97,11 @@ class Variable:
                 return float(math.exp(math.log(self.low) + u * (math.log(self.high)
                                                                   - math.log(self.low))))
             return float(self.low + u * (self.high - self.low))
-        if self.log:
-            lo, hi = math.log(self.low - 0.5 + 1e-9), math.log(self.high + 0.5)
-            v = round(math.exp(lo + u * (hi - lo)))
-        else:
-            v = round(self.low - 0.5 + u * (self.high - self.low + 1))
+        if self.log:  # integer k owns [log k, log(k + 1)) of [log low, log(high + 1))
+            lo, hi = math.log(self.low), math.log(self.high + 1)
+            v = math.floor(math.exp(lo + u * (hi - lo)) + 1e-9)
+        else:  # integer k owns [k − low, k − low + 1) / (high − low + 1)
+            v = math.floor(self.low + u * (self.high - self.low + 1))
         return int(min(max(v, self.low), self.high))
 
     def encode(self, value: Any) -> float:
@@ -114,9 +115,8 @@ class Variable:
                                                                   - math.log(self.low))
             return (value - self.low) / (self.high - self.low)
         if self.log:
-            lo, hi = math.log(self.low - 0.5 + 1e-9), math.log(self.high + 0.5)
-            a, b = math.log(max(value - 0.5, 1e-9)), math.log(value + 0.5)
-            return ((a + b) / 2 - lo) / (hi - lo)
+            lo, hi = math.log(self.low), math.log(self.high + 1)
+            return ((math.log(value) + math.log(value + 1)) / 2 - lo) / (hi - lo)
         return (value - self.low + 0.5) / (self.high - self.low + 1)
 
 

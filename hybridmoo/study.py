@@ -194,6 +194,7 @@ class Study:
         algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
                         verbose=False)
         backend = self._backend()
+        self._live_backend = backend  # for tools and tests that inspect the running pool
         trials: dict[int, TrialResult] = {}
         values: dict[int, dict] = {}
         objs: dict[int, np.ndarray] = {}

@@ -53,7 +53,14 @@ def _actor_class():
 
 def start_ray(address: str | None = None, num_cpus: int | None = None,
               num_gpus: int | None = None) -> None:
-    """Connect to ``address`` (``"auto"`` or ``host:port``) or start a local Ray on 127.0.0.1."""
+    """Connect to ``address`` (``"auto"`` or ``host:port``) or start a local Ray on 127.0.0.1.
+
+    A local Ray listens and talks on the loopback interface only: Ray resolves 127.0.0.1 to the
+    machine's network address unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` is set before
+    ``ray`` is first imported, which this function does (keep it so if you import ray earlier).
+    """
+    if not address:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     if ray.is_initialized():
@@ -106,12 +113,17 @@ class RayBackend:
         self.gpus = gpus_per_trial
         self.threads = threads or max(1, math.floor(cpus_per_trial))
         self.slots = n
+        self._pid_refs: dict = {}
         self._idle: deque = deque(self._new_actor() for _ in range(n))
         self._queue: deque = deque()
         self._pending: dict = {}  # ref -> (trial_id, actor)
 
     def _new_actor(self):
-        return _actor_class().options(num_cpus=self.cpus, num_gpus=self.gpus).remote(self.threads)
+        actor = _actor_class().options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
+            self.threads)
+        # asked now, answered before any trial: a busy actor could not answer later
+        self._pid_refs[actor] = actor.pid.remote()
+        return actor
 
     def describe(self) -> str:
         """One line for the progress display."""
@@ -121,7 +133,7 @@ class RayBackend:
     def actor_pids(self) -> list[int]:
         """Process ids of the actors busy with a trial (for tests that kill one)."""
         actors = [a for _, a in self._pending.values()]
-        return self._ray.get([a.pid.remote() for a in actors])
+        return self._ray.get([self._pid_refs[a] for a in actors])
 
     def submit(self, trial_id: int, spec: dict) -> None:
         """Start the trial on an idle actor, or queue it until one frees up."""
@@ -154,6 +166,7 @@ class RayBackend:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "actor died"
                 out.append((trial_id, WorkerLost(f"the worker running this trial died: "
                                                  f"{reason}"), ""))
+                self._pid_refs.pop(actor, None)
                 self._idle.append(self._new_actor())  # replace it
                 continue
             except ray.exceptions.RayTaskError as exc:
