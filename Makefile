@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 quickstart: venv
-	$(VENV)/bin/hybridmoo run studies/quickstart.toml
+	$(VENV)/bin/hybridmoo run studies/quickstart.toml --overwrite
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

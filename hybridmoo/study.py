@@ -202,6 +202,7 @@ class Study:
         next_id = 0
         failed = 0
         trial_time = 0.0
+        wait_time = 0.0  # the driver blocked on the backend; the rest is driver overhead
         ui = _ProgressUI(self.progress, spec.n_trials, backend.describe())
         try:
             with ui:
@@ -218,7 +219,10 @@ class Study:
                     ui.update(running=backend.running())
                     left = set(ids)
                     while left:
-                        for tid, outcome, node in backend.wait():
+                        t_wait = time.perf_counter()
+                        finished = backend.wait()
+                        wait_time += time.perf_counter() - t_wait
+                        for tid, outcome, node in finished:
                             if not isinstance(outcome, TrialResult):
                                 outcome = self._failed(tid, str(outcome))
                             if not outcome.ok and attempts[tid] <= spec.retries:
@@ -265,10 +269,12 @@ class Study:
             store.drop_weights(spec.output, sorted(weight_ids - set(front)))
         wall = time.perf_counter() - t_start
         store.set_attrs(spec.output, status="finished", wall_time=wall, trial_time=trial_time,
-                        failed=failed)
+                        failed=failed, driver_time=wall - wait_time)
         result = StudyResult(path=spec.output, trials=trials, values=values, objectives=objs,
                              front_ids=front, objective_names=self.names, wall_time=wall,
-                             trial_time=trial_time, failed=failed)
+                             trial_time=trial_time, failed=failed,
+                             extra={"driver_time": wall - wait_time, "wait_time": wait_time,
+                                    "workers": backend.slots})
         if self.progress:
             print_summary(result, self.reference_hv)
         return result

@@ -182,7 +182,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     base_dir = Path(path).parent if path else Path.cwd()
     out_path = Path(output)
     if not out_path.is_absolute():
-        out_path = base_dir / out_path
+        out_path = (base_dir / out_path).resolve()
 
     pr = doc["problem"]
     pname = pr.get("name")
@@ -262,6 +262,9 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     fixed = {"hypernet": dict(fixed.get("hypernet", {})), "train": dict(fixed.get("train", {}))}
     for k in ("steps", "seconds", "epochs"):
         fixed["train"].setdefault(k, None)
+    defaults = TrainConfig()  # searched paths such as train.sampler.alpha apply over these
+    fixed["train"].setdefault("sampler", dict(defaults.sampler))
+    fixed["train"].setdefault("scalarization", dict(defaults.scalarization))
     for k, v in budget.items():
         fixed["train"][k] = v
     variables = []
