@@ -43,7 +43,7 @@ def best_from_file(path: Path) -> tuple[int, float, dict]:
     """Best-HV finished trial of a study file: (id, hv, searched values)."""
     best = (-1, -np.inf, {})
     with h5py.File(path) as f:
-        for key, g in f["trials"].items():
+        for g in f["trials"].values():
             if g.attrs["status"] != "ok":
                 continue
             hv = float(g.attrs["hv"])
