@@ -310,7 +310,8 @@ class Trainer:
         kind = "simplex" if self.sampler.on_simplex else "sphere"
         self.eval_prefs = preferences.eval_preferences(m, self.cfg.n_eval, kind=kind,
                                                        dtype=self.dtype, device=self.device)
-        pf = problem.pareto_front(max(self.cfg.n_eval * 10, 1000)) \
+        # IGD reference: about 10 points per evaluation preference, capped (IGD costs n × N)
+        pf = problem.pareto_front(min(max(self.cfg.n_eval * 10, 1000), 5000)) \
             if hasattr(problem, "pareto_front") else None
         self.reference_front = pf
         self.step_count = 0

@@ -21,7 +21,7 @@ DISCRETE = {"re22": [0], "re23": [0, 1], "re25": [0, 2], "re35": [2], "re36": [0
 # The published nadir points do not bound these published fronts: RE21's nadir predates the
 # 2020 bug fix of RE21's second objective (its front was regenerated, the nadir was not), and
 # most of RE33's front points exceed the nadir's stopping time and constraint violation.
-FRONT_BEYOND_NADIR = {"re21", "re33"}
+FRONT_BEYOND_NADIR = {"re33"}  # RE21 uses its front's own nadir (see RE21)
 
 
 @pytest.fixture
@@ -63,6 +63,11 @@ def test_normalize_is_affine_map_of_raw(key, vectors):
     raw, norm = problems.get(key.lower()), problems.get(key.lower(), normalize=True)
     x = torch.as_tensor(vectors[f"{key}/X"], dtype=torch.float64)
     ideal, nadir = read_re_data(f"ideal_{key}.dat"), read_re_data(f"nadir_{key}.dat")
+    if key == "RE21":  # the published nadir file predates the front (see RE21's docstring)
+        front = read_re_data("RE21.dat", 2)
+        np.testing.assert_allclose(ideal, front.min(axis=0), rtol=1e-8)
+        np.testing.assert_allclose(raw.nadir.numpy(), front.max(axis=0), rtol=1e-8)
+        nadir = raw.nadir.numpy()
     expected = (raw.evaluate(x).numpy() - ideal) / (nadir - ideal)
     np.testing.assert_allclose(norm.evaluate(x).numpy(), expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(raw.ideal.numpy(), ideal)
