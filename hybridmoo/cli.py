@@ -117,11 +117,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hybridmoo.study import Study
 
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
-                  overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus)
+                  overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
+                  resume=args.resume)
     result = study.run()
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed, "
               f"{len(result.front_ids)} on the outer front, {result.wall_time:.1f} s")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Resume a study from the study file stored in its HDF5 file."""
+    from hybridmoo import store
+    from hybridmoo.study import Study
+    from hybridmoo.studyfile import load_study
+
+    msg = store.recover(args.file)
+    if msg:
+        print(msg, file=sys.stderr)
+    with store.open_checked(args.file) as f:
+        text = str(f.attrs.get("study_text", ""))
+    spec = load_study(text=text)
+    spec.output = Path(args.file).resolve()
+    study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
+                  num_cpus=args.num_cpus, resume=True)
+    result = study.run()
+    if args.quiet:
+        print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed")
     return 0
 
 
@@ -181,10 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
     p.add_argument("--output", help="override the study file's output path")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted study from its output file")
     p.add_argument("--num-cpus", dest="num_cpus", type=int,
                    help="CPUs of the local Ray (default: all)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("resume", help="continue an interrupted study from its HDF5 file",
+                       description="Continue an interrupted study with the study file stored "
+                       "in FILE.h5: finished trials are kept, the outer algorithm's state is "
+                       "replayed, the remaining trials run.")
+    p.add_argument("file", help="the study's HDF5 file")
+    p.add_argument("--backend", choices=("ray", "local"), default="ray")
+    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--num-cpus", dest="num_cpus", type=int)
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_resume)
     return parser
 
 

@@ -39,7 +39,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from hybridmoo.errors import ConfigError, ShapeError, did_you_mean
+from hybridmoo._config import check_choices, check_ranges, reject_unknown
+from hybridmoo.errors import ShapeError
 
 __all__ = [
     "HypernetConfig",
@@ -98,21 +99,12 @@ class HypernetConfig:
             ("chunk_hidden", self.chunk_hidden >= 1, "an integer ≥ 1"),
             ("out_scale", self.out_scale > 0, "a number > 0"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise ConfigError(
-                    f"hypernet.{key} = {getattr(self, key)!r} is invalid: expected {allowed}"
-                )
-        for key, value, allowed in [
+        check_ranges("hypernet", self, checks)
+        check_choices("hypernet", [
             ("activation", self.activation, tuple(_ACTIVATIONS)),
             ("norm", self.norm, _NORMS),
             ("head", self.head, _HEADS),
-        ]:
-            if value not in allowed:
-                raise ConfigError(
-                    f"hypernet.{key} = {value!r} is not allowed.{did_you_mean(str(value), allowed)}"
-                    f" Allowed: {', '.join(allowed)}"
-                )
+        ])
 
     def to_dict(self) -> dict:
         """Plain dict of the fields (for TOML, JSON and HDF5 attributes)."""
@@ -121,13 +113,7 @@ class HypernetConfig:
     @classmethod
     def from_dict(cls, d: Mapping) -> HypernetConfig:
         """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        for key in d:
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown hypernet option {key!r}.{did_you_mean(key, sorted(fields))} "
-                    f"Allowed: {', '.join(sorted(fields))}"
-                )
+        reject_unknown(d, (f.name for f in dataclasses.fields(cls)), "hypernet")
         return cls(**dict(d))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "create", "list_trials", "read_trial", "w
 FORMAT = "hybridmoo-study"
 FORMAT_VERSION = 1
 _PARTIAL = ".partial-"
+_LOCK_WAIT = 30.0  # seconds to wait for another process's HDF5 file lock
 
 
 def _h5py():
@@ -92,13 +94,21 @@ def open_checked(path: str | os.PathLike, mode: str = "r"):
     path = Path(path)
     if not path.exists():
         raise StoreError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, mode)
-    except OSError as exc:
-        raise StoreError(
-            f"{path} is not a readable HDF5 file ({exc}); it may be truncated or corrupt, or "
-            "not an HDF5 file at all"
-        ) from None
+    f = None
+    deadline = time.monotonic() + _LOCK_WAIT
+    while f is None:
+        try:
+            f = h5py.File(path, mode)
+        except OSError as exc:
+            # another process (a reader such as `hybridmoo show`, or the writer) holds the
+            # file for a moment: wait for it rather than fail or read a half-written state
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.02)
+                continue
+            raise StoreError(
+                f"{path} is not a readable HDF5 file ({exc}); it may be truncated or corrupt, "
+                "or not an HDF5 file at all"
+            ) from None
     fmt = f.attrs.get("format")
     if fmt != FORMAT:
         f.close()
@@ -166,6 +176,79 @@ def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
         f.flush()
 
 
+def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
+    """JSON-decoded attributes of every complete trial (no arrays): ``{trial_id: attrs}``."""
+    out = {}
+    with open_checked(path) as f:
+        for key, g in f["trials"].items():
+            if key.startswith(_PARTIAL) or not g.attrs.get("complete", False):
+                continue
+            a = {}
+            for k, v in g.attrs.items():
+                v = v.item() if hasattr(v, "item") else v
+                if k in ("values", "outer_objectives", "attempts", "problem", "hypernet", "train",
+                         "extra"):
+                    v = json.loads(v)
+                a[k] = v
+            a["has_weights"] = "weights" in g
+            out[int(a["trial_id"])] = a
+    return out
+
+
+def drop_partial(path: str | os.PathLike) -> list[str]:
+    """Delete half-written trial groups (left by a crash); returns their names."""
+    with open_checked(path, "a") as f:
+        names = [k for k in f["trials"] if k.startswith(_PARTIAL)
+                 or not f["trials"][k].attrs.get("complete", False)]
+        for k in names:
+            del f["trials"][k]
+        f.flush()
+    return names
+
+
+def backup_path(path: str | os.PathLike) -> Path:
+    """Where :func:`backup` keeps the last consistent copy of a study file."""
+    return Path(f"{path}.bak")
+
+
+def backup(path: str | os.PathLike) -> None:
+    """Copy the (closed, consistent) study file to ``<path>.bak`` atomically.
+
+    The driver calls it after each recorded trial, so a crash in the middle of an HDF5 write
+    (``kill -9``) can never cost a finished trial: resuming restores the backup."""
+    import shutil
+
+    tmp = Path(f"{path}.bak.tmp")
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, backup_path(path))
+
+
+def recover(path: str | os.PathLike) -> str | None:
+    """If ``path`` is unreadable but its backup is sound, restore the backup.
+
+    Returns a message saying what was done, or None when the file was fine.
+
+    Raises:
+        StoreError: both the file and its backup are unreadable (or the backup is missing).
+    """
+    try:
+        open_checked(path).close()
+        return None
+    except StoreError as exc:
+        bak = backup_path(path)
+        if not bak.exists():
+            raise
+        try:
+            open_checked(bak).close()
+        except StoreError:
+            raise exc from None
+        broken = Path(f"{path}.corrupt")
+        os.replace(path, broken)
+        os.replace(bak, path)
+        return (f"{path} was unreadable ({exc}); restored the backup taken after the last "
+                f"recorded trial (the damaged file is kept as {broken})")
+
+
 def _json_default(o: Any):
     if isinstance(o, np.ndarray):
         return o.tolist()
@@ -185,8 +268,9 @@ def list_trials(path: str | os.PathLike) -> tuple[list[int], list[str]]:
     return sorted(done), partial
 
 
-def read_trial(path: str | os.PathLike, trial_id: int) -> TrialResult:
-    """Read one trial back as a :class:`~hybridmoo.train.TrialResult`.
+def read_trial(path: str | os.PathLike, trial_id: int, *, weights: bool = True) -> TrialResult:
+    """Read one trial back as a :class:`~hybridmoo.train.TrialResult` (``weights=False`` skips
+    the hypernetwork's weights).
 
     Raises:
         StoreError: unknown trial id (the message lists the recorded ids) or a half-written
@@ -211,11 +295,11 @@ def read_trial(path: str | os.PathLike, trial_id: int) -> TrialResult:
         if not a.get("complete", False):
             raise StoreError(f"{path}: trial {trial_id} is incomplete and cannot be used")
         fr, tr = g["front"], g["trace"]
-        weights = None
-        if "weights" in g:
-            weights = {}
+        state = None
+        if weights and "weights" in g:
+            state = {}
             g["weights"].visititems(
-                lambda name, obj: weights.__setitem__(name.replace("/", "."), obj[()])
+                lambda name, obj: state.__setitem__(name.replace("/", "."), obj[()])
                 if hasattr(obj, "shape") else None
             )
         return TrialResult(
@@ -239,7 +323,7 @@ def read_trial(path: str | os.PathLike, trial_id: int) -> TrialResult:
             train_time=float(a["train_time"]),
             steps=int(a["steps"]),
             device=str(a["device"]),
-            state_dict=weights,
+            state_dict=state,
         )
 
 

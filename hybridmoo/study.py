@@ -129,7 +129,7 @@ class Study:
     def __init__(self, spec: StudySpec | str | Path, *, backend: str = "ray",
                  address: str | None = None, output: str | Path | None = None,
                  overwrite: bool = False, progress: bool = True,
-                 num_cpus: int | None = None) -> None:
+                 num_cpus: int | None = None, resume: bool = False) -> None:
         from hybridmoo import problems
 
         self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
@@ -138,6 +138,7 @@ class Study:
         self.backend_name = backend
         self.address = address
         self.overwrite = overwrite
+        self.resume = resume
         self.progress = progress
         self.num_cpus = num_cpus
         self.problem = problems.get(self.spec.problem, **self.spec.problem_options)
@@ -146,10 +147,13 @@ class Study:
         self.reference_hv = None
         if pf is not None and self.problem.ref_point is not None:
             self.reference_hv = metrics.hypervolume(pf, self.problem.ref_point)
-        if self.spec.output.exists() and not overwrite:
+        if resume and overwrite:
+            raise ConfigError("--resume and --overwrite exclude each other")
+        if self.spec.output.exists() and not (overwrite or resume):
             raise ConfigError(
-                f"{self.spec.output} already exists; pass --overwrite to replace it, or "
-                "choose another study.output"
+                f"{self.spec.output} already exists; pass --resume to continue that study, "
+                "--overwrite to replace it (its trials would be lost), or choose another "
+                "study.output"
             )
 
     def _backend(self):
@@ -179,21 +183,28 @@ class Study:
 
         spec = self.spec
         t_start = time.perf_counter()
-        store.create(spec.output, kind="study", problem=self.problem.describe(),
-                     study_text=spec.text, overwrite=self.overwrite, extra_attrs={
-                         "study_name": spec.name, "seed": spec.seed,
-                         "objectives": json.dumps(self.names),
-                         "algorithm": spec.algorithm,
-                         "search_space": json.dumps([v.__dict__ for v in spec.space.variables],
-                                                    default=list),
-                         "ref_point": json.dumps(self.problem.ref_point.tolist()),
-                         "status": "running"})
+        recorded: dict[int, dict] = {}
+        notes: list[str] = []
+        if self.resume and spec.output.exists():
+            recorded, notes = self._reopen()
+        else:
+            store.create(spec.output, kind="study", problem=self.problem.describe(),
+                         study_text=spec.text, overwrite=self.overwrite, extra_attrs={
+                             "study_name": spec.name, "seed": spec.seed,
+                             "objectives": json.dumps(self.names),
+                             "algorithm": spec.algorithm,
+                             "search_space": json.dumps(
+                                 [v.__dict__ for v in spec.space.variables], default=list),
+                             "ref_point": json.dumps(self.problem.ref_point.tolist()),
+                             "status": "running"})
         k = len(self.names)
         pproblem = PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
         algorithm = _pymoo_algorithm(spec, k)
         algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
                         verbose=False)
+        t_backend = time.perf_counter()
         backend = self._backend()
+        startup_time = time.perf_counter() - t_backend  # e.g. starting a local Ray
         self._live_backend = backend  # for tools and tests that inspect the running pool
         trials: dict[int, TrialResult] = {}
         values: dict[int, dict] = {}
@@ -206,18 +217,33 @@ class Study:
         ui = _ProgressUI(self.progress, spec.n_trials, backend.describe())
         try:
             with ui:
+                for note in notes:
+                    ui.note(note)
                 for gen in range(spec.generations):
                     pop = algorithm.ask()
                     X = np.clip(pop.get("X"), 0.0, 1.0)
                     ids = list(range(next_id, next_id + len(X)))
                     next_id += len(X)
                     attempts = dict.fromkeys(ids, 0)
+                    left = set(ids)
                     for tid, u in zip(ids, X, strict=True):
                         values[tid] = spec.space.values(u)
+                        if tid in recorded:  # finished before the interruption: replayed
+                            rec = recorded[tid]
+                            self._check_replay(tid, rec["values"], values[tid])
+                            trials[tid] = store.read_trial(spec.output, tid, weights=False)
+                            objs[tid] = np.array([rec["outer_objectives"][n] for n in self.names],
+                                                 dtype=np.float64)
+                            failed += not trials[tid].ok
+                            trial_time += trials[tid].wall_time
+                            if rec["has_weights"]:
+                                weight_ids.add(tid)
+                            left.discard(tid)
+                            ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv)
+                            continue
                         backend.submit(tid, self.trial_spec(tid, spec.space.decode(u)))
                         attempts[tid] += 1
                     ui.update(running=backend.running())
-                    left = set(ids)
                     while left:
                         t_wait = time.perf_counter()
                         finished = backend.wait()
@@ -248,6 +274,7 @@ class Study:
                                                                     objs[tid].tolist(),
                                                                     strict=True)),
                                        "attempts": attempts[tid]})
+                            store.backup(spec.output)
                             ui.update(done=1, failed=int(not outcome.ok),
                                       running=backend.running(), hv=outcome.hv)
                     Fgen = np.stack([objs[t] for t in ids])
@@ -268,16 +295,68 @@ class Study:
         if spec.keep_weights == "front":
             store.drop_weights(spec.output, sorted(weight_ids - set(front)))
         wall = time.perf_counter() - t_start
+        store.backup_path(spec.output).unlink(missing_ok=True)  # finished: no backup needed
+        driver_time = wall - wait_time - startup_time
         store.set_attrs(spec.output, status="finished", wall_time=wall, trial_time=trial_time,
-                        failed=failed, driver_time=wall - wait_time)
+                        failed=failed, driver_time=driver_time, startup_time=startup_time)
         result = StudyResult(path=spec.output, trials=trials, values=values, objectives=objs,
                              front_ids=front, objective_names=self.names, wall_time=wall,
                              trial_time=trial_time, failed=failed,
-                             extra={"driver_time": wall - wait_time, "wait_time": wait_time,
-                                    "workers": backend.slots})
+                             extra={"driver_time": driver_time, "wait_time": wait_time,
+                                    "startup_time": startup_time, "workers": backend.slots})
         if self.progress:
             print_summary(result, self.reference_hv)
         return result
+
+    def _reopen(self) -> tuple[dict[int, dict], list[str]]:
+        """Open an interrupted study for resuming: recover, check, drop half-written trials."""
+        notes = []
+        msg = store.recover(self.spec.output)
+        if msg:
+            notes.append(msg)
+        with store.open_checked(self.spec.output) as f:
+            stored_text = str(f.attrs.get("study_text", ""))
+            kind = str(f.attrs.get("kind", ""))
+        if kind != "study":
+            raise ConfigError(f"{self.spec.output} holds a single training run, not a study; "
+                              "it cannot be resumed")
+        stored = load_study(text=stored_text)
+        mine = self.spec
+        for attr in ("problem", "problem_options", "objectives", "algorithm", "pop_size",
+                     "algorithm_options", "budget", "seed"):
+            if getattr(stored, attr) != getattr(mine, attr):
+                raise ConfigError(
+                    f"cannot resume {mine.output}: the study file's {attr} is "
+                    f"{getattr(mine, attr)!r} but the interrupted study used "
+                    f"{getattr(stored, attr)!r}; resume with `hybridmoo resume "
+                    f"{mine.output}` to use the stored study file (only generations and "
+                    "resources may change on resume)"
+                )
+        if [v.__dict__ for v in stored.space.variables] != [
+                v.__dict__ for v in mine.space.variables] or stored.space.fixed != mine.space.fixed:
+            raise ConfigError(
+                f"cannot resume {mine.output}: the search space or the fixed settings differ "
+                f"from those of the interrupted study; resume with `hybridmoo resume "
+                f"{mine.output}` to use the stored study file"
+            )
+        dropped = store.drop_partial(mine.output)
+        if dropped:
+            notes.append(f"{len(dropped)} half-written trial(s) discarded; they will rerun")
+        recorded = store.read_trial_attrs(mine.output)
+        store.set_attrs(mine.output, status="running")
+        notes.append(f"resuming {mine.output}: {len(recorded)} finished trial(s) kept")
+        return recorded, notes
+
+    def _check_replay(self, tid: int, stored: dict, now: dict) -> None:
+        same = stored.keys() == now.keys() and all(
+            np.isclose(stored[k], now[k], rtol=1e-9, atol=0)
+            if isinstance(now[k], float) else stored[k] == now[k] for k in now)
+        if not same:
+            raise ConfigError(
+                f"cannot resume: the outer algorithm now proposes {now} for trial {tid}, but the "
+                f"file records {stored}. The algorithm's state cannot be replayed (a different "
+                "pymoo version?); start a new study or rerun with the pymoo that wrote this one"
+            )
 
     def _failed(self, tid: int, error: str) -> TrialResult:
         return TrialResult.failed(error, problem=self.problem.describe(), hypernet={}, train={},

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from hybridmoo import metrics, preferences, scalarize
+from hybridmoo._config import check_choices, check_ranges, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.tasks import VectorTask
@@ -108,20 +109,12 @@ class TrainConfig:
             ("n_eval", self.n_eval >= 2, "an integer ≥ 2"),
             ("threads", self.threads is None or self.threads >= 1, "an integer ≥ 1 or unset"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise ConfigError(f"train.{key} = {getattr(self, key)!r} is invalid: expected "
-                                  f"{allowed}")
-        for key, value, allowed in [
+        check_ranges("train", self, checks)
+        check_choices("train", [
             ("optimizer", self.optimizer, _OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, _SCHEDULES),
             ("dtype", self.dtype, ("float32", "float64")),
-        ]:
-            if value not in allowed:
-                raise ConfigError(
-                    f"train.{key} = {value!r} is not allowed.{did_you_mean(str(value), allowed)}"
-                    f" Allowed: {', '.join(allowed)}"
-                )
+        ])
         # build once to validate names and parameters early
         if "n_obj" in self.sampler:
             preferences.from_dict(dict(self.sampler))
@@ -145,13 +138,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: Mapping) -> TrainConfig:
         """Build from a dict; unknown keys raise :class:`ConfigError` naming them."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        for key in d:
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown train option {key!r}.{did_you_mean(key, sorted(fields))} "
-                    f"Allowed: {', '.join(sorted(fields))}"
-                )
+        reject_unknown(d, (f.name for f in dataclasses.fields(cls)), "train")
         d = dict(d)
         for key in ("ref_point", "hv_ref"):
             if d.get(key) is not None:

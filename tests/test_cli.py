@@ -61,3 +61,42 @@ def test_bad_input_is_a_clear_error(argv, match, capsys):
     """Unknown names and bad values end with exit code 2 and a message naming them."""
     assert main(argv) == 2
     assert match in capsys.readouterr().err
+
+
+def test_run_local_study(tmp_path, capsys):
+    """`hybridmoo run --backend local` runs a small study and prints the outer front."""
+    study = tmp_path / "s.toml"
+    study.write_text("""
+[study]
+seed = 0
+output = "out.h5"
+[problem]
+name = "zdt1"
+options = { n_var = 3 }
+[algorithm]
+name = "nsga2"
+pop_size = 2
+generations = 1
+[budget]
+steps = 10
+[fixed.train]
+n_eval = 5
+threads = 1
+[search]
+"hypernet.width" = { type = "int", low = 4, high = 8 }
+""")
+    assert main(["run", str(study), "--backend", "local"]) == 0
+    out = capsys.readouterr().out
+    assert "outer Pareto front" in out and "study file" in out
+    assert store.list_trials(tmp_path / "out.h5") == ([0, 1], [])
+    assert main(["run", str(study), "--backend", "local"]) == 2  # refuses to overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_run_rejects_bad_study(tmp_path, capsys):
+    """A study file with a typo is refused with the key named, and nothing is written."""
+    study = tmp_path / "s.toml"
+    study.write_text("[study]\noutput = 'o.h5'\n[problme]\nname = 'zdt1'\n")
+    assert main(["run", str(study), "--backend", "local"]) == 2
+    assert "unknown table [problme]" in capsys.readouterr().err
+    assert not (tmp_path / "o.h5").exists()

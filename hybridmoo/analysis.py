@@ -1,0 +1,252 @@
+"""Reading finished (or running) studies: ``hybridmoo.load(path)``.
+
+:class:`StudyData` exposes a study file's trials, learned fronts, HV traces and outer front as
+numpy arrays or tidy pandas frames (one row per point), and rebuilds any stored hypernetwork to
+generate solutions for new preferences.
+
+>>> study = hybridmoo.load("results/quickstart.h5")          # doctest: +SKIP
+>>> study.trials()                                            # doctest: +SKIP
+>>> study.predict(trial_id=8, preference=[0.2, 0.8])          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hybridmoo import store
+from hybridmoo.errors import ShapeError, StoreError
+from hybridmoo.train import TrialResult
+
+__all__ = ["StudyData", "load"]
+
+
+class StudyData:
+    """A study file (or a ``hybridmoo train`` result file), read-only.
+
+    Args:
+        path: the HDF5 file. Reading is safe while the study is still running: the file is
+            opened only for each read, and a read that meets the writer's lock waits for it
+            (the writer likewise waits for readers), so neither sees a half-written state.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        with store.open_checked(self.path) as f:
+            self.attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        self.problem_info = json.loads(self.attrs["problem"])
+        self.kind = str(self.attrs.get("kind", "study"))
+        self.objective_names = json.loads(self.attrs.get("objectives", '["hv"]'))
+
+    # ----------------------------------------------------------------------------- listings
+    def trial_ids(self) -> list[int]:
+        """Ids of the complete trials."""
+        return store.list_trials(self.path)[0]
+
+    def partial_trials(self) -> list[str]:
+        """Groups of trials left half-written by a crash (never used)."""
+        return store.list_trials(self.path)[1]
+
+    def trial(self, trial_id: int) -> TrialResult:
+        """One trial as a :class:`~hybridmoo.train.TrialResult` (weights included if stored)."""
+        ids = self.trial_ids()
+        if trial_id not in ids:
+            raise StoreError(
+                f"{self.path}: no trial {trial_id}; recorded trials: "
+                f"{_ranges(ids) or 'none'}"
+            )
+        return store.read_trial(self.path, trial_id)
+
+    def trial_records(self) -> list[dict[str, Any]]:
+        """One flat dict per trial: id, generation, status, error, HV, sizes, times, values."""
+        rows = []
+        with store.open_checked(self.path) as f:
+            for key, g in f["trials"].items():
+                if key.startswith(".") or not g.attrs.get("complete", False):
+                    continue
+                a = g.attrs
+                row = {"trial_id": int(a["trial_id"]), "generation": int(a["generation"]),
+                       "status": str(a["status"]), "error": str(a["error"]).split("\n")[0],
+                       "hv": float(a["hv"]), "igd": float(a["igd"]),
+                       "n_params": int(a["n_params"]),
+                       "n_target_params": int(a["n_target_params"]),
+                       "steps": int(a["steps"]), "train_time": float(a["train_time"]),
+                       "wall_time": float(a["wall_time"]), "node": str(a["node"]),
+                       "seed": int(a["seed"]), "has_weights": "weights" in g}
+                if "values" in a:
+                    row.update(json.loads(a["values"]))
+                if "outer_objectives" in a:
+                    for k, v in json.loads(a["outer_objectives"]).items():
+                        row[f"outer.{k}"] = v
+                rows.append(row)
+        return sorted(rows, key=lambda r: r["trial_id"])
+
+    def outer_front_ids(self) -> list[int]:
+        """Trial ids on the outer Pareto front (empty for a ``train`` file)."""
+        with store.open_checked(self.path) as f:
+            if "outer_front" not in f:
+                return []
+            return [int(t) for t in f["outer_front/trial_ids"][()]]
+
+    def best_trial(self, objective: str = "hv") -> int:
+        """Id of the finished trial with the highest HV (or the given record key)."""
+        ok = [r for r in self.trial_records() if r["status"] == "ok"]
+        if not ok:
+            raise StoreError(f"{self.path}: no finished trial yet")
+        return max(ok, key=lambda r: r[objective])["trial_id"]
+
+    # ----------------------------------------------------------------------------- tidy tables
+    def trials(self):
+        """pandas DataFrame of :meth:`trial_records` (one row per trial)."""
+        return _frame(self.trial_records())
+
+    def front_records(self, trial_ids: list[int] | None = None) -> list[dict[str, Any]]:
+        """One dict per point of the learned fronts: trial_id, preference components
+        (``pref_1``…), objectives under their names, decision variables (``x_1``…)."""
+        names = self.problem_info.get("obj_names") or []
+        rows = []
+        for tid in trial_ids if trial_ids is not None else self.trial_ids():
+            r = store.read_trial(self.path, tid)
+            m = r.F.shape[1]
+            onames = names if len(names) == m else [f"f{i + 1}" for i in range(m)]
+            for i in range(r.F.shape[0]):
+                row = {"trial_id": tid, "point": i}
+                row.update({f"pref_{j + 1}": float(r.prefs[i, j]) for j in range(m)})
+                row.update({onames[j]: float(r.F[i, j]) for j in range(m)})
+                if r.X is not None:
+                    row.update({f"x_{j + 1}": float(r.X[i, j]) for j in range(r.X.shape[1])})
+                rows.append(row)
+        return rows
+
+    def fronts(self, trial_ids: list[int] | None = None):
+        """pandas DataFrame of :meth:`front_records`."""
+        return _frame(self.front_records(trial_ids))
+
+    def trace_records(self, trial_ids: list[int] | None = None) -> list[dict[str, Any]]:
+        """One dict per HV-trace point: trial_id, step, seconds, samples, hv, igd, loss."""
+        rows = []
+        for tid in trial_ids if trial_ids is not None else self.trial_ids():
+            tr = store.read_trial(self.path, tid).trace
+            for i in range(len(tr["step"])):
+                rows.append({"trial_id": tid, **{k: float(v[i]) for k, v in tr.items()}})
+        return rows
+
+    def traces(self, trial_ids: list[int] | None = None):
+        """pandas DataFrame of :meth:`trace_records`."""
+        return _frame(self.trace_records(trial_ids))
+
+    def outer_front_records(self) -> list[dict[str, Any]]:
+        """The trial records of the outer Pareto front."""
+        front = set(self.outer_front_ids())
+        return [r for r in self.trial_records() if r["trial_id"] in front]
+
+    def outer_front(self):
+        """pandas DataFrame of :meth:`outer_front_records`."""
+        return _frame(self.outer_front_records())
+
+    # ----------------------------------------------------------------------------- predict
+    def hypernetwork(self, trial_id: int):
+        """The trained hypernetwork of a trial (``Trainer`` rebuilt, weights loaded).
+
+        Raises:
+            StoreError: if the trial's weights were not stored (``keep_weights``).
+        """
+        from hybridmoo.train import Trainer
+
+        r = self.trial(trial_id)
+        if not r.ok:
+            raise StoreError(f"trial {trial_id} failed ({r.error.splitlines()[0]}); it has no "
+                             "trained hypernetwork")
+        if not r.state_dict:
+            front = self.outer_front_ids()
+            raise StoreError(
+                f"trial {trial_id} has no stored weights (the study keeps the weights of the "
+                f"outer front by default: trials {_ranges(front) or 'none'}; set "
+                "resources.keep_weights = \"all\" to keep every trial's)"
+            )
+        problem = _problem(self.problem_info)
+        train_cfg = dict(r.train)
+        train_cfg["device"] = "cpu"
+        trainer = Trainer(problem, r.hypernet, train_cfg, seed=r.seed)
+        state = {k: torch.as_tensor(v) for k, v in r.state_dict.items()}
+        trainer.net.load_state_dict(state)
+        trainer.net.eval()
+        return trainer
+
+    def predict(self, trial_id: int, preference) -> dict[str, Any]:
+        """Generate the solution of one preference with a stored hypernetwork.
+
+        Args:
+            trial_id: the trial. preference: `(m,)` non-negative, summing to 1.
+
+        Returns:
+            ``{"preference", "objectives", "objective_names", "x" (synthetic) or "metrics",
+            "params" (the generated parameters as tensors)}``.
+        """
+        trainer = self.hypernetwork(trial_id)
+        m = trainer.n_obj
+        p = np.asarray(preference, dtype=np.float64).reshape(-1)
+        if p.size != m:
+            raise ShapeError(f"the preference has {p.size} components; this problem has {m} "
+                             f"objectives ({', '.join(trainer.problem.obj_names)})")
+        if (p < 0).any() or not np.isfinite(p).all():
+            raise ShapeError(f"preference components must be finite and ≥ 0, got {p.tolist()}")
+        if trainer.sampler.on_simplex:
+            if abs(p.sum() - 1.0) > 1e-6:
+                raise ShapeError(f"the preference must sum to 1 (a point of the simplex), "
+                                 f"it sums to {p.sum():.6g}; e.g. divide by its sum")
+        else:
+            p = p / np.linalg.norm(p)  # sphere-sampled (HV-PSL) nets take unit directions
+        prefs = torch.as_tensor(p[None, :], dtype=trainer.dtype)
+        with torch.no_grad():
+            params = trainer.net(prefs)
+            F = trainer.task.eval_losses(params)[0].double().numpy()
+        out = {"preference": p, "objectives": F,
+               "objective_names": list(trainer.problem.obj_names),
+               "params": {k: v[0] for k, v in params.items()}}
+        X = trainer.task.decision_vectors(params)
+        if X is not None:
+            out["x"] = X[0].double().numpy()
+        if hasattr(trainer.task, "eval_extra"):
+            out["metrics"] = trainer.task.eval_extra(params)
+        return out
+
+
+def _problem(info: dict):
+    from hybridmoo import problems
+
+    return problems.get(info["name"], **info.get("options", {}))
+
+
+def _frame(rows: list[dict]):
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        raise ImportError("pandas is needed for data frames: pip install pandas") from None
+    return pd.DataFrame(rows)
+
+
+def _ranges(ids: list[int]) -> str:
+    """'0-7, 9, 12-13' for a sorted id list."""
+    out, start, prev = [], None, None
+    for i in sorted(ids):
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            out.append(f"{start}-{prev}" if prev > start else str(start))
+            start = prev = i
+    if start is not None:
+        out.append(f"{start}-{prev}" if prev > start else str(start))
+    return ", ".join(out)
+
+
+def load(path: str | os.PathLike) -> StudyData:
+    """Open a study file written by hybridmoo (see :class:`StudyData`)."""
+    return StudyData(path)
