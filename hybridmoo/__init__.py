@@ -8,6 +8,7 @@ the candidates; an HDF5 file keeps each study.
 from importlib.metadata import PackageNotFoundError, version
 
 from hybridmoo import metrics, preferences, problems, scalarize
+from hybridmoo.analysis import StudyData, load
 from hybridmoo.errors import HybridMooError
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.train import TrainConfig, Trainer, TrialResult, train
@@ -21,10 +22,12 @@ __all__ = [
     "HybridMooError",
     "HypernetConfig",
     "Hypernetwork",
+    "StudyData",
     "TrainConfig",
     "Trainer",
     "TrialResult",
     "__version__",
+    "load",
     "metrics",
     "preferences",
     "problems",

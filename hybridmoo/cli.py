@@ -147,6 +147,123 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a study's problem, status, trials, best HV and outer front."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hybridmoo.analysis import StudyData
+
+    data = StudyData(args.file)
+    a = data.attrs
+    recs = data.trial_records()
+    ok = [r for r in recs if r["status"] == "ok"]
+    failed = [r for r in recs if r["status"] != "ok"]
+    console = Console(width=max(Console().width, 120))
+    prob = data.problem_info
+    opts = ", ".join(f"{k}={v}" for k, v in prob.get("options", {}).items())
+    console.print(f"[bold]{data.path}[/bold]  ({a.get('kind')}, hybridmoo "
+                  f"{a.get('hybridmoo_version')}, created {a.get('created')})")
+    console.print(f"problem: {prob['name']}({opts})  objectives: "
+                  f"{', '.join(prob.get('obj_names', []))}  reference point: "
+                  f"{_fmt_vec(prob.get('ref_point'))}")
+    if data.kind == "study":
+        total = None
+        try:
+            from hybridmoo.studyfile import load_study
+
+            total = load_study(text=str(a.get("study_text", ""))).n_trials
+        except HybridMooError:
+            pass
+        elapsed = a.get("wall_time")
+        console.print(
+            f"status: {a.get('status')}  trials: {len(ok)} done, {len(failed)} failed"
+            + (f" of {total}" if total else "")
+            + (f"  elapsed: {float(elapsed):.1f} s" if elapsed is not None else "")
+            + (f"  half-written: {len(data.partial_trials())}" if data.partial_trials() else "")
+        )
+    if ok:
+        best = max(ok, key=lambda r: r["hv"])
+        console.print(f"best HV: {best['hv']:.6g} (trial {best['trial_id']})")
+    front = set(data.outer_front_ids())
+    rows = [r for r in ok if r["trial_id"] in front] if front else ok[:1]
+    if rows:
+        keys = [k for k in rows[0] if "." in k and not k.startswith("outer.")]
+        table = Table(title="outer Pareto front" if front else "trial")
+        for col in ("trial", "HV", "params", "train s", *keys):
+            table.add_column(col, justify="right" if col in ("trial", "HV", "params",
+                                                             "train s") else "left")
+        for r in sorted(rows, key=lambda r: -r["hv"]):
+            table.add_row(str(r["trial_id"]), f"{r['hv']:.6g}", f"{r['n_params']:,}",
+                          f"{r['train_time']:.1f}", *[_fmt_val(r.get(k)) for k in keys])
+        console.print(table)
+    for r in failed[: args.errors]:
+        console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")
+    return 0
+
+
+def _fmt_val(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write tidy tables (fronts, traces, trials, outer front)."""
+    from hybridmoo.export import export
+
+    ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    out = export(args.file, args.what, args.format, args.out, trial_ids=ids)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Write the study's figures as PNG files."""
+    from hybridmoo.plots import plot_all
+
+    for p in plot_all(args.file, args.out_dir):
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Generate the solution of a preference with a stored hypernetwork."""
+    import numpy as np
+    import torch
+
+    from hybridmoo.analysis import StudyData
+
+    data = StudyData(args.file)
+    tid = args.trial if args.trial is not None else data.best_trial()
+    try:
+        pref = [float(v) for v in args.preference.split(",")]
+    except ValueError:
+        raise ConfigError(f"--preference {args.preference!r} must be comma-separated numbers, "
+                          "e.g. 0.2,0.8") from None
+    out = data.predict(tid, pref)
+    print(f"trial {tid}, preference {np.array2string(out['preference'], precision=4)}")
+    for name, v in zip(out["objective_names"], out["objectives"], strict=True):
+        print(f"  {name} = {v:.6g}")
+    if "x" in out:
+        print(f"  x = {np.array2string(out['x'], precision=6, max_line_width=100)}")
+    for k, v in out.get("metrics", {}).items():
+        print(f"  {k} = {v}")
+    if args.save:
+        torch.save({k: v.detach().clone() for k, v in out["params"].items()}, args.save)
+        print(f"wrote {args.save} (a state dict: torch.load, then load_state_dict or "
+              "functional_call on the target)")
+    return 0
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    """Download MNIST or Fashion-MNIST (gzip IDX files) and verify their MD5 checksums."""
+    from hybridmoo import data
+
+    splits = ("t10k",) if args.test_only else ("train", "t10k")
+    paths = data.fetch(args.dataset, args.dir, splits=splits)
+    print(f"{args.dataset}: {len(paths)} files verified in {paths[0].parent}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hybridmoo`` command."""
     from hybridmoo import __version__
@@ -210,6 +327,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("show", help="summarise a study file (works while it runs)")
+    p.add_argument("file", help="a study's (or a train run's) HDF5 file")
+    p.add_argument("--errors", type=int, default=5, help="failed trials to list (default 5)")
+    p.set_defaults(func=cmd_show)
+
+    from hybridmoo.export import FORMATS, WHAT
+
+    p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front")
+    p.add_argument("file")
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument("--what", choices=WHAT, default="fronts")
+    p.add_argument("--out", help="output file (default: beside the study file)")
+    p.add_argument("--trials", help="only these trial ids, e.g. 3,8,12 (fronts, traces)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("plot", help="write PNG figures of a study")
+    p.add_argument("file")
+    p.add_argument("--out-dir", dest="out_dir", help="folder for the PNGs (default: beside)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("predict", help="generate the solution of a preference",
+                       description="Load a stored hypernetwork and generate the solution of a "
+                       "preference: the decision vector and its objectives, or a neural "
+                       "target's metrics on held-out data.")
+    p.add_argument("file")
+    p.add_argument("--trial", type=int, help="trial id (default: the best-HV trial)")
+    p.add_argument("--preference", "-p", required=True, help="e.g. 0.2,0.8")
+    p.add_argument("--save", help="write the generated target parameters (torch.save)")
+    p.set_defaults(func=cmd_predict)
+
     p = sub.add_parser("resume", help="continue an interrupted study from its HDF5 file",
                        description="Continue an interrupted study with the study file stored "
                        "in FILE.h5: finished trials are kept, the outer algorithm's state is "
@@ -220,6 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-cpus", dest="num_cpus", type=int)
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("data", help="manage data sets (download MNIST, Fashion-MNIST)")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    q = dsub.add_parser(
+        "fetch", help="download a data set and verify its checksums",
+        description="Download the original gzip IDX files of DATASET into DIR/DATASET/ and "
+        "verify their published MD5 checksums (needs network access). The multi-task problems "
+        "read them with data_dir = DIR (or HYBRIDMOO_DATA = DIR).",
+    )
+    q.add_argument("dataset", choices=("mnist", "fashion"))
+    q.add_argument("--dir", help="data root (default: $HYBRIDMOO_DATA, else ../shared/data "
+                   "next to the repository, else ~/.cache/hybridmoo/data)")
+    q.add_argument("--test-only", action="store_true",
+                   help="only the 10,000 test images (enough for source = 't10k')")
+    q.set_defaults(func=cmd_data_fetch)
     return parser
 
 

@@ -440,7 +440,7 @@ def print_summary(result: StudyResult, reference_hv: float | None = None) -> Non
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=max(Console().width, 120))
     table = Table(title=f"outer Pareto front — {len(result.front_ids)} of {len(result.trials)} "
                   f"trials ({result.failed} failed), {result.wall_time:.0f} s")
     table.add_column("trial", justify="right")

@@ -6,7 +6,7 @@
 2
 """
 
-from hybridmoo.problems import dtlz, re, vlmop, zdt  # noqa: F401  (registers the problems)
+from hybridmoo.problems import dtlz, mtl, re, vlmop, zdt  # noqa: F401  (registers the problems)
 from hybridmoo.problems.base import Problem
 from hybridmoo.problems.registry import get, names, options_of, register, registered
 

@@ -1,0 +1,74 @@
+"""``hybridmoo export``: tidy tables of a study, one row per point, readable by pandas.
+
+What (``--what``):
+
+- ``fronts``: the learned fronts, one row per point: ``trial_id``, ``point``, the preference
+  components ``pref_1…pref_m``, the objective values under their names, and the decision
+  variables ``x_1…x_n`` (synthetic problems);
+- ``traces``: the HV traces, one row per evaluation: ``trial_id``, ``step``, ``seconds``,
+  ``samples``, ``hv``, ``igd``, ``loss``;
+- ``trials``: one row per trial: status, HV, sizes, times, node, the searched values;
+- ``outer-front``: the rows of ``trials`` on the outer Pareto front.
+
+Formats (``--format``): ``csv``, ``parquet`` (needs pyarrow), ``json`` (records, one object per
+row), ``npz`` (one array per column).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hybridmoo.analysis import StudyData
+from hybridmoo.errors import ConfigError
+
+__all__ = ["FORMATS", "WHAT", "export"]
+
+FORMATS = ("csv", "parquet", "json", "npz")
+WHAT = ("fronts", "traces", "trials", "outer-front")
+
+
+def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path | None = None,
+           trial_ids: list[int] | None = None) -> Path:
+    """Write one tidy table of ``study`` and return the path written.
+
+    Args:
+        study: a study file or :class:`~hybridmoo.analysis.StudyData`.
+        what: one of :data:`WHAT`. fmt: one of :data:`FORMATS`.
+        out: output path (default: next to the study file, ``<stem>.<what>.<fmt>``).
+        trial_ids: restrict ``fronts``/``traces`` to these trials.
+    """
+    if what not in WHAT:
+        raise ConfigError(f"--what {what!r} is not one of {', '.join(WHAT)}")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    data = study if isinstance(study, StudyData) else StudyData(study)
+    if what == "fronts":
+        df = data.fronts(trial_ids)
+    elif what == "traces":
+        df = data.traces(trial_ids)
+    elif what == "trials":
+        df = data.trials()
+    else:
+        df = data.outer_front()
+    out = Path(out) if out else data.path.with_name(f"{data.path.stem}.{what}.{fmt}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    elif fmt == "json":
+        df.to_json(out, orient="records", indent=1, double_precision=15)
+    elif fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ConfigError("Parquet export needs pyarrow: pip install 'hybridmoo[parquet]' "
+                              "(or pip install pyarrow), or use --format csv") from None
+        df.to_parquet(out, index=False)
+    else:
+        cols = {}
+        for c in df.columns:
+            col = df[c].to_numpy()
+            cols[c] = col.astype(str) if col.dtype == object else col  # no pickled objects
+        np.savez(out, **cols)
+    return out
