@@ -377,8 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
         "read them with data_dir = DIR (or HYBRIDMOO_DATA = DIR).",
     )
     q.add_argument("dataset", choices=("mnist", "fashion"))
-    q.add_argument("--dir", help="data root (default: $HYBRIDMOO_DATA, else ../shared/data "
-                   "next to the repository, else ~/.cache/hybridmoo/data)")
+    q.add_argument("--dir", help="data root; files go to DIR/DATASET/ (default: "
+                   "$HYBRIDMOO_DATA, which must then be set)")
     q.add_argument("--test-only", action="store_true",
                    help="only the 10,000 test images (enough for source = 't10k')")
     q.set_defaults(func=cmd_data_fetch)

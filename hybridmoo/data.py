@@ -428,13 +428,14 @@ def make_multi(kind: str = "mnist", *, data_dir: str | os.PathLike | None = None
 
 
 # ---------------------------------------------------------------------------- download
-def fetch(dataset: str, directory: str | os.PathLike | None = None, *,
+def fetch(dataset: str, directory: str | os.PathLike | None, *,
           splits: tuple[str, ...] = ("train", "t10k"), timeout: float = 60.0,
           log: Callable[[str], None] = print) -> list[Path]:
     """Download the original gzip IDX files of ``dataset`` and verify their MD5 checksums.
 
-    Files go to ``<directory>/<dataset>/`` (``directory`` defaults to
-    :func:`default_data_root`); files already there with the right checksum are kept. Each
+    Files go to ``<directory>/<dataset>/`` (``directory = None``: ``$HYBRIDMOO_DATA``, which
+    must then be set; the shared reference directory is never written to by default); files
+    already there with the right checksum are kept. Each
     download is written to a temporary file, verified, then renamed into place. Never called by
     the tests (it needs network access).
 
@@ -452,7 +453,14 @@ def fetch(dataset: str, directory: str | os.PathLike | None = None, *,
         DataError: if a file cannot be downloaded from any mirror or fails its checksum.
     """
     _check_dataset(dataset)
-    root = Path(directory).expanduser() if directory is not None else default_data_root()
+    if directory is None:
+        directory = os.environ.get("HYBRIDMOO_DATA")
+        if not directory:
+            raise ConfigError(
+                "name the directory to download into (hybridmoo data fetch "
+                f"{dataset} --dir DIR), or set HYBRIDMOO_DATA"
+            )
+    root = Path(directory).expanduser()
     dest = root / dataset
     dest.mkdir(parents=True, exist_ok=True)
     out = []
