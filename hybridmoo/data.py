@@ -80,6 +80,7 @@ __all__ = [
     "md5sum",
     "overlay",
     "read_idx",
+    "split_pools",
     "verify_file",
 ]
 
@@ -354,9 +355,14 @@ T10K_SPLIT = (8000, 1000, 1000)
 FULL_VAL = 6000
 
 
-def _pools(dataset: str, source: str, data_dir, rng: np.random.Generator,
-           verify: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Disjoint image pools per split, each in a seeded random order."""
+def split_pools(dataset: str, source: str, data_dir, rng: np.random.Generator,
+                verify: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Disjoint pools of base images per split (train, val, test), each in a seeded order.
+
+    Returns:
+        ``{"train" | "val" | "test": (images (n, 28, 28) uint8, labels (n,) int64)}``; sizes
+        8000 / 1000 / 1000 for ``source = "t10k"``, 54000 / 6000 / 10000 for ``"full"``.
+    """
     if source == "t10k":
         X, y = load_images_labels(dataset, "t10k", data_dir, verify=verify)
         n_tr, n_va, n_te = T10K_SPLIT
@@ -403,9 +409,9 @@ def make_multi(kind: str = "mnist", *, data_dir: str | os.PathLike | None = None
         )
     rng = np.random.default_rng(0) if rng is None else rng
     left_ds, right_ds = KINDS[kind]
-    left_pools = _pools(left_ds, source, data_dir, rng, verify)
-    right_pools = left_pools if right_ds == left_ds else _pools(right_ds, source, data_dir, rng,
-                                                               verify)
+    left_pools = split_pools(left_ds, source, data_dir, rng, verify)
+    right_pools = left_pools if right_ds == left_ds else \
+        split_pools(right_ds, source, data_dir, rng, verify)
     splits = {}
     for name in ("train", "val", "test"):
         Xl, yl = left_pools[name]
