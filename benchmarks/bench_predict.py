@@ -58,7 +58,8 @@ def main() -> None:
                      net.n_params, median_ms(lambda: net(one), args.repeats), 1))
         rows.append((f"{study.problem_info['name']} trial {tid}: hypernetwork, 100 preferences",
                      net.n_params, median_ms(lambda: net(batch), args.repeats), 100))
-    rows.append((f"{study.problem_info['name']} trial {tid}: StudyData.predict (+ objectives)",
+    rows.append((f"{study.problem_info['name']} trial {tid}: StudyData.predict (read trial, "
+                 "rebuild, generate, evaluate)",
                  net.n_params, median_ms(lambda: study.predict(tid, [0.3, 0.7]), 20), 1))
     with torch.random.fork_rng():
         torch.manual_seed(0)
