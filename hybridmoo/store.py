@@ -102,7 +102,7 @@ def open_checked(path: str | os.PathLike, mode: str = "r"):
         except OSError as exc:
             # another process (a reader such as `hybridmoo show`, or the writer) holds the
             # file for a moment: wait for it rather than fail or read a half-written state
-            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+            if "unable to lock" in str(exc).lower() and time.monotonic() < deadline:
                 time.sleep(0.02)
                 continue
             raise StoreError(
