@@ -19,6 +19,13 @@ a real vector ``u ∈ [0, 1]^d``, one coordinate per variable, decoded explicitl
 
 :meth:`SearchSpace.encode` maps a configuration back to the centre of its cell, so a decoded
 configuration re-encodes to the same configuration.
+
+**pymoo's variable types.** :meth:`SearchSpace.pymoo_vars` declares the same variables as
+pymoo ``Real``/``Integer``/``Choice`` objects for algorithms that search mixed spaces natively
+(``algorithm.name = "mixed"``: pymoo's ``MixedVariableGA`` with NSGA-II's rank-and-crowding
+survival): a real variable is a ``Real`` (on log scale when ``log``), an integer an ``Integer``
+(a log-scaled integer a ``Real`` over ``[log low, log(high + 1))``, floored), a choice a
+``Choice`` over the value indices; :meth:`SearchSpace.from_pymoo` maps pymoo's values back.
 """
 
 from __future__ import annotations
@@ -153,16 +160,53 @@ class SearchSpace:
 
     def decode(self, u: np.ndarray) -> dict:
         """Configuration ``{"hypernet": {...}, "train": {...}}`` of encoded vector `(d,)`."""
-        import copy
-
-        cfg = copy.deepcopy(self.fixed)
-        for var, ui in zip(self.variables, np.asarray(u, dtype=float), strict=True):
-            set_path(cfg, var.path, var.decode(ui))
-        return cfg
+        return self.config(self.values(np.asarray(u, dtype=float)))
 
     def values(self, u: np.ndarray) -> dict[str, Any]:
         """``{path: value}`` of the searched variables only."""
         return {v.path: v.decode(ui) for v, ui in zip(self.variables, u, strict=True)}
+
+    def config(self, values: Mapping[str, Any]) -> dict:
+        """Configuration of ``{path: value}``: the fixed settings with the values written in."""
+        import copy
+
+        cfg = copy.deepcopy(self.fixed)
+        for var in self.variables:
+            set_path(cfg, var.path, values[var.path])
+        return cfg
+
+    def pymoo_vars(self) -> dict[str, Any]:
+        """The variables as pymoo variable objects (see the module docstring)."""
+        from pymoo.core.variable import Choice, Integer, Real
+
+        out: dict[str, Any] = {}
+        for v in self.variables:
+            if v.type == "choice":
+                out[v.path] = Choice(options=list(range(len(v.values))))
+            elif v.type == "real":
+                b = (math.log(v.low), math.log(v.high)) if v.log else (v.low, v.high)
+                out[v.path] = Real(bounds=b)
+            elif v.log:
+                out[v.path] = Real(bounds=(math.log(v.low), math.log(v.high + 1)))
+            else:
+                out[v.path] = Integer(bounds=(int(v.low), int(v.high)))
+        return out
+
+    def from_pymoo(self, x: Mapping[str, Any]) -> dict[str, Any]:
+        """``{path: value}`` of a pymoo mixed-variable solution (a dict)."""
+        out: dict[str, Any] = {}
+        for v in self.variables:
+            raw = x[v.path]
+            if v.type == "choice":
+                out[v.path] = v.values[int(raw)]
+            elif v.type == "real":
+                out[v.path] = float(math.exp(raw)) if v.log else float(raw)
+                out[v.path] = min(max(out[v.path], v.low), v.high)
+            elif v.log:
+                out[v.path] = int(min(max(math.floor(math.exp(raw) + 1e-9), v.low), v.high))
+            else:
+                out[v.path] = int(raw)
+        return out
 
     def encode(self, values: Mapping[str, Any]) -> np.ndarray:
         """Encoded vector `(d,)` of ``{path: value}``."""

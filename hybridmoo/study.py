@@ -36,6 +36,11 @@ def _pymoo_algorithm(spec: StudySpec, n_obj: int):
         from pymoo.algorithms.moo.nsga2 import NSGA2
 
         return NSGA2(pop_size=pop, **opts)
+    if spec.algorithm == "mixed":
+        from pymoo.core.mixed import MixedVariableGA
+        from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
+
+        return MixedVariableGA(pop_size=pop, survival=RankAndCrowding(), **opts)
     if spec.algorithm == "smsemoa":
         from pymoo.algorithms.moo.sms import SMSEMOA
 
@@ -43,18 +48,22 @@ def _pymoo_algorithm(spec: StudySpec, n_obj: int):
     from pymoo.util.ref_dirs import get_reference_directions
 
     n_part = opts.pop("n_partitions", None)
-    if n_part is None:  # the smallest lattice with at least pop_size directions
-        n_part = 1
-        while math.comb(n_part + n_obj - 1, n_obj - 1) < pop:
-            n_part += 1
-    ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=n_part)
+    if n_part is not None:  # a Das–Dennis lattice, as the user asked
+        ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=n_part)
+    elif n_obj == 2:  # evenly spaced, exactly pop_size directions
+        ref_dirs = get_reference_directions("das-dennis", 2, n_partitions=pop - 1)
+    else:  # Riesz s-energy: exactly pop_size well-spread directions
+        ref_dirs = get_reference_directions("energy", n_obj, pop, seed=spec.seed)
     if spec.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3
 
         return NSGA3(ref_dirs=ref_dirs, pop_size=pop, **opts)
-    from pymoo.algorithms.moo.moead import MOEAD
+    # pymoo's MOEAD is loop-wise (one offspring per ask, which would run trials one by one);
+    # ParallelMOEAD proposes one offspring per subproblem per ask: a generation of trials
+    from pymoo.algorithms.moo.moead import ParallelMOEAD
 
-    return MOEAD(ref_dirs=ref_dirs, **opts)
+    opts.setdefault("n_neighbors", min(20, len(ref_dirs)))
+    return ParallelMOEAD(ref_dirs=ref_dirs, n_offsprings=len(ref_dirs), **opts)
 
 
 def outer_objectives(result: TrialResult, names: list[str],
@@ -198,7 +207,11 @@ class Study:
                              "ref_point": json.dumps(self.problem.ref_point.tolist()),
                              "status": "running"})
         k = len(self.names)
-        pproblem = PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
+        mixed = spec.algorithm == "mixed"
+        if mixed:  # pymoo's own mixed-variable types
+            pproblem = PymooProblem(vars=spec.space.pymoo_vars(), n_obj=k)
+        else:  # every other algorithm searches the encoded vector in [0, 1]^d
+            pproblem = PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
         algorithm = _pymoo_algorithm(spec, k)
         algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
                         verbose=False)
@@ -221,13 +234,18 @@ class Study:
                     ui.note(note)
                 for gen in range(spec.generations):
                     pop = algorithm.ask()
-                    X = np.clip(pop.get("X"), 0.0, 1.0)
+                    if mixed:
+                        gen_values = [spec.space.from_pymoo(x) for x in pop.get("X")]
+                        X = np.stack([spec.space.encode(v) for v in gen_values])
+                    else:
+                        X = np.clip(pop.get("X"), 0.0, 1.0)
+                        gen_values = [spec.space.values(u) for u in X]
                     ids = list(range(next_id, next_id + len(X)))
                     next_id += len(X)
                     attempts = dict.fromkeys(ids, 0)
                     left = set(ids)
-                    for tid, u in zip(ids, X, strict=True):
-                        values[tid] = spec.space.values(u)
+                    for tid, vals in zip(ids, gen_values, strict=True):
+                        values[tid] = vals
                         if tid in recorded:  # finished before the interruption: replayed
                             rec = recorded[tid]
                             self._check_replay(tid, rec["values"], values[tid])
@@ -241,7 +259,7 @@ class Study:
                             left.discard(tid)
                             ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv)
                             continue
-                        backend.submit(tid, self.trial_spec(tid, spec.space.decode(u)))
+                        backend.submit(tid, self.trial_spec(tid, spec.space.config(vals)))
                         attempts[tid] += 1
                     ui.update(running=backend.running())
                     while left:
@@ -256,7 +274,7 @@ class Study:
                                 ui.note(f"trial {tid} failed ({outcome.error.splitlines()[0]}); "
                                         f"retry {attempts[tid] - 1}/{spec.retries}")
                                 backend.submit(tid, self.trial_spec(
-                                    tid, spec.space.decode(X[ids.index(tid)])))
+                                    tid, spec.space.config(values[tid])))
                                 continue
                             left.discard(tid)
                             trials[tid] = outcome

@@ -17,7 +17,7 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     names = ["hv", "n_params"]     # see OBJECTIVES
 
     [algorithm]
-    name = "nsga2"                 # nsga2, nsga3, moead, smsemoa
+    name = "nsga2"                 # nsga2, nsga3, moead, smsemoa, mixed
     pop_size = 8
     generations = 4
     options = {}                   # passed to the pymoo algorithm's constructor
@@ -64,7 +64,7 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "igd": ("min", "IGD to the reference front (needs one)"),
     "hv_auc": ("max", "area under the normalised HV trace (anytime performance)"),
 }
-ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa")
+ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa", "mixed")
 
 _SCHEMA: dict[str, set[str]] = {
     "study": {"name", "seed", "output", "description"},

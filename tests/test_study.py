@@ -358,3 +358,38 @@ def test_killed_actor_in_study(tmp_path, ray_cluster):
     with h5py.File(tmp_path / "out.h5") as f:
         attempts = [json.loads(f["trials"][k].attrs["attempts"]) for k in f["trials"]]
     assert max(attempts) == 2
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "nsga3", "moead", "smsemoa", "mixed"])
+def test_every_outer_algorithm_runs(tmp_path, algorithm):
+    """Each pymoo algorithm drives a small study to the end through ask/tell."""
+    text = study_text(a=('name = "nsga2"', f'name = "{algorithm}"'),
+                      b=("steps = 30", "steps = 8"),
+                      c=('"train.lr"', '"hypernet.activation" = { type = "choice", values = '
+                                       '["relu", "tanh"] }\n"train.lr"'))
+    (tmp_path / "s.toml").write_text(text)
+    res = Study(tmp_path / "s.toml", backend="local", progress=False).run()
+    assert len(res.trials) == 8 and res.failed == 0
+    assert all(res.values[t]["hypernet.activation"] in ("relu", "tanh") for t in res.trials)
+    assert all(4 <= res.values[t]["hypernet.width"] <= 32 for t in res.trials)
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert f["generations/0001/encoded"].shape == (4, 3)
+
+
+def test_pymoo_variable_types_round_trip():
+    """The space declared as pymoo variables maps back to valid values of every type."""
+    space = load_study(text=study_text(
+        a=('"train.lr"', '"train.scalarization.name" = { type = "choice", values = '
+                         '["linear", "pbi"] }\n"hypernet.depth" = { type = "int", low = 1, '
+                         'high = 3 }\n"train.lr"'))).space
+    pv = space.pymoo_vars()
+    assert set(pv) == {v.path for v in space.variables}
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x = {k: v.sample(1, random_state=rng)[0] if "random_state" in
+             v.sample.__code__.co_varnames else v.sample(1)[0] for k, v in pv.items()}
+        vals = space.from_pymoo(x)
+        assert 4 <= vals["hypernet.width"] <= 32 and 1 <= vals["hypernet.depth"] <= 3
+        assert 1e-3 <= vals["train.lr"] <= 1e-2
+        assert vals["train.scalarization.name"] in ("linear", "pbi")
+        assert space.values(space.encode(vals))["hypernet.width"] == vals["hypernet.width"]
