@@ -17,7 +17,7 @@ training needs to first reach that HV (goal: at most half). ``--study`` adds the
 an outer-loop study run at the same per-trial budget. Writes results/mtl.md and
 results/mtl_hv_vs_time.png.
 
-    python benchmarks/bench_mtl.py [--steps 600] [--eval-every 25]
+    python benchmarks/bench_mtl.py [--steps 300] [--eval-every 25]
         [--study results/studies/multimnist.h5]
 """
 
@@ -54,7 +54,7 @@ def first_time_reaching(result, hv: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--eval-every", type=int, default=25)
     ap.add_argument("--n-eval", type=int, default=11)
     ap.add_argument("--lr", type=float, default=1e-3)
