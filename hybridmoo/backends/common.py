@@ -48,8 +48,15 @@ def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
     Returns:
         ``(result, node)`` where node is the host name of the worker.
     """
+    threads = torch.get_num_threads()
+    try:
+        return _run_trial(spec, {} if cache is None else cache)
+    finally:
+        torch.set_num_threads(threads)  # train.threads applies to this trial only
+
+
+def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
     node = socket.gethostname()
-    cache = {} if cache is None else cache
     try:
         problem = _problem(spec, cache)
         trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"])
