@@ -264,6 +264,17 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `resume`: where trials run, and the display."""
+    p.add_argument("--backend", choices=("ray", "local"), default="ray",
+                   help="ray (default: a local Ray started on demand, or --address) or local "
+                   "(in-process, for debugging)")
+    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--num-cpus", dest="num_cpus", type=int,
+                   help="CPUs of the local Ray (default: all)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hybridmoo`` command."""
     from hybridmoo import __version__
@@ -314,17 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
         "them, the HDF5 study file records everything.",
     )
     p.add_argument("study", help="study file (TOML), e.g. studies/quickstart.toml")
-    p.add_argument("--backend", choices=("ray", "local"), default="ray",
-                   help="ray (default: a local Ray started on demand, or --address) or local "
-                   "(in-process, for debugging)")
-    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    _add_backend_options(p)
     p.add_argument("--output", help="override the study file's output path")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted study from its output file")
-    p.add_argument("--num-cpus", dest="num_cpus", type=int,
-                   help="CPUs of the local Ray (default: all)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("show", help="summarise a study file (works while it runs)")
@@ -362,10 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "in FILE.h5: finished trials are kept, the outer algorithm's state is "
                        "replayed, the remaining trials run.")
     p.add_argument("file", help="the study's HDF5 file")
-    p.add_argument("--backend", choices=("ray", "local"), default="ray")
-    p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
-    p.add_argument("--num-cpus", dest="num_cpus", type=int)
-    p.add_argument("--quiet", "-q", action="store_true")
+    _add_backend_options(p)
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("data", help="manage data sets (download MNIST, Fashion-MNIST)")
