@@ -264,6 +264,19 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the methods of a compare file for N seeds and write the report."""
+    from hybridmoo.compare import load_compare, run_compare
+
+    spec = load_compare(args.file)
+    if spec.output.exists() and not args.overwrite:
+        raise StoreError(f"{spec.output} already exists; pass --overwrite to replace it")
+    run_compare(spec, backend=args.backend, overwrite=args.overwrite, num_cpus=args.num_cpus,
+                progress=not args.quiet)
+    print(f"wrote {spec.output} and {spec.report}")
+    return 0
+
+
 def _add_backend_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `resume`: where trials run, and the display."""
     p.add_argument("--backend", choices=("ray", "local"), default="ray",
@@ -369,6 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the study's HDF5 file")
     _add_backend_options(p)
     p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("compare", help="run methods against each other (N seeds, equal budget)",
+                       description="Run the methods of a compare file on its problem for N "
+                       "seeds under an equal budget; write an HDF5 file and a Markdown report.")
+    p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _add_backend_options(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("data", help="manage data sets (download MNIST, Fashion-MNIST)")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
