@@ -1,0 +1,445 @@
+"""Shared pieces of the baselines: budgets, results, HV tracing and the method registry.
+
+A baseline is a plain function
+
+    ``fn(problem, budget: Budget, seed: int, **params) -> BaselineResult``
+
+registered with :func:`register` under a name, a family (``"evolutionary"``, ``"gradient"``,
+``"psl"``) and the paper it reproduces. :func:`run` is the single entry point: it resolves the
+problem (by name or object), checks the method name and its parameters against the function's
+signature, and never raises on a failing run: the result then has ``status == "failed"`` and
+``error`` says why.
+
+>>> from hybridmoo import baselines
+>>> r = baselines.run("nsga2", "zdt1", baselines.Budget("evaluations", 200), seed=0,
+...                   pop_size=20, problem_options={"n_var": 5})
+>>> r.status, r.F.shape[1], r.budget_used["evaluations"] <= 200
+('ok', 2, True)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from hybridmoo import metrics
+from hybridmoo.errors import ConfigError, HybridMooError, UnknownNameError, did_you_mean
+
+__all__ = [
+    "BUDGET_KINDS",
+    "BaselineResult",
+    "Budget",
+    "Tracer",
+    "budget_left",
+    "get",
+    "names",
+    "ref_point_of",
+    "register",
+    "registered",
+    "resolve_problem",
+    "run",
+]
+
+BUDGET_KINDS = ("seconds", "steps", "evaluations")
+
+
+# ---------------------------------------------------------------------------------- budget
+@dataclass(frozen=True)
+class Budget:
+    """How much a baseline may spend: wall-clock ``seconds``, ``steps`` or ``evaluations``.
+
+    What a step is depends on the family: a generation for evolutionary methods, one optimiser
+    step for gradient and Pareto-set-learning methods. An evaluation is one objective vector
+    f(x) (for data-driven problems, one preference's loss on one minibatch). Each method states
+    in its docstring how it converts a budget of another kind, and records what it actually used
+    (:attr:`BaselineResult.budget_used`).
+
+    Attributes:
+        kind: ``"seconds"``, ``"steps"`` or ``"evaluations"``.
+        amount: a finite number > 0 (``steps`` and ``evaluations`` are rounded down, ≥ 1).
+
+    Raises:
+        ConfigError: on an unknown kind or a non-positive, non-finite amount.
+    """
+
+    kind: str
+    amount: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in BUDGET_KINDS:
+            raise ConfigError(
+                f"budget.kind = {self.kind!r} is not allowed."
+                f"{did_you_mean(str(self.kind), BUDGET_KINDS)} Allowed: {', '.join(BUDGET_KINDS)}"
+            )
+        try:
+            amount = float(self.amount)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
+            ) from None
+        if not math.isfinite(amount) or amount <= 0:
+            raise ConfigError(
+                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
+            )
+        if self.kind != "seconds" and amount < 1:
+            raise ConfigError(
+                f"budget.amount = {self.amount!r} {self.kind} is invalid: expected at least 1"
+            )
+        object.__setattr__(self, "amount", amount)
+
+    @property
+    def count(self) -> int:
+        """The amount as an integer (for ``steps`` and ``evaluations``)."""
+        return int(self.amount)
+
+    def to_dict(self) -> dict:
+        """``{"kind": ..., "amount": ...}``."""
+        return {"kind": self.kind, "amount": self.amount}
+
+    @classmethod
+    def of(cls, spec: Budget | Mapping | tuple) -> Budget:
+        """Coerce ``Budget``, ``{"kind": k, "amount": a}``, ``{k: a}`` or ``(k, a)``.
+
+        >>> Budget.of({"evaluations": 1000})
+        Budget(kind='evaluations', amount=1000.0)
+        """
+        if isinstance(spec, Budget):
+            return spec
+        if isinstance(spec, tuple) and len(spec) == 2:
+            return cls(str(spec[0]), spec[1])
+        if isinstance(spec, Mapping):
+            if set(spec) == {"kind", "amount"}:
+                return cls(str(spec["kind"]), spec["amount"])
+            if len(spec) == 1:
+                (k, v), = spec.items()
+                return cls(str(k), v)
+        raise ConfigError(
+            f"budget {spec!r} is invalid: expected Budget(kind, amount), "
+            "{'kind': ..., 'amount': ...} or a one-key dict such as {'evaluations': 10000}; "
+            f"kinds: {', '.join(BUDGET_KINDS)}"
+        )
+
+
+def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float) -> bool:
+    """Whether a run that has used ``seconds``, ``evaluations`` and ``steps`` may go on.
+
+    Only the counter of the budget's kind is compared; the others are recorded, not limited.
+    """
+    used = {"seconds": seconds, "evaluations": evaluations, "steps": steps}[budget.kind]
+    return used < budget.amount
+
+
+# ---------------------------------------------------------------------------------- result
+@dataclass
+class BaselineResult:
+    """Outcome of one baseline run.
+
+    Attributes:
+        method: registry name of the method. params: the parameters it ran with (defaults
+            included). problem: ``problem.describe()``. seed: the seed.
+        status: ``"ok"`` or ``"failed"``; ``error`` says why a run failed.
+        F: `(n, m)` float64 final approximation set (objective vectors, minimised).
+        X: `(n, n_var)` decision vectors of ``F``, or ``None`` (data-driven problems).
+        prefs: `(n, m)` preferences that produced ``F`` (preference-based methods), or ``None``.
+        trace: dict of equal-length `(T,)` float64 arrays ``seconds``, ``evaluations``,
+            ``steps``, ``hv`` and ``igd`` (NaN where the problem has no reference front).
+        budget_used: ``{"seconds", "evaluations", "steps"}`` actually spent.
+        hv: final hypervolume (NaN for a failed run). ref_point: `(m,)` the reference point of
+            every HV here.
+        extra: method-specific details (e.g. the pymoo class behind ``pymoo:<name>``).
+    """
+
+    method: str
+    params: dict
+    problem: dict
+    seed: int
+    status: str
+    error: str
+    F: np.ndarray
+    X: np.ndarray | None
+    prefs: np.ndarray | None
+    trace: dict[str, np.ndarray]
+    budget_used: dict[str, float]
+    hv: float
+    ref_point: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run finished without failure."""
+        return self.status == "ok"
+
+    @classmethod
+    def failed(cls, error: str, *, method: str, problem: dict, seed: int, n_obj: int,
+               params: Mapping | None = None, ref_point=None,
+               trace: Mapping[str, np.ndarray] | None = None,
+               budget_used: Mapping[str, float] | None = None) -> BaselineResult:
+        """A failed result; ``trace`` and ``budget_used`` keep what was recorded before."""
+        ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
+        tr = {k: np.zeros(0) for k in Tracer.KEYS}
+        if trace is not None:
+            tr.update({k: np.asarray(v, dtype=np.float64) for k, v in trace.items()})
+        used = {"seconds": 0.0, "evaluations": 0.0, "steps": 0.0}
+        used.update(dict(budget_used or {}))
+        return cls(method=method, params=dict(params or {}), problem=dict(problem), seed=seed,
+                   status="failed", error=error, F=np.zeros((0, n_obj)), X=None, prefs=None,
+                   trace=tr, budget_used=used, hv=float("nan"), ref_point=ref)
+
+
+# ---------------------------------------------------------------------------------- tracing
+def ref_point_of(problem, ref_point=None) -> np.ndarray:
+    """The `(m,)` float64 reference point: ``ref_point`` if given, else the problem's.
+
+    Raises:
+        ConfigError: if neither exists or the length is not ``problem.n_obj``.
+    """
+    if ref_point is None:
+        if getattr(problem, "ref_point", None) is None:
+            raise ConfigError(
+                f"problem {problem.name!r} has no default reference point: pass ref_point"
+            )
+        ref_point = problem.ref_point
+    if hasattr(ref_point, "detach"):
+        ref_point = ref_point.detach().cpu().numpy()
+    r = np.asarray(ref_point, dtype=np.float64).reshape(-1)
+    if r.size != problem.n_obj:
+        raise ConfigError(
+            f"ref_point must have length {problem.n_obj}, but it has length {r.size}"
+        )
+    return r
+
+
+class Tracer:
+    """Records the HV trace of a run: one point per :meth:`record` call.
+
+    Args:
+        problem: the problem (for its reference front and number of objectives).
+        ref_point: `(m,)` reference point for HV; ``None`` takes the problem's.
+        reference_front: `(k, m)` front for IGD. ``None`` (default) takes
+            ``problem.pareto_front(1000)`` when the problem has one; pass ``False`` for no IGD.
+
+    >>> from hybridmoo import problems
+    >>> t = Tracer(problems.get("zdt1", n_var=5), ref_point=None)
+    >>> round(t.record([[0.0, 1.0], [1.0, 0.0]], seconds=0.1, evaluations=2, steps=1), 4)
+    0.21
+    >>> sorted(t.arrays())
+    ['evaluations', 'hv', 'igd', 'seconds', 'steps']
+    """
+
+    KEYS = ("seconds", "evaluations", "steps", "hv", "igd")
+
+    def __init__(self, problem, ref_point=None, reference_front=None) -> None:
+        self.problem = problem
+        self.ref_point = ref_point_of(problem, ref_point)
+        if reference_front is False:
+            self.reference_front = None
+        elif reference_front is None:
+            pf = problem.pareto_front(1000) if getattr(problem, "has_pareto_front", False) \
+                else None
+            self.reference_front = None if pf is None else np.asarray(pf, dtype=np.float64)
+        else:
+            self.reference_front = np.asarray(reference_front, dtype=np.float64)
+        self._rows: dict[str, list[float]] = {k: [] for k in self.KEYS}
+
+    def measure(self, F) -> tuple[float, float]:
+        """``(hv, igd)`` of ``F`` (`(n, m)`); both NaN if ``F`` holds NaN, IGD NaN without front.
+
+        An empty ``F`` has HV 0 and IGD inf.
+        """
+        if hasattr(F, "detach"):
+            F = F.detach().cpu().numpy()
+        P = np.asarray(F, dtype=np.float64).reshape(-1, self.ref_point.size)
+        if np.isnan(P).any():
+            return float("nan"), float("nan")
+        hv = metrics.hypervolume(P, self.ref_point)
+        if self.reference_front is None:
+            igd = float("nan")
+        elif P.shape[0] == 0:
+            igd = float("inf")
+        else:
+            finite = P[np.isfinite(P).all(axis=1)]
+            igd = metrics.igd(finite, self.reference_front) if len(finite) else float("inf")
+        return hv, igd
+
+    def record(self, F, seconds: float, evaluations: float, steps: float) -> float:
+        """Append one trace point for the approximation set ``F``; returns its HV."""
+        hv, igd = self.measure(F)
+        for k, v in zip(self.KEYS, (seconds, evaluations, steps, hv, igd), strict=True):
+            self._rows[k].append(float(v))
+        return hv
+
+    def __len__(self) -> int:
+        return len(self._rows["hv"])
+
+    @property
+    def last_hv(self) -> float:
+        """HV of the last recorded point (NaN if none)."""
+        return self._rows["hv"][-1] if self._rows["hv"] else float("nan")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The trace as a dict of equal-length `(T,)` float64 arrays."""
+        return {k: np.asarray(v, dtype=np.float64) for k, v in self._rows.items()}
+
+
+# ---------------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    fn: Callable[..., BaselineResult]
+    family: str
+    paper: str
+    summary: str
+
+    def defaults(self) -> dict[str, Any]:
+        """The method's parameters and their defaults (``inspect.Parameter.empty`` if none)."""
+        sig = inspect.signature(self.fn)
+        params = list(sig.parameters.values())[3:]  # after problem, budget, seed
+        return {p.name: p.default for p in params
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+    def accepts_any(self) -> bool:
+        """Whether the function takes ``**kwargs`` (e.g. pymoo options passed through)."""
+        sig = inspect.signature(self.fn)
+        return any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+
+
+_REGISTRY: dict[str, _Entry] = {}
+# name prefixes resolved by a factory, e.g. "pymoo:" → (prefix, fn(name) → _Entry)
+_PREFIXES: dict[str, Callable[[str], _Entry]] = {}
+
+
+def register(name: str, family: str, paper: str,
+             summary: str = "") -> Callable[[Callable], Callable]:
+    """Decorator that registers ``fn(problem, budget, seed, **params) -> BaselineResult``.
+
+    Args:
+        name: registry name (case-insensitive), e.g. ``"nsga2"``.
+        family: ``"evolutionary"``, ``"gradient"``, ``"psl"`` or another group name.
+        paper: the citation of the method (authors, year, venue).
+        summary: one line; default the first line of the function's docstring.
+    """
+
+    def deco(fn: Callable) -> Callable:
+        key = name.lower()
+        if key in _REGISTRY:
+            raise ValueError(f"baseline {name!r} is already registered")
+        params = list(inspect.signature(fn).parameters)
+        if params[:3] != ["problem", "budget", "seed"]:
+            raise TypeError(
+                f"baseline {name!r}: the function must start with (problem, budget, seed), "
+                f"got {params[:3]}"
+            )
+        doc = summary or (inspect.getdoc(fn) or "").split("\n", 1)[0]
+        _REGISTRY[key] = _Entry(key, fn, family, paper, doc)
+        return fn
+
+    return deco
+
+
+def _register_prefix(prefix: str, factory: Callable[[str], _Entry]) -> None:
+    """Resolve names ``prefix + rest`` with ``factory(name)`` (used by ``pymoo:<name>``)."""
+    _PREFIXES[prefix.lower()] = factory
+
+
+def names(family: str | None = None) -> list[str]:
+    """Registered method names (optionally of one family), in registration order.
+
+    Names resolved by prefix (``pymoo:<algorithm>``) are not listed.
+    """
+    return [e.name for e in _REGISTRY.values() if family is None or e.family == family]
+
+
+def registered() -> list[_Entry]:
+    """The registry entries (name, fn, family, paper, summary), in registration order."""
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> _Entry:
+    """The registry entry of ``name`` (``name``, ``fn``, ``family``, ``paper``, ``summary``).
+
+    Raises:
+        UnknownNameError: if no method has this name; the message lists the registered ones.
+    """
+    if not isinstance(name, str):
+        raise UnknownNameError(f"method name must be a string, got {type(name).__name__}")
+    key = name.lower()
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    for prefix, factory in _PREFIXES.items():
+        if key.startswith(prefix):
+            return factory(name)
+    raise UnknownNameError(
+        f"unknown baseline {name!r}.{did_you_mean(key, list(_REGISTRY))} "
+        f"Registered methods: {', '.join(_REGISTRY)}; any pymoo algorithm as "
+        "'pymoo:<name>' (e.g. 'pymoo:spea2')."
+    )
+
+
+def resolve_problem(problem, problem_options: Mapping | None = None):
+    """A problem object from a registered name (with ``problem_options``) or an object."""
+    if isinstance(problem, str):
+        from hybridmoo import problems as registry
+
+        return registry.get(problem, **dict(problem_options or {}))
+    if problem_options:
+        raise ConfigError("problem_options are only used with a problem given by name")
+    return problem
+
+
+def run(name: str, problem, budget: Budget | Mapping | tuple, seed: int = 0, *,
+        problem_options: Mapping | None = None, **params: Any) -> BaselineResult:
+    """Run baseline ``name`` on ``problem`` under ``budget``.
+
+    Args:
+        name: a registered method (see :func:`names`) or ``pymoo:<algorithm>``.
+        problem: a registered problem name or a problem object.
+        budget: a :class:`Budget` or anything :meth:`Budget.of` accepts.
+        seed: random seed of the run.
+        problem_options: options for a problem given by name (e.g. ``{"n_var": 10}``).
+        **params: the method's parameters (see ``get(name).defaults()``).
+
+    Returns:
+        A :class:`BaselineResult`; ``status == "failed"`` with the reason if the run failed
+        (NaN objectives, an exception inside the method).
+
+    Raises:
+        UnknownNameError: unknown method or problem name.
+        ConfigError: a parameter the method does not accept (the message lists the accepted
+            ones), an invalid budget, or an invalid parameter value.
+    """
+    entry = get(name)
+    budget = Budget.of(budget)
+    problem = resolve_problem(problem, problem_options)
+    accepted = entry.defaults()
+    if not entry.accepts_any():
+        unknown = [k for k in params if k not in accepted]
+        if unknown:
+            listing = ", ".join(
+                k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in accepted.items()
+            ) or "none"
+            raise ConfigError(
+                f"baseline {entry.name!r} has no parameter {unknown[0]!r}."
+                f"{did_you_mean(unknown[0], list(accepted))} Accepted parameters: {listing}."
+            )
+    full = {k: v for k, v in accepted.items() if v is not inspect.Parameter.empty}
+    full.update(params)
+    t0 = time.perf_counter()
+    try:
+        result = entry.fn(problem, budget, int(seed), **params)
+    except (ConfigError, UnknownNameError):
+        raise
+    except (HybridMooError, Exception) as exc:  # noqa: BLE001 - a failing run is a result
+        return BaselineResult.failed(
+            f"{type(exc).__name__}: {exc}", method=entry.name, problem=problem.describe(),
+            seed=int(seed), n_obj=problem.n_obj, params=full,
+            ref_point=getattr(problem, "ref_point", None),
+            budget_used={"seconds": time.perf_counter() - t0},
+        )
+    return replace(result, method=entry.name, params={**full, **result.params},
+                   problem=problem.describe(), seed=int(seed))
