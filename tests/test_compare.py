@@ -75,3 +75,14 @@ def test_hybridmoo_search_respects_budget_and_charges_its_cost():
     assert r.budget_used["steps"] <= 400
     assert list(r.trace["steps"]) == sorted(r.trace["steps"])  # cumulative cost
     assert r.hv == pytest.approx(r.trace["hv"][-1])  # the best trial's front
+
+
+def test_shipped_compare_files_validate():
+    """Every studies/compare_*.toml is a valid compare file."""
+    from pathlib import Path
+
+    files = sorted((Path(__file__).parents[1] / "studies").glob("compare_*.toml"))
+    assert len(files) >= 4
+    for f in files:
+        spec = load_compare(f)
+        assert spec.seeds >= 3 and len(spec.methods) >= 5
