@@ -18,8 +18,9 @@ point evaluated so far (an unbounded archive, as in anytime benchmarking such as
 bi-objective suite); ``"population"`` is the non-dominated part of the current population (what
 ``pymoo.optimize.minimize`` reports as ``res.F``). The trace records the HV (and IGD, where the
 problem has a reference front) of that set about once per ``trace_every`` evaluations (default:
-the population size, i.e. every generation of a generational algorithm), plus the start and the
-end.
+the population size, i.e. every generation of a generational algorithm, or 1/50 of an
+evaluations budget if larger; under a seconds budget at most every 1/50 of it), plus the start
+and the end: about 50 points, since each costs an HV (and IGD) of the whole archive.
 
 Methods (family ``"evolutionary"``), with the operator settings of their papers:
 
@@ -242,7 +243,12 @@ def run_pymoo(algorithm, problem, budget: Budget, seed: int, *, method: str, par
     else:
         termination = NoTermination()
     algorithm.setup(pp, termination=termination, seed=int(seed), verbose=False)
-    every = trace_every or int(getattr(algorithm, "pop_size", None) or 100)
+    # about 50 trace points per run: each costs an HV (and IGD) of the whole archive
+    pop = int(getattr(algorithm, "pop_size", None) or 100)
+    every = trace_every or (max(pop, budget.count // 50) if budget.kind == "evaluations"
+                            else pop)
+    every_s = budget.amount / 50 if budget.kind == "seconds" else 0.0
+    last_t = 0.0
     n = problem.n_var
     arch_F, arch_X = np.zeros((0, problem.n_obj)), np.zeros((0, n))
     evals, steps, seconds, last_rec = 0, 0, 0.0, 0
@@ -277,9 +283,9 @@ def run_pymoo(algorithm, problem, budget: Budget, seed: int, *, method: str, par
         arch_F, arch_X = _nondominated(np.vstack([arch_F, F_new]), np.vstack([arch_X, X_new]))
         if partial or not budget_left(budget, seconds, evals, steps):
             break
-        if evals - last_rec >= every:
+        if evals - last_rec >= every and seconds - last_t >= every_s:
             tracer.record(current()[0], seconds, evals, steps)
-            last_rec = evals
+            last_rec, last_t = evals, seconds
     F, X = current()
     if len(tracer) == 1 or last_rec != evals:  # else the last point already is the final state
         tracer.record(F, seconds, evals, steps)
