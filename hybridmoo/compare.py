@@ -221,9 +221,9 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         g.attrs["error"] = r.error
         g.attrs["hv"] = float(r.hv)
         g.attrs["budget_used"] = json.dumps(r.budget_used)
-        g["F"] = np.asarray(r.F, dtype=np.float64)
+        g.create_dataset("F", data=np.asarray(r.F, dtype=np.float64), compression="gzip")
         if r.X is not None:
-            g["X"] = np.asarray(r.X, dtype=np.float64)
+            g.create_dataset("X", data=np.asarray(r.X, dtype=np.float64), compression="gzip")
         if r.prefs is not None:
             g["prefs"] = np.asarray(r.prefs, dtype=np.float64)
         t = g.create_group("trace")
@@ -275,9 +275,9 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
              f"{spec.budget.amount:g} {spec.budget.kind}; {spec.seeds} seeds; reference point "
              f"{ref.tolist()}" + (f"; reference front HV {ref_hv:.6g}" if ref_hv else "") + ".",
              "",
-             "| method | family | HV (mean ± std) | HV / ref | IGD | IGD+ | time to 95% ref HV (s) "
-             "| time to 99% (s) | budget used (s / steps / evals) | p vs best baseline |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| method | family | points | HV (mean ± std) | HV / ref | IGD | IGD+ | time to 95% "
+             "ref HV (s) | time to 99% (s) | budget used (s / steps / evals) | p vs best baseline |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         p = "—"
         if best is not None and r is not best and len(r["hv"]) > 1 and len(best["hv"]) > 1:
@@ -287,16 +287,19 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
                f"{np.nanmedian(v):.2f} ({sum(not math.isnan(x) for x in v)}/{len(v)})")
               for v in (r["t95"], r["t99"])]
         u = r["used"]
+        pts = f"{np.mean([len(x.F) for x in r['runs']]):.0f}" if r["runs"] else "—"
         lines.append(
-            f"| {r['label']}{' (best baseline)' if r is best else ''} | {r['family']} | "
+            f"| {r['label']}{' (best baseline)' if r is best else ''} | {r['family']} | {pts} | "
             f"{_fmt(np.nanmean(r['hv']), np.nanstd(r['hv']))} | {rel} | "
             f"{_fmt(np.nanmean(r['igd']), np.nanstd(r['igd']))} | "
             f"{_fmt(np.nanmean(r['igdp']), np.nanstd(r['igdp']))} | {tt[0]} | {tt[1]} | "
             f"{u['seconds']:.1f} / {u['steps']:.0f} / {u['evaluations']:.0f} | {p} |"
             + (f" ({r['failed']} failed)" if r["failed"] else ""))
-    lines += ["", "Time to x% of the reference HV: median over the seeds that reached it "
-              "(reached / seeds). p: two-sided Wilcoxon rank-sum test of the final HVs against "
-              "the best baseline's (small samples: read with care).", ""]
+    lines += ["", "points: size of the final approximation set (mean over seeds); HV grows with "
+              "it, so compare methods of similar size. Time to x% of the reference HV: median "
+              "over the seeds that reached it (reached / seeds). p: two-sided Wilcoxon "
+              "rank-sum test of the final HVs against the best baseline's (small samples: read "
+              "with care).", ""]
     ours = [r for r in rows if r["label"].startswith("hybridmoo")]
     if best is not None:
         for r in ours:
