@@ -276,7 +276,8 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
              f"{ref.tolist()}" + (f"; reference front HV {ref_hv:.6g}" if ref_hv else "") + ".",
              "",
              "| method | family | points | HV (mean ± std) | HV / ref | IGD | IGD+ | time to 95% "
-             "ref HV (s) | time to 99% (s) | budget used (s / steps / evals) | p vs best baseline |",
+             "ref HV (s) | time to 99% (s) | budget used (s / steps / evals) "
+             "| p vs best baseline |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         p = "—"
