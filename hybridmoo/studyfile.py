@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridmoo.errors import ConfigError, did_you_mean
-from hybridmoo.space import SearchSpace, Variable, set_path
+from hybridmoo.space import SearchSpace, Variable
 
 __all__ = ["ALGORITHMS", "OBJECTIVES", "StudySpec", "load_study"]
 
@@ -298,11 +298,3 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         space=space,
     )
 
-
-def with_value(cfg: dict, path: str, value: Any) -> dict:
-    """Copy of ``cfg`` with ``path`` set (helper for tests and tools)."""
-    import copy
-
-    out = copy.deepcopy(cfg)
-    set_path(out, path, value)
-    return out
