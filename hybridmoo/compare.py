@@ -245,6 +245,14 @@ def _fmt(mean: float, std: float, digits: int = 4) -> str:
 
 def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
     """Markdown report, HV-over-time and final-front plots beside it."""
+    import warnings
+
+    with warnings.catch_warnings():  # NaN columns (no reference front) are expected: "—"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _write_report(spec, results, problem)
+
+
+def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
     from scipy.stats import ranksums
 
     pf = problem.pareto_front(2000)
