@@ -36,3 +36,27 @@ def check_choices(prefix: str, items: list[tuple[str, Any, tuple]]) -> None:
                 f"{prefix}.{key} = {value!r} is not allowed.{did_you_mean(str(value), allowed)}"
                 f" Allowed: {', '.join(allowed)}"
             )
+
+
+def read_toml(path, text: str | None, kind: str) -> tuple[str, dict, str]:
+    """``(text, document, where)`` of a TOML file (or of ``text``); errors name the file.
+
+    Args:
+        path: the file (may be None when ``text`` is given). text: the content, if already read.
+        kind: what the file is, for messages ("study file", "compare file").
+    """
+    import tomllib
+    from pathlib import Path
+
+    if text is None:
+        if path is None:
+            raise ConfigError(f"a {kind} needs a path or its text")
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{kind} {p} not found")
+        text = p.read_text()
+    where = str(path) if path else f"<{kind}>"
+    try:
+        return text, tomllib.loads(text), where
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {exc}") from None

@@ -39,13 +39,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hybridmoo import baselines, metrics, store
+from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, did_you_mean
 
 __all__ = ["CompareSpec", "load_compare", "run_compare", "write_report"]
@@ -75,16 +75,7 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
     """Read and validate a compare file (errors name the key, the value and what is allowed)."""
     from hybridmoo import problems
 
-    if text is None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"compare file {p} not found")
-        text = p.read_text()
-    where = str(path) if path else "<compare>"
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}") from None
+    text, doc, where = read_toml(path, text, "compare file")
     for table, value in doc.items():
         if table not in _SCHEMA:
             raise ConfigError(f"unknown table [{table}] in {where}."

@@ -45,11 +45,11 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
 
@@ -142,18 +142,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     from hybridmoo.hypernet import HypernetConfig
     from hybridmoo.train import TrainConfig
 
-    if text is None:
-        if path is None:
-            raise ConfigError("load_study needs a path or text")
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"study file {p} not found")
-        text = p.read_text()
-    where = str(path) if path else "<study>"
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}") from None
+    text, doc, where = read_toml(path, text, "study file")
     for table in doc:
         if table not in _SCHEMA:
             raise ConfigError(
