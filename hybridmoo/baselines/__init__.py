@@ -13,7 +13,17 @@ Families (see each module for its papers and the defaults it takes from them):
 True
 """
 
-from hybridmoo.baselines import evolutionary, gradient, psl, search  # noqa: F401  (registers)
+from hybridmoo.baselines import (  # noqa: F401  (importing a method's module registers it)
+    cosmos,
+    evolutionary,
+    gradient,
+    hv_psl,
+    hybridmoo_default,
+    phn_epo,
+    phn_ls,
+    psl,
+    search,
+)
 from hybridmoo.baselines.common import (
     BUDGET_KINDS,
     BaselineResult,

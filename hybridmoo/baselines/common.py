@@ -347,17 +347,27 @@ def _register_prefix(prefix: str, factory: Callable[[str], _Entry]) -> None:
     _PREFIXES[prefix.lower()] = factory
 
 
+#: Families in the order :func:`names` and :func:`registered` list them (others follow).
+FAMILIES = ("evolutionary", "gradient", "psl", "hybridmoo")
+
+
+def _ordered() -> list[_Entry]:
+    rank = {f: i for i, f in enumerate(FAMILIES)}
+    entries = list(_REGISTRY.values())
+    return sorted(entries, key=lambda e: (rank.get(e.family, len(rank)), entries.index(e)))
+
+
 def names(family: str | None = None) -> list[str]:
-    """Registered method names (optionally of one family), in registration order.
+    """Registered method names (optionally of one family), by family, then registration order.
 
     Names resolved by prefix (``pymoo:<algorithm>``) are not listed.
     """
-    return [e.name for e in _REGISTRY.values() if family is None or e.family == family]
+    return [e.name for e in _ordered() if family is None or e.family == family]
 
 
 def registered() -> list[_Entry]:
-    """The registry entries (name, fn, family, paper, summary), in registration order."""
-    return list(_REGISTRY.values())
+    """The registry entries (name, fn, family, paper, summary), in the order of :func:`names`."""
+    return _ordered()
 
 
 def get(name: str) -> _Entry:
@@ -375,8 +385,8 @@ def get(name: str) -> _Entry:
         if key.startswith(prefix):
             return factory(name)
     raise UnknownNameError(
-        f"unknown baseline {name!r}.{did_you_mean(key, list(_REGISTRY))} "
-        f"Registered methods: {', '.join(_REGISTRY)}; any pymoo algorithm as "
+        f"unknown baseline {name!r}.{did_you_mean(key, names())} "
+        f"Registered methods: {', '.join(names())}; any pymoo algorithm as "
         "'pymoo:<name>' (e.g. 'pymoo:spea2')."
     )
 
