@@ -22,9 +22,10 @@ By name, through the registry:
 torch.Size([1])
 
 Plain scalarizations are wrapped in :class:`Scalarization` (name, function, parameters, and the
-two flags ``needs_ref`` and ``needs_grads`` a trainer reads). Gradient-based methods (:class:`EPO`)
-declare ``needs_grads = True``: the trainer then computes per-preference, per-objective gradients
-and asks the method for loss weights; plain scalarizations never pay for those gradients.
+two flags ``needs_ref`` and ``needs_grads`` a trainer reads). Gradient-based methods (:class:`EPO`,
+:class:`PMTL`) declare ``needs_grads = True``: the trainer then computes per-preference,
+per-objective gradients and asks the method for loss weights; plain scalarizations never pay for
+those gradients.
 
 Conventions: a larger ``prefs[i]`` means objective i matters more (it ends up smaller), for every
 scalarization here, including the inverse forms (:func:`inverse_tchebycheff`, :func:`hv1`,
@@ -48,6 +49,7 @@ from hybridmoo.errors import ConfigError, ShapeError, UnknownNameError, did_you_
 
 __all__ = [
     "EPO",
+    "PMTL",
     "SCALARIZATIONS",
     "Scalarization",
     "cosmos",
@@ -80,6 +82,11 @@ _PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "mu_tol": (lambda v: _real(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
     "relax": (lambda v: isinstance(v, bool), "True or False"),
     "rescale": (lambda v: isinstance(v, bool), "True or False"),
+    # PMTL (controllable Pareto MTL)
+    "n_refs": (lambda v: _real(v) and float(v).is_integer() and v >= 2, "an integer >= 2"),
+    "warmup_steps": (lambda v: _real(v) and float(v).is_integer() and v >= 0,
+                     "an integer >= 0"),
+    "direction": (lambda v: v in ("inverse", "aligned"), "'inverse' or 'aligned'"),
 }
 
 
@@ -561,6 +568,215 @@ class EPO:
         return alpha / alpha.sum(), move, mu
 
 
+# ---------------------------------------------------------------------------- PMTL
+class PMTL:
+    """Pareto MTL's decomposition update for a continuous preference (controllable Pareto MTL).
+
+    Lin, Yang, Zhang & Kwong, "Controllable Pareto Multi-Task Learning", arXiv 2010.06313, 2020,
+    update (B) (ALGORITHMS.md §1), built on the weights of Pareto MTL (Lin, Zhen, Li, Zhang &
+    Kwong, NeurIPS 2019, code ``Xi-L/ParetoMTL``), computed by
+    :func:`hybridmoo.baselines.gradient.pmtl_weights`. Per preference row, with u_j the fixed
+    reference vectors (``n_refs`` unit vectors evenly spread on the positive sphere, from (1, 0)
+    to (0, 1) for m = 2; see :func:`hybridmoo.preferences.eval_preferences`), p̂ the row's
+    direction as a unit vector, l = losses − ideal and G the `(m, d)` per-objective gradients:
+
+    * active constraints I = {j : (u_j − p̂)ᵀ l/‖l‖ > 0} (l is closer in angle to u_j than to p̂);
+    * (λ, β) = min-norm (MGDA) weights over {g_i} ∪ {(u_j − p̂)ᵀG : j ∈ I};
+    * α_i = λ_i + Σ_{j∈I} β_j (u_{j,i} − p̂_i), rescaled by m / Σ_i |α_i| (the Multi-MNIST code's
+      normalisation), so that Σ_i α_i g_i is the Pareto MTL direction. With no active
+      constraint this is MGDA; α may have negative entries.
+
+    **Initial phase** (``warmup_steps``): during the first ``warmup_steps`` calls of
+    :meth:`weights` (one per training step), a row with an active constraint uses the
+    constraint-only step of Pareto MTL's initial phase, α = Σ_{j∈I} β_j (u_j − p̂) with β the
+    min-norm weights of the active constraint gradients (not rescaled, as in the code), which
+    moves l towards the region where no constraint is active. A row with no active constraint
+    takes the main step. Reading: Pareto MTL trains one model per reference vector and ends its
+    initial phase at the first feasible step; with a fresh continuous preference every step
+    that rule has no meaning, so the phase is a fixed number of steps (default 0: off). The
+    call counter lives on this object (:attr:`steps_seen`); it restarts with a new object, so a
+    resumed training run repeats the phase.
+
+    **Direction** (a reading): Pareto MTL's solution for a vector u lies closest in angle to
+    u, so a larger u_i gives a *larger* loss l_i. hybridmoo's convention is the opposite (a
+    larger preference means a smaller loss; see the module docstring), so by default
+    (``direction="inverse"``) the direction is p̂ ∝ 1/p (entries clamped below at ``eps``):
+    the ray on which p_i l_i is the same for every i, the exact-Pareto-optimal point EPO aims
+    at. For m = 2, 1/p ∝ (p_2, p_1): the preference with its entries swapped.
+    ``direction="aligned"`` uses p̂ ∝ p (the paper's own convention: the loss vector follows p).
+
+    **Gradients** (a reading): like PHN-EPO in this library, ``grads`` are taken with respect
+    to the parameters θ_k = g(p_k | φ) that the hypernetwork generated for each preference, not
+    with respect to the hypernetwork's parameters φ. Row k of the generated parameters only
+    affects row k of the losses, so m backward passes (one per objective, of the sum over the K
+    rows) give all K per-preference Jacobians; gradients w.r.t. φ would cost m passes *per
+    preference* (K·m) through the hypernetwork, and `(K, m, |φ|)` memory. The min-norm problem
+    then sees the target network's gradient geometry instead of φ's (they differ by the
+    hypernetwork's Jacobian J_k, C = G J_k J_kᵀ Gᵀ instead of G Gᵀ).
+
+    Only Gram matrices G Gᵀ are needed; the min-norm problem has m + |I| vectors (closed form
+    for 2, SLSQP otherwise, see :func:`~hybridmoo.baselines.gradient.min_norm_weights`).
+
+    Args:
+        n_refs: number of reference vectors u_j (≥ 2; m ≥ 3: at least this many, from the
+            Das–Dennis lattice). Pareto MTL used 5 on Multi-MNIST. More vectors give narrower
+            regions around each preference (tighter control) but more active constraints.
+        warmup_steps: number of calls that use the initial (feasibility) phase, ≥ 0.
+        direction: ``"inverse"`` (p̂ ∝ 1/p, hybridmoo's convention) or ``"aligned"`` (p̂ ∝ p).
+        eps: lower clamp of p before inverting (``"inverse"`` only), in (0, 1).
+
+    Attributes:
+        steps_seen: number of :meth:`weights` calls so far.
+        last_active: `(..., K)` int64 tensor, number of active constraints per row in the
+            latest call (diagnostics only).
+        last_phase: per row of the latest call, ``"warmup"`` or ``"main"``.
+
+    >>> s = PMTL(n_refs=3)
+    >>> w = s.weights(torch.tensor([[1.0, 1.0]]), torch.tensor([[0.5, 0.5]]),
+    ...               torch.eye(2).unsqueeze(0))
+    >>> w  # balanced losses on the preferred ray: no active constraint, plain MGDA
+    tensor([[1., 1.]])
+    """
+
+    name = "pmtl"
+    needs_grads = True
+    needs_ref = False
+
+    def __init__(self, *, n_refs: int = 5, warmup_steps: int = 0, direction: str = "inverse",
+                 eps: float = 1e-4):
+        _check_param("pmtl", "n_refs", n_refs)
+        _check_param("pmtl", "warmup_steps", warmup_steps)
+        _check_param("pmtl", "direction", direction)
+        _check_param("pmtl", "eps", eps)
+        self.n_refs = int(n_refs)
+        self.warmup_steps = int(warmup_steps)
+        self.direction = direction
+        self.eps = float(eps)
+        self.steps_seen = 0
+        self.last_active: Tensor = torch.zeros(0, dtype=torch.int64)
+        self.last_phase: list[str] = []
+        self._refs: dict[int, np.ndarray] = {}
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The method's parameters (``n_refs``, ``warmup_steps``, ``direction``, ``eps``)."""
+        return {"n_refs": self.n_refs, "warmup_steps": self.warmup_steps,
+                "direction": self.direction, "eps": self.eps}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": "pmtl", **params}``; rebuild with :func:`from_dict`."""
+        return {"name": self.name, **self.params}
+
+    def __repr__(self) -> str:
+        return "PMTL(" + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PMTL) and self.params == other.params
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def reference_vectors(self, n_obj: int) -> np.ndarray:
+        """The `(n, m)` float64 unit reference vectors u_j (n = ``n_refs`` for m = 2)."""
+        if n_obj not in self._refs:
+            from hybridmoo.preferences import eval_preferences
+
+            u = eval_preferences(n_obj, self.n_refs, kind="sphere", dtype=torch.float64).numpy()
+            self._refs[n_obj] = u / np.linalg.norm(u, axis=1, keepdims=True)
+        return self._refs[n_obj]
+
+    def directions(self, prefs: Tensor) -> Tensor:
+        """Unit directions p̂ `(..., m)` of preferences `(..., m)` (see the class docstring)."""
+        p = torch.as_tensor(prefs)
+        d = 1.0 / p.clamp_min(self.eps) if self.direction == "inverse" else p
+        return d / torch.linalg.vector_norm(d, dim=-1, keepdim=True)
+
+    def weights(
+        self, losses: Tensor, prefs: Tensor, grads: Tensor, *, ideal: Tensor | None = None
+    ) -> Tensor:
+        """Detached loss weights α such that the training loss is Σ_i α_i (l_i − z_i).
+
+        Args:
+            losses: `(..., K, m)` objective values l.
+            prefs: `(..., K, m)` preferences p ≥ 0, each row with a positive entry (or a
+                broadcasting shape such as `(m,)`).
+            grads: `(..., K, m, d)` gradient of each objective w.r.t. the parameters of its own
+                preference row.
+            ideal: optional `(m,)` point z; the constraints use the direction of l − z
+                (default zeros, as in Pareto MTL, whose losses are raw cross-entropies).
+
+        Returns:
+            `(..., K, m)` detached tensor, dtype and device of ``losses``. Main-phase rows have
+            Σ_i |α_i| = m.
+
+        Raises:
+            ShapeError: on mismatched shapes, negative preferences or an all-zero preference.
+        """
+        from hybridmoo.baselines.gradient import pmtl_weights
+
+        losses, prefs, z = _prepare("pmtl", losses, prefs, ideal)
+        if not isinstance(grads, Tensor) or grads.shape[:-1] != losses.shape or grads.ndim < 2:
+            shape = _shape_text(grads) if isinstance(grads, Tensor) else type(grads).__name__
+            raise ShapeError(
+                f"pmtl: grads of shape {shape} do not match losses of shape "
+                f"{_shape_text(losses)}; grads must be (..., K, m, d) with (..., K, m) the "
+                "shape of losses."
+            )
+        m = losses.shape[-1]
+        lead = losses.shape[:-1]
+        p = prefs.detach().expand_as(losses).reshape(-1, m).to("cpu", torch.float64)
+        if (p < 0).any() or (p.sum(-1) <= 0).any():
+            raise ShapeError(
+                "pmtl: preferences must be non-negative with at least one positive entry per "
+                f"row, got {p[(p < 0).any(-1) | (p.sum(-1) <= 0)][0].tolist()}."
+            )
+        f = (losses - z).detach().reshape(-1, m).to("cpu", torch.float64).numpy()
+        g = grads.detach().reshape(-1, m, grads.shape[-1]).to(torch.float64)
+        C_all = (g @ g.transpose(-1, -2)).cpu().numpy()  # (N, m, m), on grads' device
+        refs = self.reference_vectors(m)
+        dirs = self.directions(p).numpy()
+        n = len(refs)
+        warm = self.steps_seen < self.warmup_steps
+        alphas = np.empty_like(f)
+        active = np.empty(len(f), dtype=np.int64)
+        phases: list[str] = []
+        for k in range(len(f)):
+            u = np.vstack([refs, dirs[k]])  # the row's own direction is u[n]
+            fn = np.linalg.norm(f[k])
+            gx = (u[:n] - u[n]) @ (f[k] / fn) if fn > 0 else np.zeros(n)
+            active[k] = int((gx > 0).sum())
+            if warm and active[k] > 0:
+                alphas[k], _ = pmtl_weights(C_all[k], f[k], u, n, init=True)
+                phases.append("warmup")
+            else:
+                alphas[k], _ = pmtl_weights(C_all[k], f[k], u, n, init=False)
+                phases.append("main")
+        self.steps_seen += 1
+        self.last_active = torch.from_numpy(active).reshape(lead)
+        self.last_phase = phases
+        return torch.from_numpy(alphas).to(dtype=losses.dtype, device=losses.device).reshape(
+            losses.shape
+        )
+
+    def __call__(
+        self,
+        losses: Tensor,
+        prefs: Tensor,
+        *,
+        grads: Tensor,
+        ideal: Tensor | None = None,
+        ref: Tensor | None = None,
+    ) -> Tensor:
+        """The weighted loss Σ_i α_i (l_i − z_i), `(..., K)`, differentiable in ``losses``.
+
+        ``ref`` is ignored (accepted so a trainer can call every scalarization alike). The value
+        can be negative (α may have negative entries); only its gradient matters.
+        """
+        w = self.weights(losses, prefs, grads, ideal=ideal)
+        z = 0.0 if ideal is None else torch.as_tensor(ideal, dtype=losses.dtype,
+                                                      device=losses.device)
+        return (w * (losses - z)).sum(-1)
+
+
 # ---------------------------------------------------------------------------- registry
 @dataclass(frozen=True, eq=True)
 class Scalarization:
@@ -624,6 +840,7 @@ SCALARIZATIONS: dict[str, Callable[..., Any]] = {
     "hv1": hv1,
     "hv2": hv2,
     "epo": EPO,
+    "pmtl": PMTL,
 }
 
 _NEEDS_REF = frozenset({"hv1"})
@@ -664,11 +881,11 @@ def needs_ref(name: str) -> bool:
 
 
 def needs_grads(name: str) -> bool:
-    """Whether the scalarization ``name`` needs per-objective gradients (only ``epo``)."""
-    return _key(name) == "epo"
+    """Whether the scalarization ``name`` needs per-objective gradients (``epo``, ``pmtl``)."""
+    return bool(getattr(SCALARIZATIONS[_key(name)], "needs_grads", False))
 
 
-def get(name: str, **params: Any) -> Scalarization | EPO:
+def get(name: str, **params: Any) -> Scalarization | EPO | PMTL:
     """Build the scalarization registered under ``name`` (case-insensitive) with ``params``.
 
     Args:
@@ -677,7 +894,8 @@ def get(name: str, **params: Any) -> Scalarization | EPO:
             ones take their defaults.
 
     Returns:
-        A :class:`Scalarization`, or an :class:`EPO` instance for ``"epo"``.
+        A :class:`Scalarization`, or an :class:`EPO` / :class:`PMTL` instance for ``"epo"`` /
+        ``"pmtl"``.
 
     Raises:
         UnknownNameError: if ``name`` is not registered (the message lists the names).
@@ -699,14 +917,14 @@ def get(name: str, **params: Any) -> Scalarization | EPO:
         _check_param(key, k, v)
     merged = {**allowed, **params}
     merged = {k: (float(v) if _real(v) else v) for k, v in merged.items()}
-    if key == "epo":
-        return EPO(**merged)
+    if isinstance(SCALARIZATIONS[key], type):  # gradient-based methods (EPO, PMTL)
+        return SCALARIZATIONS[key](**merged)
     return Scalarization(
         name=key, fn=SCALARIZATIONS[key], params=merged, needs_ref=key in _NEEDS_REF
     )
 
 
-def from_dict(d: Mapping[str, Any]) -> Scalarization | EPO:
+def from_dict(d: Mapping[str, Any]) -> Scalarization | EPO | PMTL:
     """Rebuild a scalarization from ``{"name": ..., **params}`` (the output of ``to_dict``).
 
     Raises:

@@ -1,12 +1,18 @@
 """Baselines: the methods users measure hybridmoo against, on the same problem and budget.
 
-Families (see each module for its papers and the defaults it takes from them):
+Every method is its own module, named after it, whose docstring cites its paper and says which
+defaults it takes from the paper or its code and which are readings. Families:
 
-- ``evolutionary`` (:mod:`hybridmoo.baselines.evolutionary`): NSGA-II, NSGA-III, MOEA/D,
-  SMS-EMOA through pymoo, and any other pymoo algorithm as ``"pymoo:<name>"``;
-- ``gradient`` (:mod:`hybridmoo.baselines.gradient`): one model per preference;
-- ``psl`` (:mod:`hybridmoo.baselines.psl`): Pareto set learning with one fixed configuration
-  (PHN-LS, PHN-EPO, COSMOS, PSL, HV-PSL) and hybridmoo's own default configuration.
+- ``evolutionary`` (facade :mod:`hybridmoo.baselines.evolutionary`): ``nsga2``, ``nsga3``,
+  ``moead``, ``smsemoa`` through pymoo, and any other pymoo algorithm as ``"pymoo:<name>"``
+  (:mod:`~hybridmoo.baselines.pymoo_any`);
+- ``gradient`` (facade :mod:`hybridmoo.baselines.gradient`): one model per preference, decision
+  vectors or networks: ``ls``, ``mgda_ub``, ``pcgrad``, ``cagrad``, ``epo``, ``pmtl``;
+- ``psl``: Pareto set learning with one fixed configuration: ``phn_ls``, ``phn_epo``,
+  ``cosmos``, ``psl``, ``hv_psl`` and hybridmoo's own defaults (``hybridmoo``,
+  :mod:`~hybridmoo.baselines.hybridmoo_default`);
+- ``hybridmoo``: the outer + inner search (``hybridmoo_search``,
+  :mod:`~hybridmoo.baselines.search`).
 
 >>> from hybridmoo import baselines
 >>> "nsga2" in baselines.names("evolutionary")
@@ -14,15 +20,26 @@ True
 """
 
 from hybridmoo.baselines import (  # noqa: F401  (importing a method's module registers it)
+    cagrad,
     cosmos,
+    epo,
     evolutionary,
     gradient,
     hv_psl,
     hybridmoo_default,
+    ls,
+    mgda_ub,
+    moead,
+    nsga2,
+    nsga3,
+    pcgrad,
     phn_epo,
     phn_ls,
+    pmtl,
     psl,
+    pymoo_any,
     search,
+    smsemoa,
 )
 from hybridmoo.baselines.common import (
     BUDGET_KINDS,
