@@ -358,7 +358,8 @@ def write_outer_front(path: str | os.PathLike, *, trial_ids: list[int],
             del f["outer_front"]
         g = f.create_group("outer_front")
         g["trial_ids"] = np.asarray(trial_ids, dtype=np.int64)
-        g["objectives"] = np.asarray(objectives, dtype=np.float64).reshape(len(trial_ids), -1)
+        g["objectives"] = np.asarray(objectives, dtype=np.float64).reshape(
+            len(trial_ids), len(objective_names))
         g.attrs["objective_names"] = json.dumps(objective_names)
         f.flush()
 

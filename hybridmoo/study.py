@@ -175,16 +175,49 @@ class Study:
                            max_workers=self.spec.pop_size, threads=self.spec.threads_per_trial,
                            num_cpus=self.num_cpus)
 
-    def trial_spec(self, trial_id: int, config: dict) -> dict:
-        """The backend's job for one trial."""
+    def trial_spec(self, trial_id: int, config: dict, warm: tuple[int, dict] | None = None
+                   ) -> dict:
+        """The backend's job for one trial (``warm``: ``(source trial, its weights)``)."""
         train = dict(config["train"])
         if self.spec.gpus_per_trial > 0 and "device" not in train:
             train["device"] = "auto"
         if self.spec.threads_per_trial is not None:
             train.setdefault("threads", self.spec.threads_per_trial)
-        return {"problem": self.spec.problem, "problem_options": self.spec.problem_options,
-                "hypernet": config["hypernet"], "train": train,
-                "seed": self.spec.seed * 100_003 + trial_id}
+        job = {"problem": self.spec.problem, "problem_options": self.spec.problem_options,
+               "hypernet": config["hypernet"], "train": train,
+               "seed": self.spec.seed * 100_003 + trial_id}
+        if warm is not None:
+            job["warm_start_from"], job["init_state"] = warm
+        return job
+
+    @staticmethod
+    def _arch_key(config: dict) -> str:
+        """Trials whose keys are equal have hypernetworks of the same shapes."""
+        from hybridmoo.hypernet import HypernetConfig
+
+        d = HypernetConfig.from_dict(config["hypernet"]).to_dict()
+        d.pop("activation"), d.pop("out_scale")
+        return json.dumps(d, sort_keys=True)
+
+    def _warm_source(self, x: np.ndarray, config: dict, candidates: dict[int, tuple]
+                     ) -> int | None:
+        """The nearest candidate (Euclidean distance of the encoded configurations) with the
+        same architecture; ``candidates`` maps trial → (encoded vector, architecture key)."""
+        key = self._arch_key(config)
+        best, best_d = None, np.inf
+        for tid, (xe, k) in sorted(candidates.items()):
+            if k != key:
+                continue
+            d = float(np.linalg.norm(np.asarray(xe) - x))
+            if d < best_d:
+                best, best_d = tid, d
+        return best
+
+    def _weights_of(self, tid: int, trials: dict[int, TrialResult]) -> dict:
+        state = trials[tid].state_dict
+        if state is None:  # a trial replayed from the file on resume
+            state = store.read_trial(self.spec.output, tid, weights=True).state_dict
+        return state
 
     def run(self) -> StudyResult:
         """Run every generation; returns the study's result (also written to the file)."""
@@ -223,6 +256,8 @@ class Study:
         values: dict[int, dict] = {}
         objs: dict[int, np.ndarray] = {}
         weight_ids: set[int] = set()
+        encoded: dict[int, np.ndarray] = {}
+        warm_from: dict[int, int | None] = {}
         next_id = 0
         failed = 0
         trial_time = 0.0
@@ -244,8 +279,15 @@ class Study:
                     next_id += len(X)
                     attempts = dict.fromkeys(ids, 0)
                     left = set(ids)
-                    for tid, vals in zip(ids, gen_values, strict=True):
+                    # warm-start sources: earlier trials whose weights are kept
+                    sources = {t: (encoded[t], self._arch_key(spec.space.config(values[t])))
+                               for t in sorted(weight_ids) if trials[t].ok} \
+                        if spec.warm_start == "nearest" else {}
+                    for tid, vals, x in zip(ids, gen_values, X, strict=True):
                         values[tid] = vals
+                        encoded[tid] = x
+                        warm_from[tid] = self._warm_source(x, spec.space.config(vals), sources) \
+                            if sources else None
                         if tid in recorded:  # finished before the interruption: replayed
                             rec = recorded[tid]
                             self._check_replay(tid, rec["values"], values[tid])
@@ -259,7 +301,7 @@ class Study:
                             left.discard(tid)
                             ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv)
                             continue
-                        backend.submit(tid, self.trial_spec(tid, spec.space.config(vals)))
+                        backend.submit(tid, self._job(tid, trials, values, warm_from))
                         attempts[tid] += 1
                     ui.update(running=backend.running())
                     while left:
@@ -273,8 +315,7 @@ class Study:
                                 attempts[tid] += 1
                                 ui.note(f"trial {tid} failed ({outcome.error.splitlines()[0]}); "
                                         f"retry {attempts[tid] - 1}/{spec.retries}")
-                                backend.submit(tid, self.trial_spec(
-                                    tid, spec.space.config(values[tid])))
+                                backend.submit(tid, self._job(tid, trials, values, warm_from))
                                 continue
                             left.discard(tid)
                             trials[tid] = outcome
@@ -291,7 +332,9 @@ class Study:
                                        "outer_objectives": dict(zip(self.names,
                                                                     objs[tid].tolist(),
                                                                     strict=True)),
-                                       "attempts": attempts[tid]})
+                                       "attempts": attempts[tid],
+                                       "warm_start_from": -1 if warm_from[tid] is None
+                                       else warm_from[tid]})
                             store.backup(spec.output)
                             ui.update(done=1, failed=int(not outcome.ok),
                                       running=backend.running(), hv=outcome.hv)
@@ -325,6 +368,11 @@ class Study:
         if self.progress:
             print_summary(result, self.reference_hv)
         return result
+
+    def _job(self, tid: int, trials: dict, values: dict, warm_from: dict) -> dict:
+        src = warm_from.get(tid)
+        warm = None if src is None else (src, self._weights_of(src, trials))
+        return self.trial_spec(tid, self.spec.space.config(values[tid]), warm)
 
     def _reopen(self) -> tuple[dict[int, dict], list[str]]:
         """Open an interrupted study for resuming: recover, check, drop half-written trials."""

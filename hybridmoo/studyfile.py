@@ -21,6 +21,9 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     pop_size = 8
     generations = 4
     options = {}                   # passed to the pymoo algorithm's constructor
+    warm_start = "none"            # "nearest": a trial starts from the weights of the nearest
+                                   # earlier trial (search space distance) with the same
+                                   # architecture whose weights are kept (see keep_weights)
 
     [budget]                       # per trial; the first reached ends the trial
     steps = 600                    # and/or seconds = ..., epochs = ...
@@ -65,12 +68,13 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "hv_auc": ("max", "area under the normalised HV trace (anytime performance)"),
 }
 ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa", "mixed")
+WARM_STARTS = ("none", "nearest")
 
 _SCHEMA: dict[str, set[str]] = {
     "study": {"name", "seed", "output", "description"},
     "problem": {"name", "options"},
     "objectives": {"names"},
-    "algorithm": {"name", "pop_size", "generations", "options"},
+    "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
     "budget": {"steps", "seconds", "epochs"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "threads_per_trial"},
@@ -103,6 +107,7 @@ class StudySpec:
     retries: int = 1
     keep_weights: str = "front"
     threads_per_trial: int | None = None
+    warm_start: str = "none"
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
 
     @property
@@ -243,6 +248,15 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"resources.keep_weights = {keep!r}; allowed: front, all, none")
+    warm = al.get("warm_start", "none")
+    if warm not in WARM_STARTS:
+        raise ConfigError(
+            f"algorithm.warm_start = {warm!r} is not allowed."
+            f"{did_you_mean(str(warm), WARM_STARTS)} Allowed: {', '.join(WARM_STARTS)}"
+        )
+    if warm != "none" and keep == "none":
+        raise ConfigError('algorithm.warm_start = "nearest" needs kept weights: set '
+                          'resources.keep_weights = "front" or "all"')
     threads = res.get("threads_per_trial")
     if threads is not None:
         _check_type("resources.threads_per_trial", threads, (int,), "an integer ≥ 1")
@@ -284,6 +298,6 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
-        space=space,
+        warm_start=warm, space=space,
     )
 

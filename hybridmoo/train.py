@@ -56,7 +56,8 @@ class TrainConfig:
         split_batch: split the minibatch among the K preferences (default) or give each the
             whole minibatch.
         batched: evaluate the K targets in one vectorised pass (default) or a Python loop.
-        lr: learning rate. optimizer: ``adam``, ``adamw`` or ``sgd`` (momentum 0.9).
+        lr: learning rate. optimizer: ``adam``, ``adamw`` or ``sgd``.
+        momentum: momentum of ``sgd`` (default 0.9; 0 is plain SGD, as HV-PSL's code uses).
         weight_decay: L2 penalty (decoupled for ``adamw``).
         grad_clip: clip the gradient's global L2 norm to this value (``None``: no clipping).
         lr_schedule: ``constant`` or ``cosine`` (annealed to 0 over ``steps``).
@@ -80,6 +81,7 @@ class TrainConfig:
     batched: bool = True
     lr: float = 1e-3
     optimizer: str = "adam"
+    momentum: float = 0.9
     weight_decay: float = 0.0
     grad_clip: float | None = None
     lr_schedule: str = "constant"
@@ -103,6 +105,7 @@ class TrainConfig:
             ("n_prefs", self.n_prefs >= 1, "an integer ≥ 1"),
             ("batch_size", self.batch_size >= 1, "an integer ≥ 1"),
             ("lr", self.lr > 0 and math.isfinite(self.lr), "a finite number > 0"),
+            ("momentum", 0 <= self.momentum < 1, "a number in [0, 1)"),
             ("weight_decay", self.weight_decay >= 0, "a number ≥ 0"),
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "a number > 0 or unset"),
             ("eval_every", self.eval_every >= 1, "an integer ≥ 1"),
@@ -239,11 +242,18 @@ class Trainer:
         seed: seeds the hypernetwork's initialisation, the preference draws and the minibatch
             order (the caller's global RNG state is left untouched).
         problem_options: options for a problem given by name.
+        init_state: start from these hypernetwork weights (a ``state_dict``, e.g. the
+            ``TrialResult.state_dict`` of an earlier run with the same architecture) instead of
+            the seeded initialisation: the outer loop's warm start.
+
+    Raises:
+        ConfigError: if ``init_state`` does not fit the architecture (names or shapes differ).
     """
 
     def __init__(self, problem, hypernet: HypernetConfig | Mapping | None = None,
                  config: TrainConfig | Mapping | None = None, *, seed: int = 0,
-                 problem_options: Mapping | None = None) -> None:
+                 problem_options: Mapping | None = None,
+                 init_state: Mapping[str, Any] | None = None) -> None:
         from hybridmoo import problems as registry
 
         t0 = time.perf_counter()
@@ -273,6 +283,8 @@ class Trainer:
             torch.manual_seed(self.seed)  # the target template and the hypernetwork
             self.task = make_task(problem, self.cfg, self.dtype, self.device)
             self.net = Hypernetwork(m, self.task.target, self.hcfg).to(self.device, self.dtype)
+        if init_state is not None:
+            self._load_state(init_state)
         self.opt = self._make_optimizer()
         self.sched = None
         if self.cfg.lr_schedule == "cosine":
@@ -311,6 +323,22 @@ class Trainer:
         self._setup_time = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ pieces
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        """Copy ``state`` (tensors or arrays) into the hypernetwork, checking names and shapes."""
+        own = self.net.state_dict()
+        missing = sorted(set(own) - set(state))
+        extra = sorted(set(state) - set(own))
+        wrong = [k for k in own if k in state and tuple(np.shape(state[k])) != tuple(own[k].shape)]
+        if missing or extra or wrong:
+            what = (f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}" if extra
+                    else f"{wrong[0]} has shape {tuple(np.shape(state[wrong[0]]))}, the "
+                         f"architecture needs {tuple(own[wrong[0]].shape)}")
+            raise ConfigError(
+                f"init_state does not fit this hypernetwork ({what}): warm starts need the same "
+                "architecture (hypernet settings other than activation and out_scale)"
+            )
+        self.net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         params = self.net.parameters()
         c = self.cfg
@@ -318,7 +346,7 @@ class Trainer:
             return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
         if c.optimizer == "adamw":
             return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
-        return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
     def _ideal_point(self, losses: Tensor) -> Tensor:
         if self._ideal_known:

@@ -105,3 +105,13 @@ def test_truncated_file(tmp_path, result):
     path.write_bytes(data[: len(data) // 3])
     with pytest.raises(StoreError, match="truncated or corrupt|not a readable"):
         store.read_trial(path, 0)
+
+
+def test_empty_outer_front_is_recorded(tmp_path, result):
+    """A generation whose trials all failed leaves an empty outer front `(0, k)`, not a crash."""
+    path = store.create(tmp_path / "s.h5", kind="study", problem=result.problem)
+    store.write_outer_front(path, trial_ids=[], objectives=np.zeros((0, 2)),
+                            objective_names=["hv", "n_params"])
+    with h5py.File(path) as f:
+        assert f["outer_front/objectives"].shape == (0, 2)
+        assert f["outer_front/trial_ids"].shape == (0,)

@@ -394,3 +394,55 @@ def test_pymoo_variable_types_round_trip():
         assert 1e-3 <= vals["train.lr"] <= 1e-2
         assert vals["train.scalarization.name"] in ("linear", "pbi")
         assert space.values(space.encode(vals))["hypernet.width"] == vals["hypernet.width"]
+
+
+# ----------------------------------------------------------------------------- warm starts
+def _warm_text(keep: str = "all") -> str:
+    return study_text(
+        a=("generations = 2", 'generations = 3\nwarm_start = "nearest"'),
+        b=("retries = 0", f'retries = 0\nkeep_weights = "{keep}"'),
+        c=('"hypernet.width" = { type = "int", low = 4, high = 32, log = true }',
+           '"hypernet.width" = { type = "choice", values = [8, 16] }'),
+    )
+
+
+def test_warm_start_continues_from_the_nearest_compatible_trial(tmp_path):
+    """With warm_start = "nearest" a trial of a later generation starts from the weights of the
+    nearest earlier trial (encoded distance) of the same architecture: its HV at step 0 is that
+    trial's final HV. Generation 0 starts cold."""
+    (tmp_path / "s.toml").write_text(_warm_text())
+    res = Study(tmp_path / "s.toml", backend="local", progress=False).run()
+    out = tmp_path / "out.h5"
+    attrs = store.read_trial_attrs(out)
+    with h5py.File(out) as f:
+        enc = {t: x for g in f["generations"].values()
+               for t, x in zip(g["trial_ids"][()].tolist(), g["encoded"][()], strict=True)}
+    warm = 0
+    for tid, a in attrs.items():
+        src = int(a["warm_start_from"])
+        if tid < 4:
+            assert src == -1
+            continue
+        first_of_gen = (tid // 4) * 4
+        width = res.values[tid]["hypernet.width"]
+        same = [t for t in range(first_of_gen) if res.values[t]["hypernet.width"] == width]
+        if not same:
+            assert src == -1
+            continue
+        warm += 1
+        assert src in same
+        d = {t: np.linalg.norm(enc[t] - enc[tid]) for t in same}
+        assert d[src] == min(d.values())
+        trial = store.read_trial(out, tid)
+        assert trial.trace["hv"][0] == pytest.approx(res.trials[src].hv, rel=1e-6, abs=1e-9)
+    assert warm >= 4
+
+
+def test_cold_study_records_no_warm_start_and_bad_settings_are_rejected(tmp_path):
+    """Without warm_start every trial starts cold; an unknown mode, or warm starts without kept
+    weights, are configuration errors that say what to change."""
+    with pytest.raises(ConfigError, match="warm_start = 'closest'.*Allowed: none, nearest"):
+        load_study(text=_warm_text().replace('"nearest"', '"closest"'))
+    with pytest.raises(ConfigError, match="keep_weights"):
+        load_study(text=_warm_text(keep="none"))
+    assert load_study(text=BASE).warm_start == "none"

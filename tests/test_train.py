@@ -623,3 +623,28 @@ def test_float64_training_on_data_problem():
     r = _regress(dtype="float64")
     assert r.ok, r.error
     assert all(v.dtype == np.float64 for v in r.state_dict.values())
+
+
+def test_sgd_momentum_is_a_setting():
+    """``momentum`` reaches torch's SGD (0: plain SGD, HV-PSL's optimiser); out of range raises."""
+    for mom in (0.0, 0.5):
+        tr = Trainer("zdt1", config=TrainConfig(steps=1, optimizer="sgd", momentum=mom), seed=0)
+        assert tr.opt.param_groups[0]["momentum"] == mom
+    with pytest.raises(ConfigError, match="momentum"):
+        TrainConfig(optimizer="sgd", momentum=1.0)
+
+
+def test_init_state_starts_from_given_weights_and_checks_the_architecture():
+    """A trainer built with ``init_state`` generates exactly what the source network did; a state
+    of another architecture is a ConfigError naming the mismatch."""
+    cfg = TrainConfig(steps=5, n_eval=5, eval_every=5, threads=1)
+    src = Trainer("zdt1", {"width": 16}, cfg, seed=0)
+    src.run()
+    state = {k: v.detach().clone() for k, v in src.net.state_dict().items()}
+    warm = Trainer("zdt1", {"width": 16}, cfg, seed=7, init_state=state)
+    prefs = torch.tensor([[0.3, 0.7], [0.9, 0.1]])
+    torch.testing.assert_close(warm.generate(prefs)["x"], src.generate(prefs)["x"])
+    cold = Trainer("zdt1", {"width": 16}, cfg, seed=7)
+    assert not torch.allclose(cold.generate(prefs)["x"], src.generate(prefs)["x"])
+    with pytest.raises(ConfigError, match="init_state does not fit.*shape"):
+        Trainer("zdt1", {"width": 32}, cfg, seed=0, init_state=state)

@@ -42,7 +42,9 @@ def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
     """Build the problem (cached), train, measure latency; never raises.
 
     Args:
-        spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``.
+        spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``, optionally
+            ``"init_state"`` (hypernetwork weights to start from: a warm start) and
+            ``"warm_start_from"`` (the trial they come from, recorded in ``result.extra``).
         cache: problems already built by this worker (data is loaded once per worker).
 
     Returns:
@@ -59,7 +61,8 @@ def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
     node = socket.gethostname()
     try:
         problem = _problem(spec, cache)
-        trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"])
+        trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"],
+                          init_state=spec.get("init_state"))
     except Exception as exc:  # a bad configuration must not kill the study
         n_obj = cache_n_obj(spec, cache)
         return TrialResult.failed(
@@ -69,6 +72,8 @@ def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
         ), node
     try:
         result = trainer.run(keep_weights=True)
+        if spec.get("warm_start_from") is not None:
+            result.extra["warm_start_from"] = int(spec["warm_start_from"])
         if result.ok:
             result.extra["latency_ms"] = generation_latency_ms(trainer)
     except Exception as exc:
