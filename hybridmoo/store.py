@@ -187,7 +187,7 @@ def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
             for k, v in g.attrs.items():
                 v = v.item() if hasattr(v, "item") else v
                 if k in ("values", "outer_objectives", "attempts", "problem", "hypernet", "train",
-                         "extra"):
+                         "extra", "warm_start_from"):
                     v = json.loads(v)
                 a[k] = v
             a["has_weights"] = "weights" in g

@@ -419,7 +419,7 @@ def test_warm_start_continues_from_the_nearest_compatible_trial(tmp_path):
                for t, x in zip(g["trial_ids"][()].tolist(), g["encoded"][()], strict=True)}
     warm = 0
     for tid, a in attrs.items():
-        src = int(a["warm_start_from"])
+        src = a["warm_start_from"]
         if tid < 4:
             assert src == -1
             continue
