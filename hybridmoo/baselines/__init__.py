@@ -21,6 +21,7 @@ True
 
 from hybridmoo.baselines import (  # noqa: F401  (importing a method's module registers it)
     cagrad,
+    connstr,
     cosmos,
     epo,
     evolutionary,
@@ -30,6 +31,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     ls,
     mgda_ub,
     moead,
+    mt2o,
     nsga2,
     nsga3,
     pcgrad,

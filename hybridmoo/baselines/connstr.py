@@ -648,7 +648,7 @@ def _run(problem, budget: Budget, seed: int, lam: Tensor, params: dict) -> Basel
                           f"{tuple(Ytr.shape)}")
     N, T = Xtr.shape[0], Ytr.shape[1]
     P = lam.shape[0]
-    n_classes = int(max(int(Ytr.max()), int(Yev.max()))) + 1
+    n_classes = max(10, int(max(int(Ytr.max()), int(Yev.max()))) + 1)  # 10 for Multi-MNIST
     ss = np.random.SeedSequence(seed).spawn(4)
     gens = [torch.Generator().manual_seed(int(s.generate_state(1)[0])) for s in ss]
     g_init, g_batch, g_phase, g_comb = gens
