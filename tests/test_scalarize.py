@@ -14,7 +14,7 @@ from hybridmoo.errors import ConfigError, ShapeError, UnknownNameError
 from hybridmoo.scalarize import EPO, Scalarization
 
 DTYPES = [torch.float32, torch.float64]
-PLAIN = [n for n in scalarize.names() if n != "epo"]
+PLAIN = [n for n in scalarize.names() if not scalarize.needs_grads(n)]
 S2, S5 = math.sqrt(2.0), math.sqrt(5.0)
 
 # (name, params, f, λ, z, ref, expected) — expected values worked out by hand from the
@@ -196,13 +196,14 @@ def test_hv1_monte_carlo_matches_exact_hypervolume(points, ref):
 
 # ---------------------------------------------------------------------------- registry
 def test_names_and_flags():
-    """names() lists every method; only hv1 needs a ref and only epo needs gradients."""
+    """names() lists every method; only hv1 needs a ref and only EPO and Pareto MTL need
+    gradients."""
     assert scalarize.names() == [
         "linear", "tchebycheff", "smooth_tchebycheff", "inverse_tchebycheff", "pbi", "cosmos",
-        "hv1", "hv2", "epo",
+        "hv1", "hv2", "epo", "pmtl",
     ]
     assert [n for n in scalarize.names() if scalarize.needs_ref(n)] == ["hv1"]
-    assert [n for n in scalarize.names() if scalarize.needs_grads(n)] == ["epo"]
+    assert [n for n in scalarize.names() if scalarize.needs_grads(n)] == ["epo", "pmtl"]
     for n in PLAIN:
         s = scalarize.get(n)
         assert isinstance(s, Scalarization) and s.needs_grads is False

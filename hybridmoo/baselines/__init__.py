@@ -23,6 +23,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     cagrad,
     connstr,
     cosmos,
+    cpmtl,
     epo,
     evolutionary,
     gradient,
