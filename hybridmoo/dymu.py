@@ -48,11 +48,19 @@ Readings (details the sources leave open; each is a :class:`DymuConfig` field):
   twice), and weighs the pair by the use of the two *children* that choose a parent
   (``P_use(l + 1, ·)``), the nodes "likely to be sampled" that the paper asks to share parents.
 - ``lambda_active = 1.0`` (paper); the patent gives 0.05.
-- ``loss_scale = "init"``: ``w_i = 1 / L_i`` of stream i at initialisation, before
-  pre-training (chance level for a classifier: ln 10 for ten classes), so every weighted loss
-  starts at 1 ("w_i normalises loss scales"; the paper does not say how). ``"anchor"`` takes
-  the pre-trained stream's training loss instead, ``"none"`` sets ``w_i = 1``, or give N
-  numbers.
+- ``loss_scale = "anchor"``: ``w_i = 1 / L_i`` of the pre-trained stream i (its training
+  loss), so every task loss is measured in units of its single-task loss ("w_i normalises
+  loss scales"; the paper does not say how). ``"init"`` takes the loss of the untrained stream
+  (chance level: ln 10 for ten classes), ``"none"`` sets ``w_i = 1``, or give N numbers. With
+  ``"init"`` the task term is ~5× smaller on Multi-MNIST and Ω (λ_A = 1) overrides it.
+- ``gumbel_hard = True``: the stage-1 forward pass runs the one-hot tree ``d`` of the Gumbel
+  sample (the paper's ``x = d·Y`` with d one-hot), the gradient that of the soft sample
+  (straight-through); Ω uses the soft samples ν. ``False`` feeds the soft mixture forward.
+- ``shared_init = True``: all streams start from the same initial weights before their
+  single-task training, standing in for the paper's common ImageNet initialisation; without it
+  the streams' channels do not correspond and every cross-task edge fails.
+- ``edge_init_bias``: added to the diagonal (own-stream) logits of h at initialisation
+  (default 0: no prior).
 - Batch norms use the anchor's running statistics in stages 1 and 2 and at inference (F is
   frozen and one batch mixes several trees); the heads also hold a batch norm
   (linear → batch norm → ReLU → linear), modulated like the blocks, so a head that reads
@@ -64,6 +72,11 @@ Readings (details the sources leave open; each is a :class:`DymuConfig` field):
 - Cost: the parameters of the used blocks plus all heads over those of the whole anchor net
   (the paper's "ratio of the size of the predicted architecture to the size of the total anchor
   net").
+
+At CPU scale (``benchmarks/bench_dymu.py``, ``results/dymu.md``; Multi-MNIST, one seed)
+skewed preferences give single-stream trees and the mean cost falls slightly from c = 0 to
+c = 1 (0.737 → 0.712); uniformity beats PHN-LS, HV does not. On a small synthetic problem
+the edge hypernet did not learn the c-dependence (``tests/test_dymu.py``, an expected failure).
 
 >>> import torch
 >>> nu = torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])  # one choice layer, both heads read node 0
@@ -121,8 +134,14 @@ class DymuConfig:
     Attributes:
         widths: per-block widths of every stream (channels for images, units for vectors);
             L = ``len(widths)`` blocks.
+        input_pool: images are average-pooled by this factor before block 0 (2: Multi-MNIST's
+            36×36 becomes 18×18, four times cheaper on a CPU; 1: none). Vectors: ignored.
         head_hidden: hidden units of each task head (linear → batch norm → ReLU → linear).
         anchor_steps: pre-training steps of *each* stream (stage 0).
+        shared_init: start every stream from the same initial weights (a reading: the paper's
+            streams are all fine-tuned from one ImageNet-pretrained backbone, which keeps
+            their features compatible across streams; independent random starts give
+            streams whose channels do not correspond, and every cross-task edge then fails).
         anchor_lr, anchor_weight_decay: Adam settings of stage 0 (paper, CIFAR streams:
             1e-3 and 1e-5).
         batch_size: examples per step in every stage.
@@ -135,7 +154,8 @@ class DymuConfig:
         n_prefs: preferences per step in stages 1 and 2 (each with ``batch_size / n_prefs``
             examples; a reading).
         lr, lr_decay, lr_decay_every: Adam learning rate of stages 1 and 2, multiplied by
-            ``lr_decay`` every ``lr_decay_every`` steps (paper: 1e-3, ×0.3 every 14K of 30K).
+            ``lr_decay`` every ``lr_decay_every`` steps (paper: 1e-3, ×0.3 every 14K of 30K
+            steps); ``None``: 14/30 of the stage's steps, the paper's schedule at our scale.
         embed_dim: dimension of the preference embedding ``Σ r_i e_i + c e_c`` (paper: 32).
         edge_width, edge_depth: hidden units and layers of h (paper: 100, 2).
         weight_width, weight_depth: hidden units and layers of h̄ (paper: 100, 3).
@@ -144,30 +164,36 @@ class DymuConfig:
             loses cost control (paper, ablation).
         lambda_active: λ_A (paper: 1; patent: 0.05). lambda_inactive: λ_I (0.1).
         zeta0, zeta_decay, zeta_every: Gumbel-softmax temperature ζ = ``zeta0`` ×
-            ``zeta_decay`` ^ ⌊step / ``zeta_every``⌋ in stage 1 (paper: 5, 0.97, 300).
+            ``zeta_decay`` ^ ⌊step / ``zeta_every``⌋ in stage 1 (paper: 5, 0.97, 300 in 30K
+            steps); ``zeta_every = None``: ``edge_steps / 100``, which keeps the paper's 100
+            decays (final ζ ≈ 0.24) over a shorter stage.
+        gumbel_hard: straight-through one-hot trees in the stage-1 forward (a reading).
+        edge_init_bias: initial bias of h's own-stream logits (0: none).
         p_use: ``"independent"`` (ALGORITHMS.md's formula) or ``"exact"``.
-        loss_scale: ``"init"``, ``"anchor"``, ``"none"`` or N positive numbers: the 1/w_i.
+        loss_scale: ``"anchor"``, ``"init"``, ``"none"`` or N positive numbers: the 1/w_i.
         stage2_tree: ``"ml"`` or ``"sample"``: the trees stage 2 trains on.
         n_eval: evaluation preferences (evenly spread on the simplex; paper: 20).
         eval_c: resource preferences the result reports (paper: 0 and 1).
         threads: torch intra-op threads during the run (``None``: leave torch's setting).
     """
 
-    widths: tuple[int, ...] = (16, 16, 32, 32)
+    widths: tuple[int, ...] = (8, 16, 16, 32)
+    input_pool: int = 2
     head_hidden: int = 32
     anchor_steps: int = 600
+    shared_init: bool = True
     anchor_lr: float = 1e-3
     anchor_weight_decay: float = 1e-5
-    batch_size: int = 128
+    batch_size: int = 64
     rsa_images: int = 100
     affinity_norm: str = "pair"
-    edge_steps: int = 600
+    edge_steps: int = 800
     weight_steps: int = 400
     stage_seconds: tuple[float, float, float] | None = None
-    n_prefs: int = 4
+    n_prefs: int = 8
     lr: float = 1e-3
     lr_decay: float = 0.3
-    lr_decay_every: int = 14000
+    lr_decay_every: int | None = None
     embed_dim: int = 32
     edge_width: int = 100
     edge_depth: int = 2
@@ -179,9 +205,11 @@ class DymuConfig:
     lambda_inactive: float = 0.1
     zeta0: float = 5.0
     zeta_decay: float = 0.97
-    zeta_every: int = 300
+    zeta_every: int | None = None
+    gumbel_hard: bool = True
+    edge_init_bias: float = 0.0
     p_use: str = "independent"
-    loss_scale: str | tuple[float, ...] = "init"
+    loss_scale: str | tuple[float, ...] = "anchor"
     stage2_tree: str = "ml"
     n_eval: int = 20
     eval_c: tuple[float, ...] = (0.0, 0.5, 1.0)
@@ -203,6 +231,7 @@ class DymuConfig:
             ("widths", len(self.widths) >= 1 and all(is_int(w, 1) for w in self.widths),
              "a non-empty tuple of integers ≥ 1"),
             ("head_hidden", is_int(self.head_hidden, 1), "an integer ≥ 1"),
+            ("input_pool", is_int(self.input_pool, 1), "an integer ≥ 1"),
             ("anchor_steps", is_int(self.anchor_steps, 0), "an integer ≥ 0"),
             ("anchor_lr", self.anchor_lr > 0, "a number > 0"),
             ("anchor_weight_decay", self.anchor_weight_decay >= 0, "a number ≥ 0"),
@@ -217,7 +246,8 @@ class DymuConfig:
              f"an integer in [1, batch_size = {self.batch_size}]"),
             ("lr", self.lr > 0, "a number > 0"),
             ("lr_decay", 0 < self.lr_decay <= 1, "a number in (0, 1]"),
-            ("lr_decay_every", is_int(self.lr_decay_every, 1), "an integer ≥ 1"),
+            ("lr_decay_every", self.lr_decay_every is None or is_int(self.lr_decay_every, 1),
+             "None or an integer ≥ 1"),
             ("embed_dim", is_int(self.embed_dim, 1), "an integer ≥ 1"),
             ("edge_width", is_int(self.edge_width, 1), "an integer ≥ 1"),
             ("edge_depth", is_int(self.edge_depth, 0), "an integer ≥ 0"),
@@ -229,7 +259,8 @@ class DymuConfig:
             ("lambda_inactive", self.lambda_inactive >= 0, "a number ≥ 0"),
             ("zeta0", self.zeta0 > 0, "a number > 0"),
             ("zeta_decay", 0 < self.zeta_decay <= 1, "a number in (0, 1]"),
-            ("zeta_every", is_int(self.zeta_every, 1), "an integer ≥ 1"),
+            ("zeta_every", self.zeta_every is None or is_int(self.zeta_every, 1),
+             "None or an integer ≥ 1"),
             ("loss_scale", isinstance(self.loss_scale, str) or all(
                 v > 0 for v in self.loss_scale), "'init', 'anchor', 'none' or numbers > 0"),
             ("n_eval", is_int(self.n_eval, 2), "an integer ≥ 2"),
@@ -264,6 +295,18 @@ class DymuConfig:
     def tau_for(self, n_tasks: int) -> float:
         """The active-set threshold for N tasks: ``tau`` or 0.6 / N."""
         return 0.6 / n_tasks if self.tau is None else float(self.tau)
+
+    def zeta_interval(self) -> int:
+        """Steps between two temperature decays: ``zeta_every`` or ``edge_steps / 100``."""
+        if self.zeta_every is not None:
+            return int(self.zeta_every)
+        return max(1, round(self.edge_steps / 100))
+
+    def decay_interval(self, steps: int) -> int:
+        """Steps between two learning-rate decays in a stage of ``steps`` steps."""
+        if self.lr_decay_every is not None:
+            return int(self.lr_decay_every)
+        return max(1, round(steps * 14 / 30))
 
 
 # ---------------------------------------------------------------------------- data
@@ -551,7 +594,7 @@ def rsa_affinity(features: Sequence[Tensor], norm: str = "pair") -> Tensor:
         z = z - z.mean(dim=-1, keepdim=True)
         z = z / z.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         S = z @ z.transpose(1, 2)  # (N, K, K) correlations
-        D = torch.cdist(S.flatten(1).unsqueeze(0), S.flatten(1).unsqueeze(0))[0]  # (N, N)
+        D = (S.unsqueeze(1) - S.unsqueeze(0)).flatten(2).norm(dim=-1)  # (N, N)
         if norm == "pair":
             n = S.flatten(1).norm(dim=-1)
             Dn = D / (n.unsqueeze(0) + n.unsqueeze(1)).clamp_min(1e-12)
@@ -620,14 +663,14 @@ class AnchorNet(nn.Module):
     Args:
         n_tasks: N. input_shape: one example's shape, `(C, H, W)` or `(d,)`.
         widths: per-block widths (L = ``len(widths)``). head_hidden: head hidden units.
-        out_dim: outputs per task.
+        out_dim: outputs per task. input_pool: average-pooling factor applied to images first.
 
     Shapes: :meth:`forward` maps `(B, *input_shape)` and a per-example tree to
     `(B, N, out_dim)`; :meth:`forward_stream` runs one stream alone.
     """
 
     def __init__(self, n_tasks: int, input_shape: Sequence[int], widths: Sequence[int],
-                 head_hidden: int, out_dim: int) -> None:
+                 head_hidden: int, out_dim: int, input_pool: int = 1) -> None:
         super().__init__()
         self.n_tasks = int(n_tasks)
         self.input_shape = tuple(int(s) for s in input_shape)
@@ -636,8 +679,9 @@ class AnchorNet(nn.Module):
         image = len(self.input_shape) == 3
         if not image and len(self.input_shape) != 1:
             raise ShapeError(f"input_shape must be (C, H, W) or (d,), got {self.input_shape}")
+        self.input_pool = int(input_pool) if image else 1
         if image:
-            side_h, side_w = self.input_shape[1:]
+            side_h, side_w = (s // self.input_pool for s in self.input_shape[1:])
             for _ in self.widths:
                 side_h, side_w = side_h // 2, side_w // 2
             if side_h < 1 or side_w < 1:
@@ -682,9 +726,13 @@ class AnchorNet(nn.Module):
         rows.append([sum(p.numel() for p in s.head.parameters()) for s in self.streams])
         return torch.tensor(rows, dtype=torch.int64)
 
+    def _stem(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, self.input_pool) if self.input_pool > 1 else x
+
     def forward_stream(self, i: int, x: Tensor, features: bool = False):
         """Stream i alone on `(B, ...)`: its task output `(B, out_dim)` (and block outputs)."""
         s = self.streams[i]
+        x = self._stem(x)
         feats = []
         for block in s.blocks:
             x = block(x)
@@ -709,6 +757,7 @@ class AnchorNet(nn.Module):
         if mix.shape != (B, L, N, N):
             raise ShapeError(f"mix must be ({B}, {L}, {N}, {N}), got {tuple(mix.shape)}")
         d = None if deltas is None else self.split_deltas(deltas)
+        x = self._stem(x)
 
         def delta(lay: int, j: int):
             return None if d is None else d[(lay, j)]
@@ -1018,8 +1067,16 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
     secs = cfg.stage_seconds or (None, None, None)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # initial weights of the three networks
-        anchor = AnchorNet(N, data.x_train.shape[1:], cfg.widths, cfg.head_hidden, data.out_dim)
+        anchor = AnchorNet(N, data.x_train.shape[1:], cfg.widths, cfg.head_hidden, data.out_dim,
+                           cfg.input_pool)
         edge = EdgeHypernet(N, L, cfg.embed_dim, cfg.edge_width, cfg.edge_depth)
+        if cfg.shared_init:
+            for s in anchor.streams[1:]:
+                s.load_state_dict(anchor.streams[0].state_dict())
+        if cfg.edge_init_bias:
+            with torch.no_grad():
+                for head in edge.heads:
+                    head.bias.add_(cfg.edge_init_bias * torch.eye(N).flatten())
         weight = WeightHypernet(N, anchor.n_deltas, cfg.embed_dim, cfg.weight_width,
                                 cfg.weight_depth)
     Xtr, Ytr = data.x_train, data.y_train
@@ -1056,7 +1113,7 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            return float(loss)
+            return float(loss.detach())
 
         k, t, hist = _stage_loop(cfg.anchor_steps, per_stream, step0)
         steps["anchor"] += k
@@ -1093,19 +1150,26 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
 
     # ---- stage 1: the edge hypernet on L_task + Ω
     opt = torch.optim.Adam(edge.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_decay_every, cfg.lr_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.decay_interval(cfg.edge_steps),
+                                            cfg.lr_decay)
     it = _batches(n, bs, gen)
     history["omega"] = []
+    every = cfg.zeta_interval()
 
     def step1(step: int) -> float:
         edge.train()
         idx = next(it)
         r, c = draw_prefs()
         logits = edge(r, c)  # (K, L, N, N)
-        zeta = gumbel_temperature(step, cfg.zeta0, cfg.zeta_decay, cfg.zeta_every)
+        zeta = gumbel_temperature(step, cfg.zeta0, cfg.zeta_decay, every)
         v = gumbel_softmax(logits, zeta, gen)
         P = p_use(torch.softmax(logits, -1), cfg.p_use)  # (K, L + 1, N)
-        out = anchor(Xtr[idx], v[groups])
+        if cfg.gumbel_hard:  # one-hot trees forward, the soft samples' gradient backward
+            hard = F.one_hot(v.argmax(-1), N).to(v.dtype)
+            mix = hard + v - v.detach()
+        else:
+            mix = v
+        out = anchor(Xtr[idx], mix[groups])
         per = _per_pref(data.losses(out, Ytr[idx]), groups, cfg.n_prefs)  # (K, N)
         l_task = (r * w * per).sum(-1)
         omega, _, _ = branching_regularizer(v, P[:, 1:], affinity, r, c, tau=tau,
@@ -1116,17 +1180,18 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
         loss.backward()
         opt.step()
         sched.step()
-        history["omega"].append(float(omega.mean()))
-        return float(loss)
+        history["omega"].append(float(omega.detach().mean()))
+        return float(loss.detach())
 
     steps["edge"], seconds["edge"], history["edge"] = _stage_loop(cfg.edge_steps, secs[1], step1)
     edge.eval()
     edge.requires_grad_(False)
-    zeta_end = gumbel_temperature(steps["edge"], cfg.zeta0, cfg.zeta_decay, cfg.zeta_every)
+    zeta_end = gumbel_temperature(steps["edge"], cfg.zeta0, cfg.zeta_decay, every)
 
     # ---- stage 2: the weight hypernet on L_task alone, F and h frozen
     opt = torch.optim.Adam(weight.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.lr_decay_every, cfg.lr_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.decay_interval(cfg.weight_steps),
+                                            cfg.lr_decay)
     it = _batches(n, bs, gen)
 
     def step2(_: int) -> float:
@@ -1148,7 +1213,7 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
         loss.backward()
         opt.step()
         sched.step()
-        return float(loss)
+        return float(loss.detach())
 
     steps["weight"], seconds["weight"], history["weight"] = _stage_loop(
         cfg.weight_steps, secs[2], step2)

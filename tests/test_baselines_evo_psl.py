@@ -14,7 +14,7 @@ from hybridmoo.errors import ConfigError, UnknownNameError
 from hybridmoo.problems.base import Problem
 
 EVO = baselines.names("evolutionary")
-PSL = baselines.names("psl")
+PSL = [n for n in baselines.names("psl") if n != "dymu"]  # dymu: multi-task problems only
 ZDT1_5 = {"n_var": 5}
 
 

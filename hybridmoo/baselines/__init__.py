@@ -24,6 +24,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     connstr,
     cosmos,
     cpmtl,
+    dymu,
     epo,
     evolutionary,
     gradient,
