@@ -49,6 +49,7 @@ from hybridmoo.errors import ConfigError, ShapeError, UnknownNameError, did_you_
 
 __all__ = [
     "EPO",
+    "GradientWeighting",
     "PMTL",
     "SCALARIZATIONS",
     "Scalarization",
@@ -372,7 +373,33 @@ def hv2(
 
 
 # ---------------------------------------------------------------------------- EPO
-class EPO:
+class GradientWeighting:
+    """Base of the scalarizations whose loss weights come from the objectives' gradients.
+
+    Subclasses (:class:`EPO`, :class:`PMTL`) implement ``weights(losses, prefs, grads,
+    ideal=None) -> (..., K, m)``; calling the object gives the weighted loss
+    Σ_i α_i (l_i − z_i), `(..., K)`, differentiable in ``losses`` (α is a constant). The value
+    can be negative where α has negative entries; only its gradient matters. ``ref`` is ignored
+    (accepted so that a trainer can call every scalarization alike).
+    """
+
+    needs_grads = True
+    needs_ref = False
+
+    def weights(self, losses: Tensor, prefs: Tensor, grads: Tensor,
+                ideal: Tensor | None = None) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, losses: Tensor, prefs: Tensor, *, grads: Tensor,
+                 ideal: Tensor | None = None, ref: Tensor | None = None) -> Tensor:
+        """The weighted loss Σ_i α_i (l_i − z_i), `(..., K)`."""
+        w = self.weights(losses, prefs, grads, ideal=ideal)
+        z = 0.0 if ideal is None else torch.as_tensor(ideal, dtype=losses.dtype,
+                                                      device=losses.device)
+        return (w * (losses - z)).sum(-1)
+
+
+class EPO(GradientWeighting):
     """Exact Pareto Optimal search (Mahapatra & Rajan, ICML 2020), as loss weights.
 
     "Multi-Task Learning with User Preferences: Gradient Descent with Controlled Ascent in Pareto
@@ -418,8 +445,6 @@ class EPO:
     """
 
     name = "epo"
-    needs_grads = True
-    needs_ref = False
 
     def __init__(self, *, mu_tol: float = 1e-4, relax: bool = False, rescale: bool = True):
         _check_param("epo", "mu_tol", mu_tol)
@@ -503,23 +528,6 @@ class EPO:
             losses.shape
         )
 
-    def __call__(
-        self,
-        losses: Tensor,
-        prefs: Tensor,
-        *,
-        grads: Tensor,
-        ideal: Tensor | None = None,
-        ref: Tensor | None = None,
-    ) -> Tensor:
-        """The weighted loss Σ_i α_i (l_i − z_i), `(..., K)`, differentiable in ``losses``.
-
-        ``ref`` is ignored (accepted so a trainer can call every scalarization alike).
-        """
-        w = self.weights(losses, prefs, grads, ideal=ideal)
-        z = 0.0 if ideal is None else torch.as_tensor(ideal, dtype=losses.dtype,
-                                                      device=losses.device)
-        return (w * (losses - z)).sum(-1)
 
     # ------------------------------------------------------------------ the LP
     def _solve(self, l: np.ndarray, r: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, str, float]:
@@ -569,7 +577,7 @@ class EPO:
 
 
 # ---------------------------------------------------------------------------- PMTL
-class PMTL:
+class PMTL(GradientWeighting):
     """Pareto MTL's decomposition update for a continuous preference (controllable Pareto MTL).
 
     Lin, Yang, Zhang & Kwong, "Controllable Pareto Multi-Task Learning", arXiv 2010.06313, 2020,
@@ -652,8 +660,6 @@ class PMTL:
     """
 
     name = "pmtl"
-    needs_grads = True
-    needs_ref = False
 
     def __init__(self, *, n_refs: int = 3, warmup_steps: int | None = None,
                  direction: str = "inverse", eps: float = 1e-4):
@@ -773,24 +779,6 @@ class PMTL:
             losses.shape
         )
 
-    def __call__(
-        self,
-        losses: Tensor,
-        prefs: Tensor,
-        *,
-        grads: Tensor,
-        ideal: Tensor | None = None,
-        ref: Tensor | None = None,
-    ) -> Tensor:
-        """The weighted loss Σ_i α_i (l_i − z_i), `(..., K)`, differentiable in ``losses``.
-
-        ``ref`` is ignored (accepted so a trainer can call every scalarization alike). The value
-        can be negative (α may have negative entries); only its gradient matters.
-        """
-        w = self.weights(losses, prefs, grads, ideal=ideal)
-        z = 0.0 if ideal is None else torch.as_tensor(ideal, dtype=losses.dtype,
-                                                      device=losses.device)
-        return (w * (losses - z)).sum(-1)
 
 
 # ---------------------------------------------------------------------------- registry

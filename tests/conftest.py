@@ -34,3 +34,12 @@ def rng() -> np.random.Generator:
 def gen() -> torch.Generator:
     """A seeded torch generator (seed 0)."""
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test with one torch thread (tiny networks only lose from threads on shared cores)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -8,18 +8,10 @@ method (wrong operators, wrong scalarisation, no convergence) falls far below.
 from __future__ import annotations
 
 import pytest
-import torch
 
 from hybridmoo import baselines, metrics, problems
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Run each test with one torch thread (the machine is shared)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny runs on shared cores
 
 
 def true_ratio(result, name: str, options: dict) -> float:

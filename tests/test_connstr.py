@@ -14,14 +14,7 @@ from hybridmoo.baselines import connstr as cs
 from hybridmoo.baselines.common import Budget, get
 from hybridmoo.errors import ConfigError, ShapeError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: these tiny networks only lose from threads on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny runs on shared cores
 
 
 def _tiny(n_tasks: int = 2, seed: int = 0, **kw) -> cs.TaskBNLeNet:

@@ -21,13 +21,7 @@ from hybridmoo.tasks import DataTask, multitask_cross_entropy
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: these runs are tiny, and the CI machine has two shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny runs on shared cores
 
 
 def _regression(**kw):
