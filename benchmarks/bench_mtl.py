@@ -13,7 +13,8 @@ the same budget in steps, on the Multi-MNIST built from the shared 10,000 MNIST 
 The test HV (per-task test cross-entropies, reference point (2, 2)) is traced every
 ``--eval-every`` steps against training time (evaluation excluded). The table reports the final
 HVs, the training time PHN-style needs for its final HV, and the time hybridmoo's K-preference
-training needs to first reach that HV (goal: at most half). ``--study`` adds the best trial of
+training needs to first reach that HV, as a share of PHN-style's training time (goal: at most
+half) and, stricter, of the time PHN-style first reached it. ``--study`` adds the best trial of
 an outer-loop study run at the same per-trial budget. Writes results/mtl.md and
 results/mtl_hv_vs_time.png.
 
@@ -97,9 +98,12 @@ def main() -> None:
             a = np.asarray(acc, dtype=float)
             mid = f"{a[len(a) // 2].mean():.3f}"
         lines.append(f"| {label} | {r.hv:.4f} | {mid} | {r.train_time:.1f} | {t:.1f} |")
-    ratio = t_k / t_phn if t_phn > 0 else float("nan")
-    lines += ["", f"Time ratio (hybridmoo / PHN-style) to reach PHN-style's final test HV "
-              f"{phn.hv:.4f}: **{ratio:.2f}** (goal ≤ 0.5)."]
+    ratio = t_k / phn.train_time if phn.train_time > 0 else float("nan")
+    strict = t_k / t_phn if t_phn > 0 else float("nan")
+    lines += ["", f"Time hybridmoo needs to reach PHN-style's final test HV {phn.hv:.4f}, as a "
+              f"share of PHN-style's training time: **{ratio:.2f}** (goal ≤ 0.5: "
+              f"{'met' if ratio <= 0.5 else 'not met'}). Stricter, as a share of the time "
+              f"PHN-style itself first reached that HV (its HV oscillates): **{strict:.2f}**."]
     if args.study:
         s = hybridmoo.load(args.study)
         best = s.best_trial()
