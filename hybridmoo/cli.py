@@ -266,9 +266,14 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the methods of a compare file for N seeds and write the report."""
-    from hybridmoo.compare import load_compare, run_compare
+    from hybridmoo import problems
+    from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
     spec = load_compare(args.file)
+    if args.report_only:
+        write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
+        print(f"wrote {spec.report} from {spec.output}")
+        return 0
     if spec.output.exists() and not args.overwrite:
         raise StoreError(f"{spec.output} already exists; pass --overwrite to replace it")
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, num_cpus=args.num_cpus,
@@ -388,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "seeds under an equal budget; write an HDF5 file and a Markdown report.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: redraw the report and plots from the existing HDF5 file")
     _add_backend_options(p)
     p.set_defaults(func=cmd_compare)
 

@@ -46,9 +46,9 @@ import numpy as np
 
 from hybridmoo import baselines, metrics, store
 from hybridmoo._config import read_toml
-from hybridmoo.errors import ConfigError, did_you_mean
+from hybridmoo.errors import ConfigError, StoreError, did_you_mean
 
-__all__ = ["CompareSpec", "load_compare", "run_compare", "write_report"]
+__all__ = ["CompareSpec", "load_compare", "load_runs", "run_compare", "write_report"]
 
 _SCHEMA = {"compare": {"name", "seeds", "output", "report", "description"},
            "problem": {"name", "options"}, "budget": {"kind", "amount"},
@@ -224,6 +224,46 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         f.flush()
 
 
+def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
+    """The runs of a compare file's HDF5 output, as :func:`run_compare` returns them.
+
+    Lets :func:`write_report` redraw the report without rerunning anything (``hybridmoo
+    compare FILE --report-only``). A method or seed missing from the file is ``None``.
+
+    Raises:
+        StoreError: the output file is missing, is not a compare file, or is corrupt.
+    """
+    spec = spec if isinstance(spec, CompareSpec) else load_compare(spec)
+    if not spec.output.exists():
+        raise StoreError(f"{spec.output} does not exist: run `hybridmoo compare "
+                         f"{spec.path or spec.name}` first")
+    results: dict[str, list] = {m["label"]: [None] * spec.seeds for m in spec.methods}
+    with store.open_checked(spec.output, "r") as f:
+        if f.attrs.get("kind") != "compare":
+            raise StoreError(f"{spec.output} is a {f.attrs.get('kind', 'unknown')!r} file, not "
+                             "the output of `hybridmoo compare`; check [compare].output")
+        runs = f.get("runs", {})
+        for m in spec.methods:
+            if m["label"] not in runs:
+                continue
+            for s in range(spec.seeds):
+                key = f"{s:03d}"
+                if key not in runs[m["label"]]:
+                    continue
+                g = runs[m["label"]][key]
+                results[m["label"]][s] = baselines.BaselineResult(
+                    method=str(g.attrs["method"]), params=json.loads(g.attrs["params"]),
+                    problem={"name": spec.problem, "options": spec.problem_options},
+                    seed=int(g.attrs["seed"]), status=str(g.attrs["status"]),
+                    error=str(g.attrs["error"]), F=g["F"][()],
+                    X=g["X"][()] if "X" in g else None,
+                    prefs=g["prefs"][()] if "prefs" in g else None,
+                    trace={k: v[()] for k, v in g["trace"].items()},
+                    budget_used=json.loads(g.attrs["budget_used"]), hv=float(g.attrs["hv"]),
+                    ref_point=g["ref_point"][()])
+    return results
+
+
 def _time_to(trace: dict, level: float) -> float:
     hv, sec = np.asarray(trace.get("hv", [])), np.asarray(trace.get("seconds", []))
     idx = np.nonzero(hv >= level)[0]
@@ -305,8 +345,14 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
         for r in ours:
             d = np.nanmean(r["hv"]) - np.nanmean(best["hv"])
             verdict = "wins against" if d > 0 else "loses to"
+            sig = ""
+            if len(r["hv"]) > 1 and len(best["hv"]) > 1:
+                pv = ranksums(r["hv"], best["hv"]).pvalue
+                sig = (f"; rank-sum p = {pv:.3g}: "
+                       + ("significant at 0.05" if pv < 0.05 else
+                          f"not significant at 0.05 with {spec.seeds} seeds"))
             lines.append(f"- **{r['label']} {verdict} {best['label']}** on final HV by "
-                         f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%).")
+                         f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%{sig}).")
     out = spec.report
     out.parent.mkdir(parents=True, exist_ok=True)
     _plots(spec, rows, pf, out)

@@ -8,7 +8,7 @@ import pytest
 from hybridmoo import baselines
 from hybridmoo.cli import main
 from hybridmoo.compare import load_compare
-from hybridmoo.errors import ConfigError, UnknownNameError
+from hybridmoo.errors import ConfigError, StoreError, UnknownNameError
 
 COMPARE = """
 [compare]
@@ -48,6 +48,24 @@ def test_compare_runs_and_reports(tmp_path, capsys):
     assert "wins against" in report or "loses to" in report
     assert (tmp_path / "report_hv.png").stat().st_size > 5000
     assert (tmp_path / "report_fronts.png").stat().st_size > 5000
+    # --report-only redraws the same table from the HDF5 file without running anything
+    (tmp_path / "report.md").unlink()
+    assert main(["compare", str(tmp_path / "c.toml"), "--report-only"]) == 0
+    assert (tmp_path / "report.md").read_text() == report
+    assert "rank-sum p = " in report
+
+
+def test_report_only_errors_name_the_file(tmp_path, capsys):
+    """--report-only on a missing or non-compare output says which file and what to do."""
+    from hybridmoo import store
+    from hybridmoo.compare import load_runs
+
+    (tmp_path / "c.toml").write_text(COMPARE)
+    assert main(["compare", str(tmp_path / "c.toml"), "--report-only"]) != 0
+    assert "out.h5 does not exist: run `hybridmoo compare" in capsys.readouterr().err
+    store.create(tmp_path / "out.h5", kind="study", problem={"name": "zdt1"})
+    with pytest.raises(StoreError, match="is a 'study' file, not the output of"):
+        load_runs(tmp_path / "c.toml")
 
 
 @pytest.mark.parametrize(
