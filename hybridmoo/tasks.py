@@ -72,7 +72,9 @@ class DataTask:
         n_prefs: preferences per step ``K``.
         split_batch: split the minibatch among the K preferences (``B/K`` each, the default)
             or give every preference the whole minibatch.
-        batched: evaluate the K target networks in one ``vmap`` pass (default) or a Python loop.
+        batched: evaluate the K target networks in one ``vmap`` pass (``True``), a Python loop
+            (``False``) or ``"auto"`` (default): the loop for convolutional targets on the CPU,
+            where vmapped convolutions are slower (``benchmarks/bench_kprefs.py``), else vmap.
         eval_batch_size: examples per evaluation pass.
     """
 
@@ -87,7 +89,7 @@ class DataTask:
         batch_size: int = 256,
         n_prefs: int = 8,
         split_batch: bool = True,
-        batched: bool = True,
+        batched: bool | str = "auto",
         eval_batch_size: int = 1024,
     ) -> None:
         if split_batch and batch_size % n_prefs:
@@ -114,12 +116,24 @@ class DataTask:
         self.batch_size = batch_size
         self.n_prefs = n_prefs
         self.split_batch = split_batch
-        self.call = batched_call if batched else looped_call
+        if batched not in (True, False, "auto"):
+            raise ConfigError(f"batched = {batched!r} is invalid: expected true, false or "
+                              "\"auto\" (vmap, Python loop, or the faster one for the device)")
+        self.batched = batched
         self.eval_batch_size = eval_batch_size
         self.samples_per_step = batch_size if split_batch else batch_size * n_prefs
         self._perm: Tensor | None = None
         self._pos = 0
         self._seen = 0  # examples drawn so far (an integer, so epoch counts are exact)
+
+    @property
+    def call(self) -> Callable[..., Tensor]:
+        """:func:`~hybridmoo.hypernet.batched_call` or :func:`~hybridmoo.hypernet.looped_call`."""
+        if self.batched == "auto":
+            on_cpu = self.X.device.type == "cpu"
+            conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in self.module.modules())
+            return looped_call if on_cpu and conv else batched_call
+        return batched_call if self.batched else looped_call
 
     @property
     def epochs_done(self) -> float:

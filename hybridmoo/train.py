@@ -55,7 +55,9 @@ class TrainConfig:
         batch_size: examples per step (data-driven problems).
         split_batch: split the minibatch among the K preferences (default) or give each the
             whole minibatch.
-        batched: evaluate the K targets in one vectorised pass (default) or a Python loop.
+        batched: evaluate the K targets in one vectorised pass (``True``), a Python loop
+            (``False``) or ``"auto"`` (default: the loop for convolutional targets on the CPU,
+            where it is faster, else the vectorised pass).
         lr: learning rate. optimizer: ``adam``, ``adamw`` or ``sgd``.
         momentum: momentum of ``sgd`` (default 0.9; 0 is plain SGD, as HV-PSL's code uses).
         weight_decay: L2 penalty (decoupled for ``adamw``).
@@ -78,7 +80,7 @@ class TrainConfig:
     n_prefs: int = 8
     batch_size: int = 256
     split_batch: bool = True
-    batched: bool = True
+    batched: bool | str = "auto"
     lr: float = 1e-3
     optimizer: str = "adam"
     momentum: float = 0.9

@@ -94,6 +94,26 @@ def test_multi_mnist_task_uses_the_train_config(shared_data):
     assert p.make_task(cfg).X.data_ptr() != task.X.data_ptr()  # one fresh tensor per task
 
 
+def test_batched_auto_loops_over_conv_targets_on_cpu(shared_data):
+    """batched = "auto" picks the loop for the LeNet on the CPU and vmap for an MLP target;
+    both paths give the same losses; a wrong value is a ConfigError naming the choices."""
+    from hybridmoo.hypernet import batched_call, looped_call
+
+    p = MultiMNIST(data_dir=str(shared_data), n_train=64, n_test=50, eval_split="val")
+    task = p.make_task(TrainConfig(steps=1, batch_size=16, n_prefs=2), dtype=torch.float64)
+    assert task.batched == "auto" and task.call is looped_call
+    mlp = problems.get("mtl_regression").make_task(TrainConfig(steps=1, n_prefs=2))
+    assert mlp.call is batched_call
+    params = {k: torch.stack([v.detach(), 1.1 * v.detach()])
+              for k, v in task.module.named_parameters()}
+    looped = task.eval_losses(params)
+    task.batched = True
+    assert task.call is batched_call
+    torch.testing.assert_close(task.eval_losses(params), looped)
+    with pytest.raises(ConfigError, match="batched = 'yes' is invalid: expected true, false"):
+        p.make_task(TrainConfig(steps=1, batch_size=16, n_prefs=2, batched="yes"))
+
+
 def test_mtl_regression_hv_improves():
     """mtl_regression trains in seconds and the test HV rises from its start."""
     r = train("mtl_regression", problem_options={"n_train": 512, "n_test": 256}, steps=150,

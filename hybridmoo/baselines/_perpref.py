@@ -210,7 +210,7 @@ class Runner:
         ``reset_parameters()`` under a seed drawn from the run's generator.
         """
         cfg = SimpleNamespace(batch_size=int(batch_size), n_prefs=self.P, split_batch=False,
-                              batched=True, n_eval=self.P)
+                              batched="auto", n_eval=self.P)
         self.task = self.problem.make_task(cfg, dtype=torch.float32, device=self.device)
         module = self.task.module
         seeds = torch.randint(0, 2**62, (self.P,), generator=self.generator).tolist()

@@ -285,7 +285,7 @@ class _MultiOverlay(DataProblem):
         """The training task: :class:`MultiLeNet` on the train split, evaluated on eval_split.
 
         Uses ``config.batch_size`` (default 256), ``n_prefs`` (8), ``split_batch`` (True),
-        ``batched`` (True) and ``n_eval`` (to size evaluation passes).
+        ``batched`` ("auto") and ``n_eval`` (to size evaluation passes).
         """
         train = self.tensors("train", dtype, device)
         evaluation = self.tensors(self.options["eval_split"], dtype, device)
@@ -296,7 +296,7 @@ class _MultiOverlay(DataProblem):
             batch_size=int(_config_value(config, "batch_size", 256)),
             n_prefs=int(_config_value(config, "n_prefs", 8)),
             split_batch=bool(_config_value(config, "split_batch", True)),
-            batched=bool(_config_value(config, "batched", True)),
+            batched=_config_value(config, "batched", "auto"),
             eval_batch_size=_eval_batch(config, 4096),
         )
         return task.to(device, dtype)
@@ -474,7 +474,7 @@ class MTLRegression(DataProblem):
             batch_size=int(_config_value(config, "batch_size", 256)),
             n_prefs=int(_config_value(config, "n_prefs", 8)),
             split_batch=bool(_config_value(config, "split_batch", True)),
-            batched=bool(_config_value(config, "batched", True)),
+            batched=_config_value(config, "batched", "auto"),
             eval_batch_size=_eval_batch(config, 1 << 16),
         )
         return task.to(device, dtype)
@@ -590,7 +590,7 @@ class TabularSparsity(DataProblem):
             batch_size=int(_config_value(config, "batch_size", 256)),
             n_prefs=int(_config_value(config, "n_prefs", 8)),
             split_batch=bool(_config_value(config, "split_batch", True)),
-            batched=bool(_config_value(config, "batched", True)),
+            batched=_config_value(config, "batched", "auto"),
             eval_batch_size=_eval_batch(config, 1 << 16),
         )
         return task.to(device, dtype)
