@@ -73,8 +73,8 @@ class DataTask:
         split_batch: split the minibatch among the K preferences (``B/K`` each, the default)
             or give every preference the whole minibatch.
         batched: evaluate the K target networks in one ``vmap`` pass (``True``), a Python loop
-            (``False``) or ``"auto"`` (default): the loop for convolutional targets on the CPU,
-            where vmapped convolutions are slower (``benchmarks/bench_kprefs.py``), else vmap.
+            (``False``) or ``"auto"`` (default): the loop for convolutional targets on the CPU
+            when each network gets at least 16 examples, else vmap (see :meth:`call`).
         eval_batch_size: examples per evaluation pass.
     """
 
@@ -126,13 +126,27 @@ class DataTask:
         self._pos = 0
         self._seen = 0  # examples drawn so far (an integer, so epoch counts are exact)
 
-    @property
-    def call(self) -> Callable[..., Tensor]:
-        """:func:`~hybridmoo.hypernet.batched_call` or :func:`~hybridmoo.hypernet.looped_call`."""
+    #: with ``batched = "auto"``, the fewest examples per network for which the loop is used
+    LOOP_MIN_BATCH = 16
+
+    def call(self, module: nn.Module, params: dict[str, Tensor], x: Tensor,
+             buffers: dict[str, Tensor] | None = None) -> Tensor:
+        """Run the K networks on `(K, B, ...)` inputs by vmap or a Python loop (see ``batched``).
+
+        ``"auto"`` loops for convolutional targets on the CPU when each network gets at least
+        :attr:`LOOP_MIN_BATCH` examples: there the loop is up to 3× faster than vmap, while for
+        many networks on a few examples each (HV-PSL's 256 directions) vmap is up to 20× faster
+        (``benchmarks/bench_kprefs.py``).
+        """
+        return self.call_for(x.shape[1])(module, params, x, buffers)
+
+    def call_for(self, per_network: int) -> Callable[..., Tensor]:
+        """:func:`~hybridmoo.hypernet.batched_call` or :func:`~hybridmoo.hypernet.looped_call`
+        for ``per_network`` examples per network."""
         if self.batched == "auto":
-            on_cpu = self.X.device.type == "cpu"
-            conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in self.module.modules())
-            return looped_call if on_cpu and conv else batched_call
+            loop = (self.X.device.type == "cpu" and per_network >= self.LOOP_MIN_BATCH and any(
+                isinstance(m, nn.modules.conv._ConvNd) for m in self.module.modules()))
+            return looped_call if loop else batched_call
         return batched_call if self.batched else looped_call
 
     @property

@@ -101,14 +101,15 @@ def test_batched_auto_loops_over_conv_targets_on_cpu(shared_data):
 
     p = MultiMNIST(data_dir=str(shared_data), n_train=64, n_test=50, eval_split="val")
     task = p.make_task(TrainConfig(steps=1, batch_size=16, n_prefs=2), dtype=torch.float64)
-    assert task.batched == "auto" and task.call is looped_call
+    assert task.batched == "auto" and task.call_for(16) is looped_call
+    assert task.call_for(1) is batched_call  # many networks on few examples: vmap
     mlp = problems.get("mtl_regression").make_task(TrainConfig(steps=1, n_prefs=2))
-    assert mlp.call is batched_call
+    assert mlp.call_for(128) is batched_call
     params = {k: torch.stack([v.detach(), 1.1 * v.detach()])
               for k, v in task.module.named_parameters()}
     looped = task.eval_losses(params)
     task.batched = True
-    assert task.call is batched_call
+    assert task.call_for(16) is batched_call
     torch.testing.assert_close(task.eval_losses(params), looped)
     with pytest.raises(ConfigError, match="batched = 'yes' is invalid: expected true, false"):
         p.make_task(TrainConfig(steps=1, batch_size=16, n_prefs=2, batched="yes"))
