@@ -99,7 +99,7 @@ def main() -> None:
         "# Controllable Pareto MTL on Multi-MNIST: (A) linear vs (B) Pareto MTL update",
         "",
         f"Command: `{cmd.strip()}`  ",
-        f"Machine: 2-core {platform.machine()} CPU (shared with other jobs), no GPU, "
+        f"Machine: 2-core {platform.machine()} CPU, no GPU, "
         f"{args.threads} torch thread(s), torch {torch.__version__}, Python "
         f"{platform.python_version()}.  ",
         f"Data: Multi-MNIST from the shared 10,000 MNIST test images (`source = \"t10k\"`), "
@@ -112,7 +112,7 @@ def main() -> None:
         f"training `{ {**CPMTL_TRAIN, **({'lr': args.lr} if args.lr else {})} }`, "
         f"{args.steps} steps; seeds {args.seeds}. (B) uses `PMTL()` defaults (n_refs = 3, "
         "warmup_steps = None, direction = \"inverse\"). Times: training only (evaluation "
-        "excluded); wall time includes evaluation and waiting for the shared CPU.",
+        "excluded); wall time includes evaluation.",
         "",
         "ρ: Spearman's rank correlation between p_1 and the test loss of task 1 / task 2 (control "
         "means −1 / +1). Worst step: the largest rise of L_1 or fall of L_2 between neighbouring "
