@@ -120,6 +120,7 @@ class DataTask:
             raise ConfigError(f"batched = {batched!r} is invalid: expected true, false or "
                               "\"auto\" (vmap, Python loop, or the faster one for the device)")
         self.batched = batched
+        self._conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in module.modules())
         self.eval_batch_size = eval_batch_size
         self.samples_per_step = batch_size if split_batch else batch_size * n_prefs
         self._perm: Tensor | None = None
@@ -144,8 +145,8 @@ class DataTask:
         """:func:`~hybridmoo.hypernet.batched_call` or :func:`~hybridmoo.hypernet.looped_call`
         for ``per_network`` examples per network."""
         if self.batched == "auto":
-            loop = (self.X.device.type == "cpu" and per_network >= self.LOOP_MIN_BATCH and any(
-                isinstance(m, nn.modules.conv._ConvNd) for m in self.module.modules()))
+            loop = (self._conv and self.X.device.type == "cpu"
+                    and per_network >= self.LOOP_MIN_BATCH)
             return looped_call if loop else batched_call
         return batched_call if self.batched else looped_call
 
