@@ -94,7 +94,7 @@ def main() -> None:
         f"{args.weight_steps} --batch-size {args.batch_size} --lambda-active "
         f"{args.lambda_active} --n-eval {args.n_eval} --phn-lr {args.phn_lr} --seed "
         f"{args.seed} --threads {args.threads}`  ",
-        f"Machine: 2-core {platform.machine()} CPU shared with other jobs, no GPU, torch "
+        f"Machine: 2-core {platform.machine()} CPU, no GPU, torch "
         f"{torch.__version__}, Python {platform.python_version()}, {args.threads} torch "
         "thread(s).  ",
         "Data: Multi-MNIST from the 10,000 MNIST test images (8,000 train / 1,000 val / 1,000 "
