@@ -56,8 +56,8 @@ class TrainConfig:
         split_batch: split the minibatch among the K preferences (default) or give each the
             whole minibatch.
         batched: evaluate the K targets in one vectorised pass (``True``), a Python loop
-            (``False``) or ``"auto"`` (default: the loop for convolutional targets on the CPU,
-            where it is faster, else the vectorised pass).
+            (``False``) or ``"auto"`` (default: the loop for convolutional targets on the CPU
+            when each gets at least 16 examples, where it is faster, else the vectorised pass).
         lr: learning rate. optimizer: ``adam``, ``adamw`` or ``sgd``.
         momentum: momentum of ``sgd`` (default 0.9; 0 is plain SGD, as HV-PSL's code uses).
         weight_decay: L2 penalty (decoupled for ``adamw``).
