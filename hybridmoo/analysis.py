@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from hybridmoo import store
-from hybridmoo.errors import ShapeError, StoreError
+from hybridmoo.errors import ConfigError, ShapeError, StoreError
 from hybridmoo.train import TrialResult
 
 __all__ = ["StudyData", "load"]
@@ -158,17 +158,10 @@ class StudyData:
         """
         from hybridmoo.train import Trainer
 
-        r = self.trial(trial_id)
-        if not r.ok:
-            raise StoreError(f"trial {trial_id} failed ({r.error.splitlines()[0]}); it has no "
-                             "trained hypernetwork")
-        if not r.state_dict:
-            front = self.outer_front_ids()
-            raise StoreError(
-                f"trial {trial_id} has no stored weights (the study keeps the weights of the "
-                f"outer front by default: trials {_ranges(front) or 'none'}; set "
-                "resources.keep_weights = \"all\" to keep every trial's)"
-            )
+        r = self._trained(trial_id)
+        if r.method == "dymu":
+            raise StoreError(f"trial {trial_id} trained a DYMU controller, not a hypernetwork: "
+                             "use StudyData.dymu(trial_id), or predict(trial_id, preference, c)")
         problem = _problem(self.problem_info)
         train_cfg = dict(r.train)
         train_cfg["device"] = "cpu"
@@ -178,24 +171,58 @@ class StudyData:
         trainer.net.eval()
         return trainer
 
-    def predict(self, trial_id: int, preference) -> dict[str, Any]:
-        """Generate the solution of one preference with a stored hypernetwork.
+    def _trained(self, trial_id: int) -> TrialResult:
+        """The trial with its weights; StoreError if it failed or its weights were dropped."""
+        r = self.trial(trial_id)
+        if not r.ok:
+            raise StoreError(f"trial {trial_id} failed ({r.error.splitlines()[0]}); it has no "
+                             "trained model")
+        if not r.state_dict:
+            front = self.outer_front_ids()
+            raise StoreError(
+                f"trial {trial_id} has no stored weights (the study keeps the weights of the "
+                f"outer front by default: trials {_ranges(front) or 'none'}; set "
+                "resources.keep_weights = \"all\" to keep every trial's)"
+            )
+        return r
+
+    def dymu(self, trial_id: int):
+        """The trained DYMU controller (:class:`hybridmoo.dymu.Dymu`) of a DYMU trial and the
+        problem's tensors: ``(model, data)``.
+
+        Raises:
+            StoreError: not a DYMU trial, a failed trial, or weights not stored.
+        """
+        from hybridmoo.dymu import build_dymu, dymu_data
+
+        r = self._trained(trial_id)
+        if r.method != "dymu":
+            raise StoreError(f"trial {trial_id} trained a hypernetwork, not a DYMU controller: "
+                             "use StudyData.hypernetwork(trial_id)")
+        data = dymu_data(_problem(self.problem_info))
+        data.ref_point = np.asarray(r.ref_point, dtype=np.float64)
+        return build_dymu(data, r.hypernet, r.seed, state=r.state_dict), data
+
+    def predict(self, trial_id: int, preference, c: float | None = None) -> dict[str, Any]:
+        """Generate the solution of one preference with a stored hypernetwork or DYMU trial.
 
         Args:
             trial_id: the trial. preference: `(m,)` non-negative, summing to 1.
+            c: DYMU trials only: the resource preference in [0, 1] (default: the trial's own).
 
         Returns:
             ``{"preference", "objectives", "objective_names", "x" (synthetic) or "metrics",
-            "params" (the generated parameters as tensors)}``.
+            "params" (the generated parameters as tensors)}``; for a DYMU trial
+            ``{"preference", "c", "objectives", "objective_names", "tree" ((L, N) parents),
+            "cost", "flops", "metrics"}``.
         """
+        if self.trial_method(trial_id) == "dymu":
+            return self._predict_dymu(trial_id, preference, c)
+        if c is not None:
+            raise ConfigError(f"c = {c!r}: the resource preference applies to DYMU trials only; "
+                              f"trial {trial_id} trained a hypernetwork")
         trainer = self.hypernetwork(trial_id)
-        m = trainer.n_obj
-        p = np.asarray(preference, dtype=np.float64).reshape(-1)
-        if p.size != m:
-            raise ShapeError(f"the preference has {p.size} components; this problem has {m} "
-                             f"objectives ({', '.join(trainer.problem.obj_names)})")
-        if (p < 0).any() or not np.isfinite(p).all():
-            raise ShapeError(f"preference components must be finite and ≥ 0, got {p.tolist()}")
+        p = _check_pref(preference, trainer.problem.obj_names)
         if trainer.sampler.on_simplex:
             if abs(p.sum() - 1.0) > 1e-6:
                 raise ShapeError(f"the preference must sum to 1 (a point of the simplex), "
@@ -215,6 +242,44 @@ class StudyData:
         if hasattr(trainer.task, "eval_extra"):
             out["metrics"] = trainer.task.eval_extra(params)
         return out
+
+    def trial_method(self, trial_id: int) -> str:
+        """``"hypernet"`` or ``"dymu"``: what the trial trained."""
+        if trial_id not in self.trial_ids():
+            self.trial(trial_id)  # raises the StoreError that lists the recorded trials
+        return store.read_trial(self.path, trial_id, weights=False).method
+
+    def _predict_dymu(self, trial_id: int, preference, c: float | None) -> dict[str, Any]:
+        model, data = self.dymu(trial_id)
+        names = list(self.problem_info.get("obj_names") or [f"f{i + 1}" for i in
+                                                              range(data.n_tasks)])
+        p = _check_pref(preference, names)
+        if abs(p.sum() - 1.0) > 1e-6:
+            raise ShapeError(f"the preference must sum to 1 (a point of the simplex), it sums "
+                             f"to {p.sum():.6g}; e.g. divide by its sum")
+        c = float(store.read_trial(self.path, trial_id, weights=False).train["c"]
+                  if c is None else c)
+        if not 0.0 <= c <= 1.0:
+            raise ConfigError(f"c = {c!r} is invalid: expected the resource preference in "
+                              "[0, 1] (1: the most frugal model)")
+        ev = model.evaluate(data, p[None, :], c)
+        metrics_ = {} if ev.accuracy is None else {
+            f"accuracy_{n}": float(a) for n, a in zip(names, ev.accuracy[0], strict=True)}
+        return {"preference": p, "c": c, "objectives": ev.F[0], "objective_names": names,
+                "tree": ev.parents[0], "cost": float(ev.cost[0]), "flops": float(ev.flops[0]),
+                "metrics": metrics_}
+
+
+def _check_pref(preference, names) -> np.ndarray:
+    """The preference as a float array; ShapeError for a wrong length or negative values."""
+    m = len(names)
+    p = np.asarray(preference, dtype=np.float64).reshape(-1)
+    if p.size != m:
+        raise ShapeError(f"the preference has {p.size} components; this problem has {m} "
+                         f"objectives ({', '.join(names)})")
+    if (p < 0).any() or not np.isfinite(p).all():
+        raise ShapeError(f"preference components must be finite and ≥ 0, got {p.tolist()}")
+    return p
 
 
 def _problem(info: dict):

@@ -239,15 +239,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except ValueError:
         raise ConfigError(f"--preference {args.preference!r} must be comma-separated numbers, "
                           "e.g. 0.2,0.8") from None
-    out = data.predict(tid, pref)
-    print(f"trial {tid}, preference {np.array2string(out['preference'], precision=4)}")
+    out = data.predict(tid, pref, c=args.c)
+    print(f"trial {tid}, preference {np.array2string(out['preference'], precision=4)}"
+          + (f", resource preference c = {out['c']:g}" if "c" in out else ""))
     for name, v in zip(out["objective_names"], out["objectives"], strict=True):
         print(f"  {name} = {v:.6g}")
+    if "tree" in out:
+        print(f"  tree (parent stream of every node, one row per layer) = {out['tree'].tolist()}")
+        print(f"  cost = {out['cost']:.4g} (active-parameter ratio), "
+              f"FLOPs per example = {out['flops']:,.0f}")
     if "x" in out:
         print(f"  x = {np.array2string(out['x'], precision=6, max_line_width=100)}")
     for k, v in out.get("metrics", {}).items():
         print(f"  {k} = {v}")
     if args.save:
+        if "params" not in out:
+            raise ConfigError(f"--save writes generated target parameters; trial {tid} is a "
+                              "DYMU controller (read it with hybridmoo.load(FILE).dymu(trial))")
         torch.save({k: v.detach().clone() for k, v in out["params"].items()}, args.save)
         print(f"wrote {args.save} (a state dict: torch.load, then load_state_dict or "
               "functional_call on the target)")
@@ -378,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trial", type=int, help="trial id (default: the best-HV trial)")
     p.add_argument("--preference", "-p", required=True, help="e.g. 0.2,0.8")
     p.add_argument("--save", help="write the generated target parameters (torch.save)")
+    p.add_argument("--c", type=float, help="DYMU trials: the resource preference in [0, 1] "
+                   "(default: the trial's own; 1: the most frugal model)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("resume", help="continue an interrupted study from its HDF5 file",

@@ -89,7 +89,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -112,12 +112,14 @@ __all__ = [
     "EdgeHypernet",
     "WeightHypernet",
     "branching_regularizer",
+    "build_dymu",
     "dymu_data",
     "gumbel_softmax",
     "gumbel_temperature",
     "ml_tree",
     "p_use",
     "rsa_affinity",
+    "split_budget",
     "train_dymu",
     "tree_cost",
     "used_nodes",
@@ -726,6 +728,34 @@ class AnchorNet(nn.Module):
         rows.append([sum(p.numel() for p in s.head.parameters()) for s in self.streams])
         return torch.tensor(rows, dtype=torch.int64)
 
+    @torch.no_grad()
+    def node_flops(self) -> Tensor:
+        """`(L + 1, N)` int64 FLOPs per example of the nodes (row L: the heads).
+
+        Counted by ``torch.utils.flop_counter.FlopCounterMode`` on one example: the
+        convolutions and matrix products (a multiply-add is 2 FLOPs); batch norms, ReLUs,
+        pooling and the routing between streams are not counted.
+        """
+        from torch.utils.flop_counter import FlopCounterMode
+
+        was = self.training
+        self.eval()
+        try:
+            x = self._stem(torch.zeros((1, *self.input_shape)))
+            rows = []
+            for lay in range(self.n_layers + 1):
+                row, y = [], None
+                for s in self.streams:
+                    node = s.blocks[lay] if lay < self.n_layers else s.head
+                    with FlopCounterMode(display=False) as counter:
+                        y = node(x)
+                    row.append(int(counter.get_total_flops()))
+                rows.append(row)
+                x = y
+        finally:
+            self.train(was)
+        return torch.tensor(rows, dtype=torch.int64)
+
     def _stem(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(x, self.input_pool) if self.input_pool > 1 else x
 
@@ -849,6 +879,9 @@ class DymuEval:
         F: `(n, N)` test losses. accuracy: `(n, N)` test accuracies (classification) or
             ``None``. parents: `(n, L, N)` the maximum-likelihood trees. cost: `(n,)` active
             parameter ratios. uniformity: `(n,)` ``1 − KL(L̂ ‖ 1/N)``. hv: HV of ``F``.
+        flops: `(n,)` FLOPs per example of the trees (:meth:`AnchorNet.node_flops`);
+            ``flops / anchor_flops`` is the FLOPs ratio.
+        anchor_flops: FLOPs per example of the whole anchor net (every node).
     """
 
     c: float
@@ -859,11 +892,16 @@ class DymuEval:
     cost: np.ndarray
     uniformity: np.ndarray
     hv: float
+    flops: np.ndarray | None = None
+    anchor_flops: float = float("nan")
 
     def summary(self) -> dict[str, float]:
-        """``{"c", "hv", "uniformity", "cost"}``: HV, mean uniformity and mean cost."""
+        """``{"c", "hv", "uniformity", "cost", "flops", "flops_ratio"}``: HV and the means of
+        uniformity, active-parameter ratio, FLOPs per example and FLOPs ratio."""
+        flops = float(np.mean(self.flops)) if self.flops is not None else float("nan")
         return {"c": float(self.c), "hv": float(self.hv),
-                "uniformity": float(np.mean(self.uniformity)), "cost": float(np.mean(self.cost))}
+                "uniformity": float(np.mean(self.uniformity)), "cost": float(np.mean(self.cost)),
+                "flops": flops, "flops_ratio": flops / self.anchor_flops}
 
 
 class Dymu(nn.Module):
@@ -904,6 +942,13 @@ class Dymu(nn.Module):
     def cost(self, parents: Tensor) -> Tensor:
         """Active parameter ratio `(n,)` of trees `(n, L, N)`."""
         return tree_cost(parents, self.anchor.node_params())
+
+    def flops(self, parents: Tensor) -> Tensor:
+        """FLOPs per example `(n,)` of trees `(n, L, N)` (see :meth:`AnchorNet.node_flops`)."""
+        if getattr(self, "_node_flops", None) is None:
+            self._node_flops = self.anchor.node_flops()
+        w = self._node_flops.to(torch.float64)
+        return (used_nodes(parents).to(torch.float64) * w).sum(dim=(-2, -1))
 
     @torch.no_grad()
     def predict(self, x: Tensor, r, c, adapted: bool = True) -> Tensor:
@@ -950,9 +995,12 @@ class Dymu(nn.Module):
                 acc[k] = (hits / X.shape[0]).numpy()
         P = r.to(torch.float64).numpy()
         unif = metrics.uniformity(np.maximum(Fm, 1e-12), P)
+        full = torch.arange(N).expand(1, parents.shape[1], N)
         return DymuEval(c=float(c), prefs=P, F=Fm, accuracy=acc,
                         parents=parents.numpy(), cost=self.cost(parents).numpy(),
-                        uniformity=unif, hv=metrics.hypervolume(Fm, data.ref_point))
+                        uniformity=unif, hv=metrics.hypervolume(Fm, data.ref_point),
+                        flops=self.flops(parents).numpy(),
+                        anchor_flops=float(self.flops(full)[0]))
 
 
 @dataclass
@@ -1061,10 +1109,21 @@ def train_dymu(problem, config: DymuConfig | Mapping | None = None, seed: int = 
         torch.set_num_threads(threads)
 
 
-def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> DymuResult:
+def build_dymu(data: DymuData, config: DymuConfig | Mapping | None = None, seed: int = 0,
+               state: Mapping[str, Any] | None = None) -> Dymu:
+    """The untrained :class:`Dymu` of ``config`` for ``data`` (initial weights from ``seed``),
+    or, given ``state`` (a :meth:`~torch.nn.Module.state_dict` of a trained one, tensors or
+    numpy arrays), the trained model rebuilt.
+
+    >>> from hybridmoo import problems
+    >>> d = dymu_data(problems.get("mtl_regression", n_tasks=2, in_dim=4, n_train=32, n_test=8))
+    >>> m = build_dymu(d, {"widths": (4, 4), "head_hidden": 4})
+    >>> tuple(m.anchor.node_flops().shape), tuple(m.tree([0.5, 0.5], 1.0).shape)
+    ((3, 2), (1, 2, 2))
+    """
+    cfg = config if isinstance(config, DymuConfig) else DymuConfig.from_dict(config)
     N = data.n_tasks
     L = len(cfg.widths)
-    secs = cfg.stage_seconds or (None, None, None)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # initial weights of the three networks
         anchor = AnchorNet(N, data.x_train.shape[1:], cfg.widths, cfg.head_hidden, data.out_dim,
@@ -1079,6 +1138,63 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
                     head.bias.add_(cfg.edge_init_bias * torch.eye(N).flatten())
         weight = WeightHypernet(N, anchor.n_deltas, cfg.embed_dim, cfg.weight_width,
                                 cfg.weight_depth)
+    model = Dymu(anchor, edge, weight, torch.zeros(N, N), torch.ones(N))
+    if state is not None:
+        try:
+            model.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
+        except RuntimeError as exc:
+            raise ShapeError(f"the stored DYMU weights do not fit the configuration "
+                             f"(widths {list(cfg.widths)}, {N} tasks): {exc}") from None
+        model.eval()
+        model.requires_grad_(False)
+    return model
+
+
+def split_budget(config: DymuConfig, n_tasks: int, *, steps: int | None = None,
+                 seconds: float | None = None,
+                 fractions: Sequence[float] = (0.4, 0.4, 0.2)) -> DymuConfig:
+    """The configuration with a run's budget split over the three stages.
+
+    Args:
+        config: the other settings. n_tasks: N (the anchor share is divided among the N
+            streams).
+        steps: optimiser steps in all: stage s gets ``fractions[s]`` of them.
+        seconds: wall-clock seconds in all: stage s stops at ``fractions[s]`` of them. Without
+            ``steps`` the stages are limited by time alone; the temperature then decays every
+            300 steps and the learning rate every 14,000 (the paper's values) unless the
+            configuration sets them.
+        fractions: anchor, edge and weight shares (normalised; default 0.4 / 0.4 / 0.2).
+
+    Raises:
+        ConfigError: bad fractions, or neither steps nor seconds.
+    """
+    f = np.asarray(fractions, dtype=np.float64)
+    if f.shape != (3,) or not np.isfinite(f).all() or (f < 0).any() or f.sum() <= 0:
+        raise ConfigError(f"dymu.stage_fractions = {list(fractions)!r}: expected three numbers "
+                          "≥ 0 with a positive sum (anchor, edge, weight)")
+    if steps is None and seconds is None:
+        raise ConfigError("a DYMU run needs a budget: steps, seconds or both")
+    f = f / f.sum()
+    out = config
+    if seconds is not None:
+        out = replace(out, stage_seconds=tuple(float(v) * float(seconds) for v in f))
+    if steps is None:
+        big = 10**9
+        return replace(out, anchor_steps=big, edge_steps=big, weight_steps=big,
+                       zeta_every=out.zeta_every or 300,
+                       lr_decay_every=out.lr_decay_every or 14000)
+    total = int(steps)
+    s0 = max(1, int(total * f[0]) // n_tasks) if f[0] > 0 else 0
+    return replace(out, anchor_steps=s0, edge_steps=int(total * f[1]),
+                   weight_steps=int(total * f[2]))
+
+
+def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> DymuResult:
+    N = data.n_tasks
+    L = len(cfg.widths)
+    secs = cfg.stage_seconds or (None, None, None)
+    model = build_dymu(data, cfg, seed)
+    anchor, edge, weight = model.anchor, model.edge, model.weight
     Xtr, Ytr = data.x_train, data.y_train
     n = Xtr.shape[0]
     bs = min(cfg.batch_size, n)
@@ -1138,7 +1254,8 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
     else:
         scale = {"init": init_loss, "anchor": trained_loss, "none": np.ones(N)}[cfg.loss_scale]
     w = torch.as_tensor(1.0 / np.maximum(scale, 1e-8), dtype=torch.float32)
-    model = Dymu(anchor, edge, weight, affinity, w)
+    model.affinity.copy_(affinity)
+    model.loss_weights.copy_(w)
     tau = cfg.tau_for(N)
     sampler = Dirichlet(N, cfg.alpha)
     groups = _groups(bs, cfg.n_prefs)

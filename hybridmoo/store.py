@@ -6,6 +6,7 @@ Schema (format ``hybridmoo-study``, version :data:`FORMAT_VERSION`), readable wi
                                    kind ("train" or "study"), problem (JSON), study_text (TOML)
     /trials/<id>            one group per finished trial, id = zero-padded trial number
         attrs: trial_id, generation, status ("ok"/"failed"), error, seed, node, device,
+               method ("hypernet" or "dymu"; absent in older files: "hypernet"),
                problem (JSON), hypernet (JSON), train (JSON), extra (JSON), hv, igd, n_params,
                n_target_params, wall_time, train_time, steps, complete (written last)
         ref_point           (m,)   reference point behind every HV of this trial
@@ -13,7 +14,8 @@ Schema (format ``hybridmoo-study``, version :data:`FORMAT_VERSION`), readable wi
         front/F             (n, m) objective values of the learned front
         front/X             (n, n_var) decision vectors (synthetic problems only)
         trace/{step,seconds,samples,hv,igd,loss}   (T,) the HV trace
-        weights/<name>      the hypernetwork's state dict ("." in names replaced by "/")
+        weights/<name>      the hypernetwork's (DYMU: the whole controller's) state dict
+                            ("." in names replaced by "/")
 
 A trial is first written under ``/trials/.partial-<id>`` and moved to its final name once
 complete, then the file is flushed; a trial group without ``complete = True`` (a crash while
@@ -150,6 +152,7 @@ def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
         a["seed"] = int(result.seed)
         a["node"] = node
         a["device"] = result.device
+        a["method"] = result.method
         for k in ("problem", "hypernet", "train", "extra"):
             a[k] = json.dumps(getattr(result, k), default=_json_default)
         for k in ("hv", "igd", "wall_time", "train_time"):
@@ -324,6 +327,7 @@ def read_trial(path: str | os.PathLike, trial_id: int, *, weights: bool = True) 
             steps=int(a["steps"]),
             device=str(a["device"]),
             state_dict=state,
+            method=str(a.get("method", "hypernet")),
         )
 
 

@@ -91,7 +91,21 @@ def outer_objectives(result: TrialResult, names: list[str],
             s, h = result.trace["step"], result.trace["hv"]
             auc = float(np.trapezoid(h, s) / max(s[-1] - s[0], 1)) if len(s) > 1 else h[-1]
             out.append(auc / reference_hv if reference_hv else auc)
+        elif n == "uniformity":
+            out.append(_uniformity(result))
+        elif n in ("cost", "flops"):  # DYMU trials record them at their c
+            out.append(float(result.extra.get(n, math.nan)))
     return np.asarray(out, dtype=np.float64)
+
+
+def _uniformity(result: TrialResult) -> float:
+    """Mean uniformity of a trial's front (preferences normalised to the simplex)."""
+    if "uniformity" in result.extra:
+        return float(result.extra["uniformity"])
+    P = np.asarray(result.prefs, dtype=np.float64)
+    P = P / np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
+    F = np.maximum(np.asarray(result.F, dtype=np.float64), 1e-12)
+    return float(np.mean(metrics.uniformity(F, P)))
 
 
 def to_minimised(values: np.ndarray, names: list[str]) -> np.ndarray:
@@ -178,14 +192,19 @@ class Study:
     def trial_spec(self, trial_id: int, config: dict, warm: tuple[int, dict] | None = None
                    ) -> dict:
         """The backend's job for one trial (``warm``: ``(source trial, its weights)``)."""
+        seed = self.spec.seed * 100_003 + trial_id
+        if self.spec.method == "dymu":
+            return {"method": "dymu", "problem": self.spec.problem,
+                    "problem_options": self.spec.problem_options, "dymu": dict(config["dymu"]),
+                    "budget": dict(self.spec.budget), "threads": self.spec.threads_per_trial,
+                    "seed": seed}
         train = dict(config["train"])
         if self.spec.gpus_per_trial > 0 and "device" not in train:
             train["device"] = "auto"
         if self.spec.threads_per_trial is not None:
             train.setdefault("threads", self.spec.threads_per_trial)
         job = {"problem": self.spec.problem, "problem_options": self.spec.problem_options,
-               "hypernet": config["hypernet"], "train": train,
-               "seed": self.spec.seed * 100_003 + trial_id}
+               "hypernet": config["hypernet"], "train": train, "seed": seed}
         if warm is not None:
             job["warm_start_from"], job["init_state"] = warm
         return job

@@ -8,6 +8,7 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     name = "quickstart"           # free text
     seed = 0                       # seeds the outer algorithm and every trial
     output = "quickstart.h5"       # the HDF5 study file (relative to the study file)
+    method = "hypernet"            # what a trial trains: "hypernet" or "dymu" (see below)
 
     [problem]
     name = "zdt2"
@@ -44,6 +45,24 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     "hypernet.width" = { type = "int", low = 16, high = 256, log = true }
     "train.lr" = { type = "real", low = 1e-4, high = 1e-2, log = true }
     "train.scalarization.name" = { type = "choice", values = ["tchebycheff", "linear"] }
+
+**DYMU studies** (``method = "dymu"``): every trial trains a DYMU controller
+(:func:`hybridmoo.dymu.train_dymu`: anchor streams, edge and weight hypernetworks) on a
+multi-task problem and is judged at its resource preference ``dymu.c``. ``[fixed.dymu]`` and
+the ``"dymu.…"`` search paths take the :class:`~hybridmoo.dymu.DymuConfig` fields and two trial
+keys: ``c`` (the resource preference in [0, 1] the objectives are measured at; default 0) and
+``stage_fractions`` (the shares of ``[budget]`` of the three stages; default [0.4, 0.4, 0.2]).
+``[budget]`` sets the stage lengths, so the stage step counts and ``stage_seconds`` are not
+allowed in ``[fixed.dymu]``. The objectives ``cost`` (active-parameter ratio) and ``flops``
+(FLOPs per example) make the resource an outer objective users can trade against ``hv``::
+
+    [study]
+    method = "dymu"
+    [objectives]
+    names = ["hv", "cost"]
+    [search]
+    "dymu.c" = { type = "real", low = 0.0, high = 1.0 }
+    "dymu.lambda_active" = { type = "real", low = 0.05, high = 2.0, log = true }
 """
 
 from __future__ import annotations
@@ -56,7 +75,7 @@ from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
 
-__all__ = ["ALGORITHMS", "OBJECTIVES", "StudySpec", "load_study"]
+__all__ = ["ALGORITHMS", "METHODS", "OBJECTIVES", "StudySpec", "load_study"]
 
 #: outer objective → (direction, description). All are turned into minimisation for pymoo.
 OBJECTIVES: dict[str, tuple[str, str]] = {
@@ -66,19 +85,28 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "latency": ("min", "generation latency per preference (ms)"),
     "igd": ("min", "IGD to the reference front (needs one)"),
     "hv_auc": ("max", "area under the normalised HV trace (anytime performance)"),
+    "uniformity": ("max", "mean 1 − KL(L̂ ‖ 1/m) of the front, L̂_i ∝ λ_i·f_i (PHN, DYMU)"),
+    "cost": ("min", "DYMU: mean active-parameter ratio of the trees at the trial's c"),
+    "flops": ("min", "DYMU: mean FLOPs per example of the trees at the trial's c"),
 }
 ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa", "mixed")
 WARM_STARTS = ("none", "nearest")
+METHODS = ("hypernet", "dymu")
+#: objectives only a DYMU trial has
+DYMU_OBJECTIVES = ("cost", "flops")
+#: keys of [fixed.dymu] and of "dymu.…" paths that are the trial's, not DymuConfig's
+DYMU_TRIAL_KEYS = {"c": 0.0, "stage_fractions": [0.4, 0.4, 0.2]}
+_DYMU_BUDGET_KEYS = ("anchor_steps", "edge_steps", "weight_steps", "stage_seconds")
 
 _SCHEMA: dict[str, set[str]] = {
-    "study": {"name", "seed", "output", "description"},
+    "study": {"name", "seed", "output", "description", "method"},
     "problem": {"name", "options"},
     "objectives": {"names"},
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
     "budget": {"steps", "seconds", "epochs"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "threads_per_trial"},
-    "fixed": {"hypernet", "train"},
+    "fixed": {"hypernet", "train", "dymu"},
     "search": set(),  # free-form dotted paths
 }
 _REQUIRED = ("study", "problem", "algorithm", "budget", "search")
@@ -109,6 +137,7 @@ class StudySpec:
     threads_per_trial: int | None = None
     warm_start: str = "none"
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
+    method: str = "hypernet"
 
     @property
     def n_trials(self) -> int:
@@ -144,8 +173,6 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         ConfigError: on any invalid or unknown key, or a missing required table.
     """
     from hybridmoo import problems
-    from hybridmoo.hypernet import HypernetConfig
-    from hybridmoo.train import TrainConfig
 
     text, doc, where = read_toml(path, text, "study file")
     for table in doc:
@@ -188,7 +215,12 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     except Exception as exc:  # unknown name or option, bad option value
         raise ConfigError(f"problem: {exc}") from None
 
-    obj = doc.get("objectives", {}).get("names", ["hv", "n_params"])
+    method = st.get("method", "hypernet")
+    if method not in METHODS:
+        raise ConfigError(f"study.method = {method!r} is not allowed."
+                          f"{did_you_mean(str(method), METHODS)} Allowed: {', '.join(METHODS)}")
+    obj = doc.get("objectives", {}).get(
+        "names", ["hv", "cost"] if method == "dymu" else ["hv", "n_params"])
     _check_type("objectives.names", obj, (list,), f"a list of: {', '.join(OBJECTIVES)}")
     if len(obj) < 1:
         raise ConfigError("objectives.names is empty; e.g. names = [\"hv\", \"n_params\"]")
@@ -202,6 +234,12 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         raise ConfigError(f"objectives.names: 'igd' needs a reference front; {pname} has none")
     if len(set(obj)) != len(obj):
         raise ConfigError(f"objectives.names = {obj} repeats an objective")
+    for o in obj:
+        if o in DYMU_OBJECTIVES and method != "dymu":
+            raise ConfigError(
+                f"objectives.names: {o!r} measures the trees of a DYMU controller; set "
+                'study.method = "dymu" (a hypernetwork trial has n_params and latency instead)'
+            )
 
     al = doc["algorithm"]
     aname = str(al.get("name", "nsga2")).lower()
@@ -261,7 +299,92 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if threads is not None:
         _check_type("resources.threads_per_trial", threads, (int,), "an integer ≥ 1")
 
+    if method == "dymu":
+        if warm != "none":
+            raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
+                              'a DYMU study (study.method = "dymu") starts every trial afresh: '
+                              'remove warm_start')
+        space = _dymu_space(doc, problem, pname)
+    else:
+        space = _hypernet_space(doc, budget)
+    return StudySpec(
+        path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
+        seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
+        algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
+        budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
+        workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
+        warm_start=warm, space=space, method=method,
+    )
+
+
+def _corners(space: SearchSpace):
+    """Configurations at the all-0, all-1 and centre vectors of the space."""
+    import numpy as np
+
+    for u in (np.zeros(space.n_var), np.ones(space.n_var), np.full(space.n_var, 0.5)):
+        yield space.decode(u)
+
+
+def dymu_trial_config(cfg: dict) -> tuple[dict, float, list]:
+    """Split a DYMU trial's ``dymu`` table into (DymuConfig fields, c, stage_fractions)."""
+    d = dict(cfg)
+    c = d.pop("c", DYMU_TRIAL_KEYS["c"])
+    fr = d.pop("stage_fractions", DYMU_TRIAL_KEYS["stage_fractions"])
+    return d, c, fr
+
+
+def _dymu_space(doc: dict, problem, pname: str) -> SearchSpace:
+    from hybridmoo.dymu import DymuConfig, dymu_data
+
     fixed = doc.get("fixed", {})
+    for t in ("hypernet", "train"):
+        if t in fixed:
+            raise ConfigError(f"[fixed.{t}] configures hypernetwork trials; a DYMU study "
+                              '(study.method = "dymu") takes its settings from [fixed.dymu]')
+    try:
+        dymu_data(problem)
+    except ConfigError as exc:
+        raise ConfigError(f'problem: study.method = "dymu": {exc}') from None
+    table = dict(fixed.get("dymu", {}))
+    for k in _DYMU_BUDGET_KEYS:
+        if k in table:
+            raise ConfigError(f"fixed.dymu.{k}: a DYMU trial's stage lengths come from [budget] "
+                              "(steps and/or seconds) split by dymu.stage_fractions; remove "
+                              f"{k}")
+    variables = []
+    for vpath, vspec in _flatten_search(doc["search"]).items():
+        if not vpath.startswith("dymu.") or vpath.split(".", 1)[1] in _DYMU_BUDGET_KEYS:
+            raise ConfigError(
+                f"search.{vpath}: a DYMU study searches paths 'dymu.<field>' (a DymuConfig "
+                "field other than the stage lengths, or c), e.g. \"dymu.c\", "
+                "\"dymu.lambda_active\""
+            )
+        variables.append(Variable.from_spec(vpath, vspec))
+    space = SearchSpace(variables, {"dymu": table})
+    for cfg in _corners(space):
+        fields, c, fr = dymu_trial_config(cfg["dymu"])
+        if isinstance(c, bool) or not isinstance(c, int | float) or not 0.0 <= c <= 1.0:
+            raise ConfigError(f"dymu.c = {c!r} is invalid: expected a number in [0, 1] (the "
+                              "resource preference; 1: the most frugal model)")
+        if (not isinstance(fr, list | tuple) or len(fr) != 3
+                or not all(isinstance(v, int | float) and v >= 0 for v in fr) or sum(fr) <= 0):
+            raise ConfigError(f"dymu.stage_fractions = {fr!r} is invalid: expected three "
+                              "numbers ≥ 0 with a positive sum (anchor, edge, weight)")
+        try:
+            DymuConfig.from_dict(fields)
+        except (ConfigError, TypeError) as exc:
+            raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
+    return space
+
+
+def _hypernet_space(doc: dict, budget: dict) -> SearchSpace:
+    from hybridmoo.hypernet import HypernetConfig
+    from hybridmoo.train import TrainConfig
+
+    fixed = doc.get("fixed", {})
+    if "dymu" in fixed:
+        raise ConfigError('[fixed.dymu] configures DYMU trials: set study.method = "dymu" '
+                          "(and search 'dymu.…' paths), or remove it")
     fixed = {"hypernet": dict(fixed.get("hypernet", {})), "train": dict(fixed.get("train", {}))}
     for k in ("steps", "seconds", "epochs"):
         fixed["train"].setdefault(k, None)
@@ -280,24 +403,12 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
             )
         variables.append(Variable.from_spec(vpath, spec))
     space = SearchSpace(variables, fixed)
-
     # Validate every corner of the space now: decode the all-0, all-1 and centre vectors.
-    import numpy as np
-
-    for u in (np.zeros(space.n_var), np.ones(space.n_var), np.full(space.n_var, 0.5)):
-        cfg = space.decode(u)
+    for cfg in _corners(space):
         try:
             HypernetConfig.from_dict(cfg["hypernet"])
             TrainConfig.from_dict(cfg["train"])
         except ConfigError as exc:
             raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
-
-    return StudySpec(
-        path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
-        seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
-        algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
-        budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
-        workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
-        warm_start=warm, space=space,
-    )
+    return space
 

@@ -172,6 +172,10 @@ class TrialResult:
         steps: steps taken. device: where it ran.
         state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
         extra: problem-specific evaluation results (e.g. accuracies).
+        method: ``"hypernet"`` (a hypernetwork trained by :class:`Trainer`) or ``"dymu"`` (a
+            DYMU controller, :mod:`hybridmoo.dymu`: ``hypernet`` then holds its
+            :class:`~hybridmoo.dymu.DymuConfig` and ``train`` the trial's resource preference
+            and budget).
     """
 
     status: str
@@ -195,6 +199,7 @@ class TrialResult:
     error: str = ""
     state_dict: dict[str, np.ndarray] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    method: str = "hypernet"
 
     @property
     def ok(self) -> bool:
@@ -203,7 +208,8 @@ class TrialResult:
 
     @classmethod
     def failed(cls, error: str, *, problem: dict, hypernet: dict, train: dict, seed: int,
-               n_obj: int, ref_point=None, device: str = "cpu") -> TrialResult:
+               n_obj: int, ref_point=None, device: str = "cpu",
+               method: str = "hypernet") -> TrialResult:
         """A failed result for a run that could not even start (bad config, dead worker)."""
         ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
         return cls(status="failed", error=error, problem=problem, hypernet=dict(hypernet),
@@ -212,7 +218,8 @@ class TrialResult:
                    trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "hv", "igd",
                                                    "loss")},
                    ref_point=ref, hv=float("nan"), igd=float("nan"), n_params=0,
-                   n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device)
+                   n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device,
+                   method=method)
 
 
 def _resolve_device(name: str) -> torch.device:

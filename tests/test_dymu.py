@@ -218,6 +218,17 @@ def test_used_nodes_and_cost():
 
 
 # ---------------------------------------------------------------------------- configuration
+def test_node_flops_match_a_hand_count():
+    """conv 3×3: 2·H·W·C_out·C_in·9 per example; linear: 2·in·out (bias adds not counted)."""
+    net = AnchorNet(2, (1, 8, 8), (4, 6), head_hidden=5, out_dim=3, input_pool=1)
+    want = [[2 * 8 * 8 * 4 * 1 * 9] * 2,  # block 0 on 8×8, 1 → 4 channels
+            [2 * 4 * 4 * 6 * 4 * 9] * 2,  # block 1 on 4×4 (after pooling), 4 → 6
+            [2 * (6 * 2 * 2) * 5 + 2 * 5 * 3] * 2]  # head: 24 → 5 → 3
+    assert net.node_flops().tolist() == want
+    vec = AnchorNet(3, (7,), (4,), head_hidden=2, out_dim=1)
+    assert vec.node_flops().tolist() == [[2 * 7 * 4] * 3, [2 * 4 * 2 + 2 * 2 * 1] * 3]
+
+
 def test_config_and_problem_errors():
     """Bad settings and unsupported problems are refused with the key in the message."""
     with pytest.raises(ConfigError, match="affinity_norm"):

@@ -320,6 +320,54 @@ def test_killed_actor_is_recorded_and_replaced(ray_cluster):
 
 
 @pytest.mark.ray
+def test_ray_dymu_study(tmp_path, ray_cluster):
+    """DYMU trials run on the Ray actors like hypernetwork trials; the resource objective is
+    recorded for the outer algorithm."""
+    text = textwrap.dedent("""
+        [study]
+        method = "dymu"
+        output = "out.h5"
+        [problem]
+        name = "mtl_regression"
+        options = { n_tasks = 2, in_dim = 8, n_train = 128, n_test = 64 }
+        [algorithm]
+        pop_size = 2
+        generations = 1
+        [budget]
+        steps = 30
+        [resources]
+        workers = 2
+        retries = 0
+        [fixed.dymu]
+        widths = [8]
+        head_hidden = 8
+        batch_size = 32
+        rsa_images = 16
+        n_eval = 4
+        threads = 1
+        [search]
+        "dymu.c" = { type = "real", low = 0.0, high = 1.0 }
+    """)
+    (tmp_path / "s.toml").write_text(text)
+    res = Study(tmp_path / "s.toml", backend="ray", progress=False).run()
+    assert res.failed == 0 and res.objective_names == ["hv", "cost"]
+    for tid, r in res.trials.items():
+        assert r.method == "dymu" and 0 < res.objectives[tid][1] <= 1
+        assert res.objectives[tid][1] == pytest.approx(np.mean(r.extra["costs"]))
+
+
+def test_uniformity_objective_of_a_hypernetwork_trial(tmp_path):
+    """uniformity = mean 1 − KL of the stored front (preferences on the simplex)."""
+    from hybridmoo import metrics
+    from hybridmoo.train import train
+
+    r = train("vlmop2", hypernet={"width": 8}, steps=20, n_eval=7, eval_every=20, seed=0)
+    got = outer_objectives(r, ["uniformity"])[0]
+    assert got == pytest.approx(metrics.uniformity(r.F, r.prefs).mean())
+    assert 0 < got <= 1
+
+
+@pytest.mark.ray
 def test_ray_listens_on_loopback_only(ray_cluster):
     """The local Ray started by hybridmoo binds its node to 127.0.0.1."""
     node = ray_cluster.nodes()[0]

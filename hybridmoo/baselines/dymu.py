@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from hybridmoo.baselines.common import BaselineResult, Budget, Tracer, ref_point_of, register
-from hybridmoo.dymu import DymuConfig, dymu_data, train_dymu
+from hybridmoo.dymu import DymuConfig, dymu_data, split_budget, train_dymu
 from hybridmoo.errors import ConfigError
 
 __all__ = ["dymu"]
@@ -23,21 +23,10 @@ __all__ = ["dymu"]
 def _stage_budget(budget: Budget, cfg: DymuConfig, n_tasks: int,
                   fractions: Sequence[float]) -> DymuConfig:
     """The configuration with the budget split over the three stages."""
-    f = np.asarray(fractions, dtype=np.float64)
-    if f.shape != (3,) or (f < 0).any() or f.sum() <= 0:
-        raise ConfigError(f"dymu.stage_fractions = {list(fractions)!r}: expected three numbers "
-                          "≥ 0 with a positive sum (anchor, edge, weight)")
-    f = f / f.sum()
     if budget.kind == "seconds":
-        big = 10**9
-        return replace(cfg, anchor_steps=big, edge_steps=big, weight_steps=big,
-                       stage_seconds=tuple(float(v) * budget.amount for v in f),
-                       zeta_every=cfg.zeta_every or 300, lr_decay_every=cfg.lr_decay_every
-                       or 14000)
+        return split_budget(cfg, n_tasks, seconds=budget.amount, fractions=fractions)
     total = budget.count if budget.kind == "steps" else max(1, budget.count // cfg.n_prefs)
-    s0 = max(1, int(total * f[0]) // n_tasks) if f[0] > 0 else 0
-    return replace(cfg, anchor_steps=s0, edge_steps=int(total * f[1]),
-                   weight_steps=int(total * f[2]))
+    return split_budget(cfg, n_tasks, steps=total, fractions=fractions)
 
 
 @register("dymu", "psl",
