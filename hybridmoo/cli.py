@@ -189,13 +189,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = [r for r in ok if r["trial_id"] in front] if front else ok[:1]
     if rows:
         keys = [k for k in rows[0] if "." in k and not k.startswith("outer.")]
+        # outer objectives besides the columns shown anyway (e.g. a DYMU study's cost, flops)
+        outer = [k for k in rows[0] if k.startswith("outer.")
+                 and k[6:] not in ("hv", "n_params", "train_time")]
         table = Table(title="outer Pareto front" if front else "trial")
-        for col in ("trial", "HV", "params", "train s", *keys):
-            table.add_column(col, justify="right" if col in ("trial", "HV", "params",
-                                                             "train s") else "left")
+        for col in ("trial", "HV", "params", "train s", *[k[6:] for k in outer], *keys):
+            table.add_column(col, justify="left" if col in keys else "right")
         for r in sorted(rows, key=lambda r: -r["hv"]):
             table.add_row(str(r["trial_id"]), f"{r['hv']:.6g}", f"{r['n_params']:,}",
-                          f"{r['train_time']:.1f}", *[_fmt_val(r.get(k)) for k in keys])
+                          f"{r['train_time']:.1f}", *[_fmt_val(r.get(k)) for k in outer],
+                          *[_fmt_val(r.get(k)) for k in keys])
         console.print(table)
     for r in failed[: args.errors]:
         console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")

@@ -174,6 +174,10 @@ class DymuConfig:
         p_use: ``"independent"`` (ALGORITHMS.md's formula) or ``"exact"``.
         loss_scale: ``"anchor"``, ``"init"``, ``"none"`` or N positive numbers: the 1/w_i.
         stage2_tree: ``"ml"`` or ``"sample"``: the trees stage 2 trains on.
+        tree: ``"learned"`` (DYMU) or ``"shared"``: the PHN-BN baseline's fixed hard-sharing
+            tree (every node reads stream 0: one trunk, N heads), trained as one multi-task
+            network on the mean task loss in stage 0 (``anchor_steps × N`` steps), no edge
+            stage (``edge_steps`` is not used), and stage 2's batch-norm hypernetwork at c = 0.
         n_eval: evaluation preferences (evenly spread on the simplex; paper: 20).
         eval_c: resource preferences the result reports (paper: 0 and 1).
         threads: torch intra-op threads during the run (``None``: leave torch's setting).
@@ -213,6 +217,7 @@ class DymuConfig:
     p_use: str = "independent"
     loss_scale: str | tuple[float, ...] = "anchor"
     stage2_tree: str = "ml"
+    tree: str = "learned"
     n_eval: int = 20
     eval_c: tuple[float, ...] = (0.0, 0.5, 1.0)
     threads: int | None = None
@@ -274,7 +279,8 @@ class DymuConfig:
         check_ranges("dymu", self, checks)
         choices = [("affinity_norm", self.affinity_norm, ("pair", "row")),
                    ("p_use", self.p_use, ("independent", "exact")),
-                   ("stage2_tree", self.stage2_tree, ("ml", "sample"))]
+                   ("stage2_tree", self.stage2_tree, ("ml", "sample")),
+                   ("tree", self.tree, ("learned", "shared"))]
         if isinstance(self.loss_scale, str):
             choices.append(("loss_scale", self.loss_scale, ("init", "anchor", "none")))
         check_choices("dymu", choices)
@@ -788,19 +794,44 @@ class AnchorNet(nn.Module):
             raise ShapeError(f"mix must be ({B}, {L}, {N}, {N}), got {tuple(mix.shape)}")
         d = None if deltas is None else self.split_deltas(deltas)
         x = self._stem(x)
+        need = self._needed(mix)
 
         def delta(lay: int, j: int):
             return None if d is None else d[(lay, j)]
 
-        ys = [s.blocks[0](x, delta(0, j)) for j, s in enumerate(self.streams)]
+        def layer(lay: int, inputs) -> list[Tensor]:
+            ys: list[Tensor | None] = [s.blocks[lay](inputs(j), delta(lay, j)) if need[lay][j]
+                                       else None for j, s in enumerate(self.streams)]
+            done = next(y for y in ys if y is not None)
+            return [torch.zeros_like(done) if y is None else y for y in ys]
+
+        ys = layer(0, lambda j: x)
         for lay in range(1, L + 1):
             Y = torch.stack(ys, dim=1)  # (B, N, ...)
             X = torch.einsum("bji,bi...->bj...", mix[:, lay - 1].to(Y.dtype), Y)
             if lay < L:
-                ys = [s.blocks[lay](X[:, j], delta(lay, j)) for j, s in enumerate(self.streams)]
+                ys = layer(lay, lambda j, X=X: X[:, j])
             else:
                 outs = [s.head(X[:, j], delta(L, j)) for j, s in enumerate(self.streams)]
         return torch.stack(outs, dim=1)
+
+    def _needed(self, mix: Tensor) -> list[list[bool]]:
+        """Which blocks any example's tree reads: ``need[l][i]`` for l < L.
+
+        Without a gradient through ``mix`` a block no child reads is skipped (its output would
+        be multiplied by 0): a frugal tree then costs fewer FLOPs to run. With one (stage 1's
+        straight-through samples) every block runs, since ∂loss/∂mix needs every output.
+        """
+        L, N = self.n_layers, self.n_tasks
+        if mix.requires_grad:
+            return [[True] * N for _ in range(L)]
+        reads = (mix != 0).any(dim=0).tolist()  # (L, N, N): child j reads parent i
+        need = [[True] * N]  # the heads
+        for lay in range(L - 1, -1, -1):
+            child = need[0]
+            need.insert(0, [any(child[j] and reads[lay][j][i] for j in range(N))
+                            for i in range(N)])
+        return need[:L]
 
 
 class _Embed(nn.Module):
@@ -867,6 +898,22 @@ class WeightHypernet(nn.Module):
 
     def forward(self, r: Tensor, c: Tensor) -> Tensor:
         return self.out(self.body(r, c))
+
+
+class SharedTree(nn.Module):
+    """The fixed tree of ``tree = "shared"``: logits that make every node read stream 0.
+
+    Shapes: ``r`` `(K, N)`, ``c`` `(K,)` → logits `(K, L, N, N)` (inputs ignored).
+    """
+
+    def __init__(self, n_tasks: int, n_layers: int) -> None:
+        super().__init__()
+        logits = torch.zeros(n_layers, n_tasks, n_tasks)
+        logits[..., 0] = 1.0
+        self.register_buffer("logits", logits)
+
+    def forward(self, r: Tensor, c: Tensor) -> Tensor:
+        return self.logits.expand(r.shape[0], -1, -1, -1)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -1011,7 +1058,8 @@ class DymuResult:
         model: the trained :class:`Dymu`. data: the problem's tensors. config: the settings.
         prefs: `(n_eval, N)` evaluation preferences (evenly spread on the simplex).
         evals: ``{c: DymuEval}`` for every ``config.eval_c`` (adapted networks).
-        anchor_losses: `(N,)` test loss of every single-task stream (the anchor's own tree).
+        anchor_losses: `(N,)` test loss of every single-task stream (the anchor's own tree;
+            with ``tree = "shared"``: of the shared multi-task network before stage 2).
         affinity: `(N, N)` RSA task affinity. loss_weights: `(N,)` the w_i.
         steps: steps taken per stage ``{"anchor", "edge", "weight"}`` (anchor: all streams).
         seconds: training seconds per stage. history: per-stage mean training losses.
@@ -1138,6 +1186,8 @@ def build_dymu(data: DymuData, config: DymuConfig | Mapping | None = None, seed:
                     head.bias.add_(cfg.edge_init_bias * torch.eye(N).flatten())
         weight = WeightHypernet(N, anchor.n_deltas, cfg.embed_dim, cfg.weight_width,
                                 cfg.weight_depth)
+    if cfg.tree == "shared":
+        edge = SharedTree(N, L)
     model = Dymu(anchor, edge, weight, torch.zeros(N, N), torch.ones(N))
     if state is not None:
         try:
@@ -1180,7 +1230,8 @@ def split_budget(config: DymuConfig, n_tasks: int, *, steps: int | None = None,
         out = replace(out, stage_seconds=tuple(float(v) * float(seconds) for v in f))
     if steps is None:
         big = 10**9
-        return replace(out, anchor_steps=big, edge_steps=big, weight_steps=big,
+        s0, s1, s2 = (big if v > 0 else 0 for v in f)
+        return replace(out, anchor_steps=s0, edge_steps=s1, weight_steps=s2,
                        zeta_every=out.zeta_every or 300,
                        lr_decay_every=out.lr_decay_every or 14000)
     total = int(steps)
@@ -1212,10 +1263,38 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
         full = out.unsqueeze(1).expand(-1, N, -1)
         return float(data.losses(full, probe[1])[:, i].mean())
 
-    init_loss = np.array([stream_loss(i) for i in range(N)])
+    shared = cfg.tree == "shared"
+    base_mix = F.one_hot(model.edge(torch.zeros(1, N), torch.zeros(1)).argmax(-1)[0], N) \
+        .to(Xtr.dtype) if shared else None  # (L, N, N): every node reads stream 0
+
+    @torch.no_grad()
+    def shared_loss() -> np.ndarray:
+        anchor.eval()
+        out = anchor(probe[0], base_mix.expand(probe[0].shape[0], -1, -1, -1))
+        return data.losses(out, probe[1]).mean(0).to(torch.float64).numpy()
+
+    init_loss = shared_loss() if shared else np.array([stream_loss(i) for i in range(N)])
     steps["anchor"], seconds["anchor"], history["anchor"] = 0, 0.0, []
     per_stream = None if secs[0] is None else secs[0] / N
-    for i in range(N):
+    for i in range(1 if shared else N):
+        if shared:  # PHN-BN: one hard-sharing multi-task network on the mean task loss
+            opt = torch.optim.Adam(anchor.parameters(), lr=cfg.anchor_lr,
+                                   weight_decay=cfg.anchor_weight_decay)
+            it = _batches(n, bs, gen)
+
+            def step0s(_: int, opt=opt, it=it) -> float:
+                anchor.train()
+                idx = next(it)
+                out = anchor(Xtr[idx], base_mix.expand(idx.shape[0], -1, -1, -1))
+                loss = data.losses(out, Ytr[idx]).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                return float(loss.detach())
+
+            steps["anchor"], seconds["anchor"], history["anchor"] = _stage_loop(
+                cfg.anchor_steps * N, secs[0], step0s)
+            break
         s = anchor.streams[i]
         opt = torch.optim.Adam(s.parameters(), lr=cfg.anchor_lr,
                                weight_decay=cfg.anchor_weight_decay)
@@ -1237,15 +1316,18 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
         history["anchor"] += hist
     anchor.eval()
     anchor.requires_grad_(False)
-    trained_loss = np.array([stream_loss(i) for i in range(N)])
+    trained_loss = shared_loss() if shared else np.array([stream_loss(i) for i in range(N)])
 
-    # ---- task affinity by RSA on K training images
+    # ---- task affinity by RSA on K training images (not used by the shared tree)
     t_aff = time.perf_counter()
     K = min(cfg.rsa_images, n)
     with torch.no_grad():
-        feats = [anchor.forward_stream(i, Xtr[:K], features=True)[1] for i in range(N)]
-        per_layer = [torch.stack([feats[i][lay] for i in range(N)]) for lay in range(L)]
-        affinity = rsa_affinity(per_layer, cfg.affinity_norm).to(torch.float32)
+        if shared:
+            affinity = torch.eye(N)
+        else:
+            feats = [anchor.forward_stream(i, Xtr[:K], features=True)[1] for i in range(N)]
+            per_layer = [torch.stack([feats[i][lay] for i in range(N)]) for lay in range(L)]
+            affinity = rsa_affinity(per_layer, cfg.affinity_norm).to(torch.float32)
     seconds["anchor"] += time.perf_counter() - t_aff
     if isinstance(cfg.loss_scale, tuple):
         if len(cfg.loss_scale) != N:
@@ -1262,11 +1344,11 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
 
     def draw_prefs() -> tuple[Tensor, Tensor]:
         r = sampler.sample(cfg.n_prefs, gen)
-        c = torch.rand(cfg.n_prefs, generator=gen)
+        c = torch.zeros(cfg.n_prefs) if shared else torch.rand(cfg.n_prefs, generator=gen)
         return r, c
 
     # ---- stage 1: the edge hypernet on L_task + Ω
-    opt = torch.optim.Adam(edge.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(edge.parameters() if not shared else [torch.zeros(0)], lr=cfg.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.decay_interval(cfg.edge_steps),
                                             cfg.lr_decay)
     it = _batches(n, bs, gen)
@@ -1300,7 +1382,8 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
         history["omega"].append(float(omega.detach().mean()))
         return float(loss.detach())
 
-    steps["edge"], seconds["edge"], history["edge"] = _stage_loop(cfg.edge_steps, secs[1], step1)
+    steps["edge"], seconds["edge"], history["edge"] = _stage_loop(
+        0 if shared else cfg.edge_steps, secs[1], step1)
     edge.eval()
     edge.requires_grad_(False)
     zeta_end = gumbel_temperature(steps["edge"], cfg.zeta0, cfg.zeta_decay, every)
@@ -1340,8 +1423,7 @@ def _train(data: DymuData, cfg: DymuConfig, seed: int, gen: torch.Generator) -> 
     # ---- evaluation
     prefs = even_rays(N, cfg.n_eval, dtype=torch.float64)
     with torch.no_grad():
-        anchor_tree = torch.arange(N).expand(L, N)
-        mix = F.one_hot(anchor_tree, N).float()
+        mix = base_mix if shared else F.one_hot(torch.arange(N).expand(L, N), N).float()
         tot = torch.zeros(N, dtype=torch.float64)
         for s in range(0, data.x_test.shape[0], 1000):
             xb = data.x_test[s:s + 1000]

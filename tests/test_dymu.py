@@ -229,6 +229,55 @@ def test_node_flops_match_a_hand_count():
     assert vec.node_flops().tolist() == [[2 * 7 * 4] * 3, [2 * 4 * 2 + 2 * 2 * 1] * 3]
 
 
+def test_a_frugal_tree_runs_only_its_blocks():
+    """Without a gradient through the tree, forward skips the blocks no node reads: the FLOPs
+    torch counts (convolutions and linear layers; the routing einsum excluded) are the tree's
+    used-node FLOPs, and the outputs equal those of the full computation."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = AnchorNet(3, (1, 16, 16), (4, 8, 8), head_hidden=5, out_dim=10, input_pool=1).eval()
+    x = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    nf = net.node_flops()
+    for parents in ([[0, 0, 2], [0, 0, 2], [0, 0, 2]], [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
+                    [[0, 1, 2], [0, 1, 2], [0, 1, 2]]):
+        parents = torch.tensor(parents)
+        mix = F.one_hot(parents, 3).float().expand(2, -1, -1, -1)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            out = net(x, mix)
+        ops = {str(k): v for k, v in counter.get_flop_counts()["Global"].items()}
+        counted = ops.get("aten.convolution", 0) + ops.get("aten.addmm", 0)
+        assert counted == 2 * int((used_nodes(parents) * nf).sum())  # 2 examples
+        full = net(x, mix.clone().requires_grad_(True))  # a gradient: every block runs
+        torch.testing.assert_close(out, full.detach())
+
+
+def test_phn_bn_steers_the_losses_with_batch_norm_offsets_alone():
+    """PHN-BN (the DYMU paper's baseline; PHN's claim): one shared network whose batch norms
+    alone are generated from the preference still moves each task's loss monotonically with
+    its weight; its tree is fixed (every node reads stream 0) whatever the preference."""
+    import scipy.stats as st
+
+    import hybridmoo.baselines.phn_bn  # noqa: F401  (registers "phn_bn")
+
+    r = baselines.run("phn_bn", "mtl_regression", {"steps": 1000}, seed=0, n_eval=11,
+                      threads=1, problem_options=dict(n_tasks=2, in_dim=8, n_train=512,
+                                                      n_test=256, conflict=1.0),
+                      config={"widths": [16, 16], "head_hidden": 16, "batch_size": 64,
+                              "rsa_images": 16})
+    assert r.status == "ok" and r.extra["steps"] == {"anchor": 800, "edge": 0, "weight": 200}
+    p1 = r.prefs[:, 0]
+    assert st.spearmanr(p1, r.F[:, 0])[0] < -0.8
+    assert st.spearmanr(p1, r.F[:, 1])[0] > 0.8
+    assert np.all(np.asarray(r.extra["trees"]) == 0)
+    # cost: block of stream 0 per layer + both heads, over the whole two-stream anchor net
+    blocks = [8 * 16 + 16 + 2 * 16, 16 * 16 + 16 + 2 * 16]  # linear + batch norm (γ, β)
+    head = 16 * 16 + 16 + 2 * 16 + 16 * 10 + 10
+    assert r.extra["cost"] == pytest.approx((sum(blocks) + 2 * head) / (2 * sum(blocks)
+                                                                         + 2 * head))
+    with pytest.raises(ConfigError, match="PHN-BN has no edge stage"):
+        baselines.run("phn_bn", "mtl_regression", {"steps": 10}, stage_fractions=(1, 1, 1))
+
+
 def test_config_and_problem_errors():
     """Bad settings and unsupported problems are refused with the key in the message."""
     with pytest.raises(ConfigError, match="affinity_norm"):

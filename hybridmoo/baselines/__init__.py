@@ -37,6 +37,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     nsga2,
     nsga3,
     pcgrad,
+    phn_bn,
     phn_epo,
     phn_ls,
     pmtl,

@@ -17,7 +17,7 @@ from hybridmoo.baselines.common import BaselineResult, Budget, Tracer, ref_point
 from hybridmoo.dymu import DymuConfig, dymu_data, split_budget, train_dymu
 from hybridmoo.errors import ConfigError
 
-__all__ = ["dymu"]
+__all__ = ["dymu", "run_dymu_method"]
 
 
 def _stage_budget(budget: Budget, cfg: DymuConfig, n_tasks: int,
@@ -61,6 +61,15 @@ def dymu(problem, budget: Budget, seed: int, *, c: float = 0.0, n_eval: int = 20
     """
     if not 0.0 <= float(c) <= 1.0:
         raise ConfigError(f"dymu.c = {c!r} is invalid: expected a number in [0, 1]")
+    return run_dymu_method("dymu", problem, budget, seed, c=c, n_eval=n_eval,
+                           ref_point=ref_point, threads=threads,
+                           stage_fractions=stage_fractions, config=config)
+
+
+def run_dymu_method(method: str, problem, budget: Budget, seed: int, *, c: float, n_eval: int,
+                    ref_point, threads: int | None, stage_fractions: Sequence[float],
+                    config: Mapping | None) -> BaselineResult:
+    """Train :func:`hybridmoo.dymu.train_dymu` under a compare budget (``dymu``, ``phn_bn``)."""
     base = DymuConfig.from_dict(config)
     data = dymu_data(problem)
     ref = ref_point_of(problem, ref_point)
@@ -85,7 +94,7 @@ def dymu(problem, budget: Budget, seed: int, *, c: float = 0.0, n_eval: int = 20
     params = {"c": float(c), "n_eval": n_eval, "ref_point": ref_point, "threads": threads,
               "stage_fractions": list(stage_fractions), "config": cfg.to_dict()}
     return BaselineResult(
-        method="dymu", params=params, problem=problem.describe(), seed=int(seed), status="ok",
+        method=method, params=params, problem=problem.describe(), seed=int(seed), status="ok",
         error="", F=ev.F, X=None, prefs=ev.prefs, trace=tracer.arrays(),
         budget_used={"seconds": train_s, "evaluations": evals_used, "steps": steps},
         hv=hv, ref_point=ref,
