@@ -943,12 +943,16 @@ class DymuEval:
     anchor_flops: float = float("nan")
 
     def summary(self) -> dict[str, float]:
-        """``{"c", "hv", "uniformity", "cost", "flops", "flops_ratio"}``: HV and the means of
-        uniformity, active-parameter ratio, FLOPs per example and FLOPs ratio."""
+        """``{"c", "hv", "uniformity", "cost", "flops", "flops_ratio"}`` (and ``"accuracy"``
+        for classification): HV and the means of uniformity, active-parameter ratio, FLOPs per
+        example, FLOPs ratio and test accuracy."""
         flops = float(np.mean(self.flops)) if self.flops is not None else float("nan")
-        return {"c": float(self.c), "hv": float(self.hv),
-                "uniformity": float(np.mean(self.uniformity)), "cost": float(np.mean(self.cost)),
-                "flops": flops, "flops_ratio": flops / self.anchor_flops}
+        out = {"c": float(self.c), "hv": float(self.hv),
+               "uniformity": float(np.mean(self.uniformity)), "cost": float(np.mean(self.cost)),
+               "flops": flops, "flops_ratio": flops / self.anchor_flops}
+        if self.accuracy is not None:
+            out["accuracy"] = float(np.mean(self.accuracy))
+        return out
 
 
 class Dymu(nn.Module):

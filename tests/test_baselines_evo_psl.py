@@ -14,7 +14,7 @@ from hybridmoo.errors import ConfigError, UnknownNameError
 from hybridmoo.problems.base import Problem
 
 EVO = baselines.names("evolutionary")
-PSL = [n for n in baselines.names("psl") if n != "dymu"]  # dymu: multi-task problems only
+PSL = [n for n in baselines.names("psl") if n not in ("dymu", "phn_bn")]  # multi-task only
 ZDT1_5 = {"n_var": 5}
 
 
