@@ -185,3 +185,21 @@ def test_dymu_table_in_a_hypernetwork_study_is_an_error():
 def test_default_objectives_of_a_dymu_study_are_hv_and_cost():
     spec = load_study(text=dymu_text(('names = ["hv", "cost", "flops", "uniformity"]\n', "")))
     assert spec.objectives == ["hv", "cost"] and spec.method == "dymu"
+
+
+def test_a_dymu_study_resumes_and_extends(tmp_path):
+    """A DYMU study extended by a generation replays the recorded trials (same outer
+    algorithm state) and reaches the outer objectives of a study that ran straight through."""
+    one = dymu_text(("generations = 2", "generations = 1"), ('output = "out.h5"',
+                                                            'output = "ext.h5"'))
+    (tmp_path / "a.toml").write_text(one)
+    Study(tmp_path / "a.toml", backend="local", progress=False).run()
+    (tmp_path / "a.toml").write_text(one.replace("generations = 1", "generations = 2"))
+    ext = Study(tmp_path / "a.toml", backend="local", progress=False, resume=True).run()
+    (tmp_path / "b.toml").write_text(DYMU)
+    straight = Study(tmp_path / "b.toml", backend="local", progress=False).run()
+    assert sorted(ext.objectives) == list(range(8))
+    for t in range(8):
+        assert ext.values[t] == straight.values[t]
+        np.testing.assert_allclose(ext.objectives[t], straight.objectives[t], rtol=1e-6)
+    assert ext.front_ids == straight.front_ids
