@@ -126,27 +126,48 @@ def plot_traces(data: StudyData, out: Path) -> Path:
     return out
 
 
+def outer_axis(names: list[str]) -> tuple[str, str]:
+    """(trial-record key, axis label) of the outer-front plot's x axis for objectives
+    ``names``: the first objective besides ``hv``, else the hypernetwork's parameters."""
+    from hybridmoo.studyfile import OBJECTIVES
+
+    others = [n for n in names if n != "hv"]
+    if not others:
+        return "n_params", "hypernetwork parameters"
+    label = "hypernetwork parameters" if others[0] == "n_params" else OBJECTIVES[others[0]][1]
+    return f"outer.{others[0]}", label
+
+
 def plot_outer_front(data: StudyData, out: Path) -> Path:
-    """Final HV against parameter count for every trial, the outer front highlighted."""
+    """Final HV against the study's other outer objective (the first one besides ``hv``;
+    ``n_params`` when HV is the only one) for every trial, the outer front highlighted."""
+    import json
+
     plt = _plt()
     recs = [r for r in data.trial_records() if r["status"] == "ok"]
     front = set(data.outer_front_ids())
+    names = json.loads(data.attrs.get("objectives", '["hv", "n_params"]'))
+    key, label = outer_axis(names)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    x = np.array([r["n_params"] for r in recs], dtype=float)
+    x = np.array([r.get(key, np.nan) for r in recs], dtype=float)
     y = np.array([r["hv"] for r in recs])
     on = np.array([r["trial_id"] in front for r in recs], dtype=bool)
     ax.scatter(x[~on], y[~on], s=18, color="C0", alpha=0.5, label="trials")
     order = np.argsort(x[on])
-    ax.plot(x[on][order], y[on][order], "o-", color="C1", label="outer Pareto front")
-    for r in recs:
+    # the front is a line in the plane only when it has these two objectives
+    style = "o-" if len(names) == 2 and "hv" in names else "o"
+    ax.plot(x[on][order], y[on][order], style, color="C1", label="outer Pareto front")
+    for xi, yi, r in zip(x, y, recs, strict=True):
         if r["trial_id"] in front:
-            ax.annotate(str(r["trial_id"]), (r["n_params"], r["hv"]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(str(r["trial_id"]), (xi, yi), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
     _, ref_hv = _reference(data)
     if ref_hv is not None:
         ax.axhline(ref_hv, color="k", ls="--", lw=1, label=f"reference front HV {ref_hv:.4g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("hypernetwork parameters")
+    finite = x[np.isfinite(x)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
     ax.set_ylabel("hypervolume of the learned front")
     ax.set_title(f"{data.problem_info['name']}: outer front ({len(front)} of {len(recs)} "
                  "trials)")

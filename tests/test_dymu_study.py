@@ -203,3 +203,19 @@ def test_a_dymu_study_resumes_and_extends(tmp_path):
         assert ext.values[t] == straight.values[t]
         np.testing.assert_allclose(ext.objectives[t], straight.objectives[t], rtol=1e-6)
     assert ext.front_ids == straight.front_ids
+
+
+def test_outer_front_plot_uses_the_studys_objective(dymu_study, tmp_path):
+    from hybridmoo import plots
+
+    assert plots.outer_axis(["hv", "flops"]) == ("outer.flops", plots_label("flops"))
+    assert plots.outer_axis(["hv"]) == ("n_params", "hypernetwork parameters")
+    assert plots.outer_axis(["train_time", "hv"])[0] == "outer.train_time"
+    written = plots.plot_all(dymu_study[1], tmp_path)
+    assert [p.name for p in written] == ["out_fronts.png", "out_traces.png", "out_outer.png"]
+
+
+def plots_label(name: str) -> str:
+    from hybridmoo.studyfile import OBJECTIVES
+
+    return OBJECTIVES[name][1]
