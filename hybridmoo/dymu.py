@@ -73,10 +73,17 @@ Readings (details the sources leave open; each is a :class:`DymuConfig` field):
   (the paper's "ratio of the size of the predicted architecture to the size of the total anchor
   net").
 
-At CPU scale (``benchmarks/bench_dymu.py``, ``results/dymu.md``; Multi-MNIST, one seed)
+- FLOPs (:meth:`AnchorNet.node_flops`): convolutions and linear layers per example, counted
+  by ``torch.utils.flop_counter``; a tree's FLOPs are those of its used nodes, and without a
+  gradient through the tree :meth:`AnchorNet.forward` runs only those.
+- ``tree = "shared"``: the PHN-BN baseline (``hybridmoo.baselines.phn_bn``), one fixed
+  hard-sharing tree instead of the learned ones.
+
+At CPU scale (``benchmarks/bench_dymu.py``, ``results/dymu.md``; Multi-MNIST, three seeds)
 skewed preferences give single-stream trees and the mean cost falls slightly from c = 0 to
-c = 1 (0.737 → 0.712); uniformity beats PHN-LS, HV does not. On a small synthetic problem
-the edge hypernet did not learn the c-dependence (``tests/test_dymu.py``, an expected failure).
+c = 1 (0.736 → 0.696); uniformity beats PHN-LS and PHN-BN, HV does not. On a small synthetic
+problem the edge hypernet did not learn the c-dependence (``tests/test_dymu.py``, an expected
+failure).
 
 >>> import torch
 >>> nu = torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])  # one choice layer, both heads read node 0
