@@ -85,7 +85,8 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "latency": ("min", "generation latency per preference (ms)"),
     "igd": ("min", "IGD to the reference front (needs one)"),
     "hv_auc": ("max", "area under the normalised HV trace (anytime performance)"),
-    "uniformity": ("max", "mean 1 − KL(L̂ ‖ 1/m) of the front, L̂_i ∝ λ_i·f_i (PHN, DYMU)"),
+    "uniformity": ("max", "mean 1 − KL(L̂ ‖ 1/m) of the front, L̂_i ∝ λ_i·f_i (PHN, DYMU; "
+                   "for positive losses: values ≤ 0 are clipped to 1e-12)"),
     "cost": ("min", "DYMU: mean active-parameter ratio of the trees at the trial's c"),
     "flops": ("min", "DYMU: mean FLOPs per example of the trees at the trial's c"),
 }
@@ -300,6 +301,9 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         _check_type("resources.threads_per_trial", threads, (int,), "an integer ≥ 1")
 
     if method == "dymu":
+        if gpus > 0:
+            raise ConfigError(f"resources.gpus_per_trial = {gpus}: DYMU trials train on the CPU "
+                              "(study.method = \"dymu\"); set gpus_per_trial = 0")
         if warm != "none":
             raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
                               'a DYMU study (study.method = "dymu") starts every trial afresh: '

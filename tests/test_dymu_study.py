@@ -84,6 +84,7 @@ def test_dymu_study_runs_and_records_controllers(dymu_study):
         assert r.hypernet["lambda_active"] == pytest.approx(res.values[tid]["dymu.lambda_active"])
         # the budget of 60 steps is split 0.4 / 0.4 / 0.2 (the anchor share over 3 streams)
         assert r.extra["stage_steps"] == {"anchor": 3 * 8, "edge": 24, "weight": 12}
+        np.testing.assert_array_equal(r.trace["samples"], r.trace["step"] * 32)
         assert r.F.shape == (6, 3) and np.allclose(r.prefs.sum(1), 1)  # n_eval = 6
 
 
@@ -169,6 +170,7 @@ def test_epochs_and_seconds_budgets(tmp_path):
        'n_test = 128 }', 'name = "zdt1"')], r"DYMU needs a multi-task problem"),
     ([('generations = 2', 'generations = 2\nwarm_start = "nearest"')],
      r"a DYMU study .* starts every trial afresh"),
+    ([("retries = 0", "retries = 0\ngpus_per_trial = 1")], r"DYMU trials train on the CPU"),
 ])
 def test_dymu_study_file_errors(pairs, match):
     with pytest.raises(ConfigError, match=match):

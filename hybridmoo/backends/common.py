@@ -165,15 +165,13 @@ def run_dymu_trial(problem, dymu: dict, budget: dict, seed: int = 0,
     model = res.model
     # HV trace: the stage-1 network (no BN offsets) after stage 1, the final one after stage 2
     unadapted = res.evaluate(None, c, adapted=False)
-    s0, s1 = res.steps["anchor"], res.steps["anchor"] + res.steps["edge"]
+    s1 = res.steps["anchor"] + res.steps["edge"]
     t1 = res.seconds["anchor"] + res.seconds["edge"]
     total = float(sum(res.seconds.values()))
     n_steps = int(sum(res.steps.values()))
     trace = {"step": np.array([s1, n_steps], dtype=np.float64),
              "seconds": np.array([t1, total]),
-             "samples": np.array([s0 + res.steps["edge"] * cfg.batch_size,
-                                  s0 + (res.steps["edge"] + res.steps["weight"])
-                                  * cfg.batch_size], dtype=np.float64),
+             "samples": np.array([s1, n_steps], dtype=np.float64) * cfg.batch_size,
              "hv": np.array([unadapted.hv, ev.hv]), "igd": np.full(2, np.nan),
              "loss": np.array([_last(res.history.get("edge")), _last(res.history.get("weight"))])}
     r = torch.as_tensor(ev.prefs[:1], dtype=torch.float32)
