@@ -76,6 +76,8 @@ class DataTask:
             (``False``) or ``"auto"`` (default): the loop for convolutional targets on the CPU
             when each network gets at least 16 examples, else vmap (see :meth:`call`).
         eval_batch_size: examples per evaluation pass.
+        selection: ``(X, Y)`` validation tensors behind :meth:`select_losses` (the checkpoint
+            choice of ``train.checkpoint = "best"``), or ``None``.
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class DataTask:
         split_batch: bool = True,
         batched: bool | str = "auto",
         eval_batch_size: int = 1024,
+        selection: tuple[Tensor, Tensor] | None = None,
     ) -> None:
         if split_batch and batch_size % n_prefs:
             raise ConfigError(
@@ -111,6 +114,7 @@ class DataTask:
         self.target = ModuleTarget(module)
         self.X, self.Y = train
         self.Xe, self.Ye = evaluation
+        self.Xs, self.Ys = selection if selection is not None else (None, None)
         self.loss_fn = loss_fn
         self.n_obj = n_obj
         self.batch_size = batch_size
@@ -161,6 +165,8 @@ class DataTask:
             return t.to(device, dtype) if (dtype is not None and t.is_floating_point()) else \
                 t.to(device)
         self.X, self.Y, self.Xe, self.Ye = mv(self.X), mv(self.Y), mv(self.Xe), mv(self.Ye)
+        if self.has_selection:
+            self.Xs, self.Ys = mv(self.Xs), mv(self.Ys)
         self.module.to(device=device, dtype=dtype)
         self.target = ModuleTarget(self.module)
         return self
@@ -193,15 +199,30 @@ class DataTask:
         out = self.call(self.module, params, self.X[idx], self.target.buffers)
         return self.loss_fn(out, self.Y[idx])
 
+    @property
+    def has_selection(self) -> bool:
+        """Whether a validation split backs :meth:`select_losses`."""
+        return self.Xs is not None
+
     @torch.no_grad()
     def eval_losses(self, params: dict[str, Tensor]) -> Tensor:
         """Held-out losses `(K, m)`: each generated network on the whole evaluation set."""
+        return self._mean_losses(params, self.Xe, self.Ye)
+
+    @torch.no_grad()
+    def select_losses(self, params: dict[str, Tensor]) -> Tensor:
+        """Validation losses `(K, m)` (the checkpoint choice), as :meth:`eval_losses`."""
+        if not self.has_selection:
+            raise ConfigError("this task has no validation split to choose a checkpoint on")
+        return self._mean_losses(params, self.Xs, self.Ys)
+
+    def _mean_losses(self, params: dict[str, Tensor], X: Tensor, Y: Tensor) -> Tensor:
         K = next(iter(params.values())).shape[0]
-        N = self.Xe.shape[0]
+        N = X.shape[0]
         total = None
         for s in range(0, N, self.eval_batch_size):
-            xb = self.Xe[s: s + self.eval_batch_size]
-            yb = self.Ye[s: s + self.eval_batch_size]
+            xb = X[s: s + self.eval_batch_size]
+            yb = Y[s: s + self.eval_batch_size]
             x = xb.unsqueeze(0).expand(K, *xb.shape)
             y = yb.unsqueeze(0).expand(K, *yb.shape)
             part = self.loss_fn(self.call(self.module, params, x, self.target.buffers), y)

@@ -68,6 +68,12 @@ class TrainConfig:
         eval_every: evaluate (HV trace point) every this many steps; the last step is always
             evaluated.
         n_eval: number of evaluation preferences (evenly spread rays / Das–Dennis lattice).
+        checkpoint: ``"last"`` (default): the result is the network after the last step;
+            ``"best"``: at every evaluation the HV on the problem's *validation* split is also
+            measured (trace key ``val_hv``) and the result (front, HV, kept weights) is the
+            evaluation with the highest validation HV — early stopping without touching the
+            evaluation split. Needs a data problem with a validation split (the Multi-MNIST
+            family, ``tabular_sparsity``).
         ref_point: reference point for HV; default the problem's.
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
@@ -91,6 +97,7 @@ class TrainConfig:
     scalarization: Mapping[str, Any] = field(default_factory=lambda: {"name": "tchebycheff"})
     eval_every: int = 100
     n_eval: int = 100
+    checkpoint: str = "last"
     ref_point: tuple[float, ...] | None = None
     hv_ref: tuple[float, ...] | None = None
     dtype: str = "float32"
@@ -119,6 +126,7 @@ class TrainConfig:
             ("optimizer", self.optimizer, _OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, _SCHEDULES),
             ("dtype", self.dtype, ("float32", "float64")),
+            ("checkpoint", self.checkpoint, ("last", "best")),
         ])
         # build once to validate names and parameters early
         if "n_obj" in self.sampler:
@@ -328,6 +336,14 @@ class Trainer:
         self.last_loss = float("nan")
         self._trace: dict[str, list[float]] = {k: [] for k in
                                                ("step", "seconds", "samples", "hv", "igd", "loss")}
+        if self.cfg.checkpoint == "best":
+            if not getattr(self.task, "has_selection", False):
+                raise ConfigError(
+                    f"train.checkpoint = 'best' chooses the evaluation with the best validation "
+                    f"HV, but {problem.name!r} has no validation split; use checkpoint = "
+                    "'last' (or a problem with one: the Multi-MNIST family, tabular_sparsity)")
+            self._trace["val_hv"] = []
+        self._best: tuple[float, dict, dict] | None = None  # (val HV, evaluation, weights)
         self._t_start = t0
         self._setup_time = time.perf_counter() - t0
 
@@ -453,12 +469,26 @@ class Trainer:
         return out
 
     def record(self) -> dict[str, Any]:
-        """Evaluate and append a point to the HV trace; returns the evaluation."""
+        """Evaluate and append a point to the HV trace; returns the evaluation.
+
+        With ``checkpoint = "best"`` also the validation HV (``ev["val_hv"]``); the evaluation
+        and weights with the highest one so far are kept for the result."""
         ev = self.evaluate()
         for k, v in (("step", self.step_count), ("seconds", self.train_time),
                      ("samples", self.samples), ("hv", ev["hv"]), ("igd", ev["igd"]),
                      ("loss", self.last_loss)):
             self._trace[k].append(float(v))
+        if self.cfg.checkpoint == "best":
+            with torch.no_grad():
+                Fv = self.task.select_losses(self.net(self.eval_prefs))
+            Fv = Fv.detach().to(torch.float64).cpu().numpy()
+            val = float("nan") if np.isnan(Fv).any() else \
+                metrics.hypervolume(Fv, self.ref_point)
+            ev["val_hv"] = val
+            self._trace["val_hv"].append(val)
+            if math.isfinite(val) and (self._best is None or val > self._best[0]):
+                state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+                self._best = (val, {**ev, "step": self.step_count}, state)
         return ev
 
     def done(self) -> bool:
@@ -498,6 +528,12 @@ class Trainer:
             error = str(exc)
         except (RuntimeError, ValueError) as exc:
             error = f"{type(exc).__name__} during training at step {self.step_count}: {exc}"
+        if not error and self._best is not None:  # checkpoint = "best"
+            val, ev, state = self._best
+            self.net.load_state_dict(state)
+            ev = dict(ev)
+            ev["extra"] = {**ev.get("extra", {}), "checkpoint_step": ev.pop("step"),
+                           "val_hv": val}
         if not error and ev is not None and not math.isfinite(ev["hv"]):
             error = "the final front contains NaN objective values"
         return self._result(ev, error, keep_weights)

@@ -149,3 +149,37 @@ def test_tabular_sparsity_trains():
     # a genuine trade-off: the preference (1, 0) fits better, (0, 1) is sparser
     assert r.prefs[0].tolist() == [1.0, 0.0] and r.prefs[-1].tolist() == [0.0, 1.0]
     assert r.F[0, 0] < r.F[-1, 0] and r.F[0, 1] > r.F[-1, 1]
+
+
+def test_checkpoint_best_keeps_the_best_validation_evaluation():
+    """checkpoint = "best": the result is the evaluation with the highest validation HV (its
+    test front, HV and weights), not the last one; the trace records every validation HV."""
+    from hybridmoo.train import Trainer
+
+    popt = {"source": "t10k", "n_train": 1024, "n_val": 256, "n_test": 256}
+    cfg = {"steps": 60, "eval_every": 10, "n_eval": 5, "batch_size": 64, "lr": 3e-3,
+           "checkpoint": "best"}
+    r = train("multi_mnist", problem_options=popt, config=cfg, seed=0)
+    assert r.ok
+    val, hv, steps = r.trace["val_hv"], r.trace["hv"], r.trace["step"]
+    assert len(val) == len(hv) == 7 and np.isfinite(val).all()
+    j = int(np.argmax(val))
+    assert r.hv == hv[j] and r.extra["checkpoint_step"] == steps[j]
+    assert r.extra["val_hv"] == val[j] and "accuracy" in r.extra
+    # the kept weights are the checkpoint's: rebuilt, they give the result's front again
+    t = Trainer("multi_mnist", config=cfg, seed=0, problem_options=popt)
+    t.net.load_state_dict({k: torch.as_tensor(v) for k, v in r.state_dict.items()})
+    np.testing.assert_allclose(t.evaluate()["F"], r.F, rtol=1e-5)
+    # the validation HV differs from the test HV: it is measured on another split
+    assert not np.allclose(val, hv)
+    last = train("multi_mnist", problem_options=popt,
+                           config={**cfg, "checkpoint": "last"}, seed=0)
+    assert "val_hv" not in last.trace and last.hv == hv[-1]
+
+
+@pytest.mark.parametrize("problem", ["zdt1", "mtl_regression"])
+def test_checkpoint_best_needs_a_validation_split(problem):
+    with pytest.raises(ConfigError, match="has no validation split"):
+        train(problem, steps=5, checkpoint="best")
+    with pytest.raises(ConfigError, match="checkpoint"):
+        train("zdt1", steps=5, checkpoint="first")

@@ -143,16 +143,19 @@ class ClassifierTask(DataTask):
         return ce if self.penalty is None else torch.cat([ce, self.penalty(params)], dim=1)
 
     @torch.no_grad()
-    def _eval(self, params: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def _eval(self, params: dict[str, Tensor], X: Tensor | None = None,
+              Y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Mean losses and accuracies `(K, T)` on ``(X, Y)`` (default the evaluation split)."""
+        X, Y = (self.Xe, self.Ye) if X is None else (X, Y)
         K = next(iter(params.values())).shape[0]
-        N = self.Xe.shape[0]
+        N = X.shape[0]
         # On the CPU a loop over the K networks is about twice as fast as vmap for convolutions
         # (vmap turns them into grouped convolutions); without gradients it costs no memory.
-        call = looped_call if self.Xe.device.type == "cpu" else self.call
+        call = looped_call if X.device.type == "cpu" else self.call
         loss = acc = None
         for s in range(0, N, self.eval_batch_size):
-            xb = self.Xe[s: s + self.eval_batch_size]
-            yb = self.Ye[s: s + self.eval_batch_size]
+            xb = X[s: s + self.eval_batch_size]
+            yb = Y[s: s + self.eval_batch_size]
             x = xb.unsqueeze(0).expand(K, *xb.shape)
             y = yb.unsqueeze(0).expand(K, *yb.shape)
             logits = call(self.module, params, x, self.target.buffers)  # (K, b, T, C)
@@ -167,6 +170,14 @@ class ClassifierTask(DataTask):
         """Held-out `(K, m)`: per-task cross-entropy on the evaluation split, then penalties."""
         loss, acc = self._eval(params)
         self._last = (params, acc)
+        return loss if self.penalty is None else torch.cat([loss, self.penalty(params)], dim=1)
+
+    @torch.no_grad()
+    def select_losses(self, params: dict[str, Tensor]) -> Tensor:
+        """Validation `(K, m)` (the checkpoint choice): cross-entropies, then penalties."""
+        if not self.has_selection:
+            raise ConfigError("this task has no validation split to choose a checkpoint on")
+        loss = self._eval(params, self.Xs, self.Ys)[0]
         return loss if self.penalty is None else torch.cat([loss, self.penalty(params)], dim=1)
 
     @torch.no_grad()
@@ -186,6 +197,11 @@ class ClassifierTask(DataTask):
             "tasks": list(self.task_names),
             "eval_split": self.eval_split,
         }
+
+
+def _nonempty(split: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor] | None:
+    """The split, or ``None`` when it has no examples (no checkpoint choice possible)."""
+    return split if split[0].shape[0] > 0 else None
 
 
 # ---------------------------------------------------------------------------- Multi-MNIST
@@ -292,6 +308,7 @@ class _MultiOverlay(DataProblem):
         module = MultiLeNet(n_tasks=2, n_classes=10, in_channels=1, image_size=_data.CANVAS)
         task = ClassifierTask(
             module, train, evaluation, task_names=self.tasks,
+            selection=_nonempty(self.tensors("val", dtype, device)),
             eval_split=self.options["eval_split"],
             batch_size=int(_config_value(config, "batch_size", 256)),
             n_prefs=int(_config_value(config, "n_prefs", 8)),
@@ -586,7 +603,7 @@ class TabularSparsity(DataProblem):
 
         task = ClassifierTask(
             module, tens("train"), tens(split), penalty=l1, n_penalty=1,
-            task_names=("class",), eval_split=split,
+            task_names=("class",), eval_split=split, selection=_nonempty(tens("val")),
             batch_size=int(_config_value(config, "batch_size", 256)),
             n_prefs=int(_config_value(config, "n_prefs", 8)),
             split_batch=bool(_config_value(config, "split_batch", True)),
