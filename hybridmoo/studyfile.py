@@ -310,7 +310,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
                               'remove warm_start')
         space = _dymu_space(doc, problem, pname)
     else:
-        space = _hypernet_space(doc, budget)
+        space = _hypernet_space(doc, budget, problem)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
@@ -381,7 +381,7 @@ def _dymu_space(doc: dict, problem, pname: str) -> SearchSpace:
     return space
 
 
-def _hypernet_space(doc: dict, budget: dict) -> SearchSpace:
+def _hypernet_space(doc: dict, budget: dict, problem) -> SearchSpace:
     from hybridmoo.hypernet import HypernetConfig
     from hybridmoo.train import TrainConfig
 
@@ -414,5 +414,11 @@ def _hypernet_space(doc: dict, budget: dict) -> SearchSpace:
             TrainConfig.from_dict(cfg["train"])
         except ConfigError as exc:
             raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
+        if cfg["train"].get("checkpoint") == "best" and \
+                not getattr(problem, "has_validation_split", False):
+            raise ConfigError(
+                f"train.checkpoint = 'best' chooses each trial's evaluation by its validation HV "
+                f"but problem {problem.name!r} has no validation split; use 'last' (or the "
+                "Multi-MNIST family, tabular_sparsity)")
     return space
 

@@ -183,3 +183,28 @@ def test_checkpoint_best_needs_a_validation_split(problem):
         train(problem, steps=5, checkpoint="best")
     with pytest.raises(ConfigError, match="checkpoint"):
         train("zdt1", steps=5, checkpoint="first")
+
+
+def test_checkpoint_best_in_a_study_file_needs_a_validation_split():
+    from hybridmoo.studyfile import load_study
+
+    text = """
+[study]
+output = "x.h5"
+[problem]
+name = "{name}"
+{options}
+[algorithm]
+pop_size = 2
+generations = 1
+[budget]
+steps = 5
+[fixed.train]
+checkpoint = "best"
+[search]
+"train.lr" = {{ type = "real", low = 1e-3, high = 1e-2 }}
+"""
+    with pytest.raises(ConfigError, match="'mtl_regression' has no validation split"):
+        load_study(text=text.format(name="mtl_regression", options=""))
+    spec = load_study(text=text.format(name="multi_mnist", options=""))
+    assert spec.space.decode([0.5])["train"]["checkpoint"] == "best"

@@ -89,6 +89,9 @@ class DataProblem(Problem):
         """The training task (target module, data on ``device``) for a trainer ``config``."""
         raise NotImplementedError
 
+    #: whether the task has a validation split (``train.checkpoint = "best"``)
+    has_validation_split: bool = False
+
     def evaluate(self, x: Tensor) -> Tensor:
         """Not available: a data problem's objectives are losses of generated networks."""
         raise NotImplementedError(
@@ -236,6 +239,8 @@ class _MultiOverlay(DataProblem):
     title = "Multi-MNIST"
     tasks = ("left", "right")
     name_ = "multi_mnist"
+
+    has_validation_split = True
 
     def __init__(self, *, data_dir: str | None = None, source: str = "t10k",
                  n_train: int | None = None, n_val: int | None = None,
@@ -545,6 +550,8 @@ class TabularSparsity(DataProblem):
     (``d → hidden → C``). ``wine`` has only 106 training examples: set ``train.batch_size`` to
     at most that.
     """
+
+    has_validation_split = True  # 20 % of the examples
 
     def __init__(self, *, dataset: str = "breast_cancer", hidden: Sequence[int] = (16,),
                  seed: int = 0, eval_split: str = "test",
