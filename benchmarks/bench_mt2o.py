@@ -113,8 +113,7 @@ def main() -> None:
         "",
         f"Command: `{cmd.strip()}`  ",
         f"Machine: 2-core {platform.machine()} CPU, no GPU, {args.threads} torch thread(s), "
-        f"torch {torch.__version__}, Python {platform.python_version()}; the cores were shared "
-        "with other jobs, so times are noisy (steps are not).  ",
+        f"torch {torch.__version__}, Python {platform.python_version()}.  ",
         f"Data: Multi-MNIST from the shared 10,000 MNIST test images (`source = \"t10k\"`), "
         f"first {args.n_train} training and {args.n_test} test overlays; HV of the K models' two "
         "test cross-entropies, reference point (2, 2).  ",
