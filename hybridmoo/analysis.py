@@ -193,9 +193,11 @@ class StudyData:
         Raises:
             StoreError: not a DYMU trial, a failed trial, or weights not stored.
         """
+        return self._dymu_of(trial_id, self._trained(trial_id))
+
+    def _dymu_of(self, trial_id: int, r: TrialResult):
         from hybridmoo.dymu import build_dymu, dymu_data
 
-        r = self._trained(trial_id)
         if r.method != "dymu":
             raise StoreError(f"trial {trial_id} trained a hypernetwork, not a DYMU controller: "
                              "use StudyData.hypernetwork(trial_id)")
@@ -250,15 +252,15 @@ class StudyData:
         return store.read_trial(self.path, trial_id, weights=False).method
 
     def _predict_dymu(self, trial_id: int, preference, c: float | None) -> dict[str, Any]:
-        model, data = self.dymu(trial_id)
+        r = self._trained(trial_id)
+        model, data = self._dymu_of(trial_id, r)
         names = list(self.problem_info.get("obj_names") or [f"f{i + 1}" for i in
                                                               range(data.n_tasks)])
         p = _check_pref(preference, names)
         if abs(p.sum() - 1.0) > 1e-6:
             raise ShapeError(f"the preference must sum to 1 (a point of the simplex), it sums "
                              f"to {p.sum():.6g}; e.g. divide by its sum")
-        c = float(store.read_trial(self.path, trial_id, weights=False).train["c"]
-                  if c is None else c)
+        c = float(r.train["c"] if c is None else c)
         if not 0.0 <= c <= 1.0:
             raise ConfigError(f"c = {c!r} is invalid: expected the resource preference in "
                               "[0, 1] (1: the most frugal model)")
