@@ -308,7 +308,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
             raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
                               'a DYMU study (study.method = "dymu") starts every trial afresh: '
                               'remove warm_start')
-        space = _dymu_space(doc, problem, pname)
+        space = _dymu_space(doc, problem)
     else:
         space = _hypernet_space(doc, budget, problem)
     return StudySpec(
@@ -337,7 +337,7 @@ def dymu_trial_config(cfg: dict) -> tuple[dict, float, list]:
     return d, c, fr
 
 
-def _dymu_space(doc: dict, problem, pname: str) -> SearchSpace:
+def _dymu_space(doc: dict, problem) -> SearchSpace:
     from hybridmoo.dymu import DymuConfig, dymu_data
 
     fixed = doc.get("fixed", {})
