@@ -153,6 +153,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from hybridmoo.analysis import StudyData
+    from hybridmoo.study import format_value
 
     data = StudyData(args.file)
     a = data.attrs
@@ -197,16 +198,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             table.add_column(col, justify="left" if col in keys else "right")
         for r in sorted(rows, key=lambda r: -r["hv"]):
             table.add_row(str(r["trial_id"]), f"{r['hv']:.6g}", f"{r['n_params']:,}",
-                          f"{r['train_time']:.1f}", *[_fmt_val(r.get(k)) for k in outer],
-                          *[_fmt_val(r.get(k)) for k in keys])
+                          f"{r['train_time']:.1f}", *[format_value(r.get(k)) for k in outer],
+                          *[format_value(r.get(k)) for k in keys])
         console.print(table)
     for r in failed[: args.errors]:
         console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")
     return 0
-
-
-def _fmt_val(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -542,14 +542,15 @@ def print_summary(result: StudyResult, reference_hv: float | None = None) -> Non
         row = [str(tid)] + [f"{x:.5g}" if abs(x) < 1e5 else f"{x:,.0f}" for x in v]
         if reference_hv and j_hv is not None:
             row.append(f"{100 * v[j_hv] / reference_hv:.2f}%")
-        row.append(", ".join(f"{k.split('.', 1)[1]}={_fmt(x)}"
+        row.append(", ".join(f"{k.split('.', 1)[1]}={format_value(x)}"
                              for k, x in result.values[tid].items()))
         table.add_row(*row)
     console.print(table)
     console.print(f"study file: {result.path}")
 
 
-def _fmt(x) -> str:
+def format_value(x) -> str:
+    """A searched value for a table: floats to 3 significant digits, the rest as they are."""
     return f"{x:.3g}" if isinstance(x, float) else str(x)
 
 
