@@ -107,11 +107,13 @@ class StudyData:
 
     def front_records(self, trial_ids: list[int] | None = None) -> list[dict[str, Any]]:
         """One dict per point of the learned fronts: trial_id, preference components
-        (``pref_1``…), objectives under their names, decision variables (``x_1``…)."""
+        (``pref_1``…), objectives under their names, decision variables (``x_1``…); for DYMU
+        trials also the resource preference ``c``, the tree (``tree``, JSON parents per layer),
+        its ``cost`` (active-parameter ratio) and ``flops`` (per example)."""
         names = self.problem_info.get("obj_names") or []
         rows = []
         for tid in trial_ids if trial_ids is not None else self.trial_ids():
-            r = store.read_trial(self.path, tid)
+            r = store.read_trial(self.path, tid, weights=False)
             m = r.F.shape[1]
             onames = names if len(names) == m else [f"f{i + 1}" for i in range(m)]
             for i in range(r.F.shape[0]):
@@ -120,6 +122,12 @@ class StudyData:
                 row.update({onames[j]: float(r.F[i, j]) for j in range(m)})
                 if r.X is not None:
                     row.update({f"x_{j + 1}": float(r.X[i, j]) for j in range(r.X.shape[1])})
+                if r.method == "dymu" and r.ok:
+                    e = r.extra
+                    row.update({"c": float(r.train["c"]), "tree": json.dumps(e["trees"][i]),
+                                "cost": float(e["costs"][i]),
+                                "flops": float(e["point_flops"][i]) if "point_flops" in e
+                                else float("nan")})
                 rows.append(row)
         return rows
 

@@ -221,3 +221,25 @@ def plots_label(name: str) -> str:
     from hybridmoo.studyfile import OBJECTIVES
 
     return OBJECTIVES[name][1]
+
+
+def test_exported_fronts_carry_each_points_tree_cost_and_flops(dymu_study, tmp_path):
+    import json
+
+    from hybridmoo.export import export
+
+    _, path = dymu_study
+    data = load(path)
+    rows = [r for r in data.front_records([3])]
+    model, _ = data.dymu(3)
+    r = data.trial(3)
+    assert len(rows) == 6
+    for i, row in enumerate(rows):
+        tree = torch.tensor(json.loads(row["tree"]))
+        assert row["c"] == r.train["c"]
+        assert row["cost"] == pytest.approx(float(tree_cost(tree, model.anchor.node_params())))
+        assert row["flops"] == pytest.approx(float(model.flops(tree[None])[0]))
+        assert [row[n] for n in ("mse_1", "mse_2", "mse_3")] == pytest.approx(r.F[i].tolist())
+    out = export(path, "fronts", "csv", tmp_path / "f.csv", trial_ids=[3])
+    header = out.read_text().splitlines()[0].split(",")
+    assert {"c", "tree", "cost", "flops"} <= set(header)
