@@ -282,10 +282,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
         print(f"wrote {spec.report} from {spec.output}")
         return 0
-    if spec.output.exists() and not args.overwrite:
-        raise StoreError(f"{spec.output} already exists; pass --overwrite to replace it")
-    run_compare(spec, backend=args.backend, overwrite=args.overwrite, num_cpus=args.num_cpus,
-                progress=not args.quiet)
+    if spec.output.exists() and not (args.overwrite or args.resume):
+        raise StoreError(f"{spec.output} already exists; pass --resume to keep its finished "
+                         "runs and run the rest, or --overwrite to replace it")
+    run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
+                rerun=tuple(args.rerun), num_cpus=args.num_cpus, progress=not args.quiet)
     print(f"wrote {spec.output} and {spec.report}")
     return 0
 
@@ -403,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "seeds under an equal budget; write an HDF5 file and a Markdown report.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs of the existing HDF5 file; run the missing and "
+                   "failed ones (after an interruption, or new methods or seeds)")
+    p.add_argument("--rerun", action="append", default=[], metavar="LABEL",
+                   help="with --resume: run this method's seeds again (repeatable), e.g. "
+                   "after its code or settings changed")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: redraw the report and plots from the existing HDF5 file")
     _add_backend_options(p)

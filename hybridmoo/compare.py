@@ -148,17 +148,44 @@ def _job(method: str, params: dict, problem: str, options: dict, budget: dict, s
 
 
 def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
-                overwrite: bool = False, num_cpus: int | None = None,
-                progress: bool = True) -> dict[str, list]:
-    """Run every (method, seed), write the HDF5 file and the report; returns the results."""
+                overwrite: bool = False, resume: bool = False, rerun: tuple[str, ...] = (),
+                num_cpus: int | None = None, progress: bool = True) -> dict[str, list]:
+    """Run every (method, seed), write the HDF5 file and the report; returns the results.
+
+    Each run is written to the HDF5 file as soon as it finishes. With ``resume`` the existing
+    file is kept and only the (method, seed) runs it lacks, or that failed, are run: after an
+    interruption, after adding methods or seeds to the compare file, or, with ``rerun`` (method
+    labels), after a method's code or settings changed. Resuming refuses a file whose problem
+    or budget differs from the compare file's (its runs would not be comparable).
+
+    Raises:
+        ConfigError: ``resume`` with ``overwrite``, ``rerun`` without ``resume``, an unknown
+            label in ``rerun``, or a method whose name or params changed under the same label.
+        StoreError: the output exists (neither ``resume`` nor ``overwrite``), or ``resume``
+            finds no output, another kind of file, or another problem or budget.
+    """
     from hybridmoo import problems
 
     spec = spec if isinstance(spec, CompareSpec) else load_compare(spec)
+    if resume and overwrite:
+        raise ConfigError("resume and overwrite exclude each other: resume keeps the finished "
+                          "runs, overwrite deletes them")
+    if rerun and not resume:
+        raise ConfigError("rerun (--rerun LABEL) needs resume (--resume): without it every "
+                          "method runs anyway")
     problem = problems.get(spec.problem, **spec.problem_options)
-    jobs = [(m, s) for m in spec.methods for s in range(spec.seeds)]
-    store.create(spec.output, kind="compare", problem=problem.describe(), study_text=spec.text,
-                 overwrite=overwrite)
-    results: dict[str, list] = {m["label"]: [None] * spec.seeds for m in spec.methods}
+    if resume:
+        results = _prepare_resume(spec, problem, tuple(rerun))
+    else:
+        store.create(spec.output, kind="compare", problem=problem.describe(),
+                     study_text=spec.text, overwrite=overwrite)
+        results = {m["label"]: [None] * spec.seeds for m in spec.methods}
+    jobs = [(m, s) for m in spec.methods for s in range(spec.seeds)
+            if results[m["label"]][s] is None]
+    if progress and resume:
+        kept = len(spec.methods) * spec.seeds - len(jobs)
+        print(f"resuming {spec.output}: {kept} finished runs kept, {len(jobs)} to run",
+              flush=True)
     args = [(m["name"], m["params"], spec.problem, spec.problem_options, spec.budget.to_dict(),
              s) for m, s in jobs]
     done = 0
@@ -201,9 +228,71 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     return results
 
 
+def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[str, list]:
+    """Check that the output can be resumed under ``spec``; drop failed and ``rerun`` runs."""
+    import tomllib
+
+    labels = {m["label"]: m for m in spec.methods}
+    for label in rerun:
+        if label not in labels:
+            raise ConfigError(f"--rerun {label!r}: no method has that label in "
+                              f"{spec.path or spec.name}.{did_you_mean(label, list(labels))} "
+                              f"Labels: {', '.join(labels)}")
+    if not spec.output.exists():
+        raise StoreError(f"nothing to resume: {spec.output} does not exist; run `hybridmoo "
+                         f"compare {spec.path or spec.name}` without --resume")
+    with store.open_checked(spec.output, "a") as f:
+        if f.attrs.get("kind") != "compare":
+            raise StoreError(f"{spec.output} is a {f.attrs.get('kind', 'unknown')!r} file, not "
+                             "the output of `hybridmoo compare`; check [compare].output")
+        stored = json.loads(f.attrs.get("problem", "null"))
+        now = json.loads(json.dumps(problem.describe()))
+        if stored != now:
+            raise StoreError(
+                f"cannot resume {spec.output}: its runs are on problem {stored}, the compare "
+                f"file asks for {now}; write to another [compare].output or pass --overwrite")
+        try:
+            old_budget = baselines.Budget.of(tomllib.loads(f.attrs["study_text"])["budget"])
+        except Exception as exc:  # noqa: BLE001 - a damaged or foreign file
+            raise StoreError(f"cannot resume {spec.output}: its stored compare file is "
+                             f"unreadable ({exc}); pass --overwrite to start again") from None
+        if old_budget.to_dict() != spec.budget.to_dict():
+            raise StoreError(
+                f"cannot resume {spec.output}: its runs had the budget {old_budget.to_dict()}, "
+                f"the compare file gives {spec.budget.to_dict()}; runs under different budgets "
+                "are not comparable: write to another [compare].output or pass --overwrite")
+        runs = f.require_group("runs")
+        for label, group in list(runs.items()):
+            if label not in labels:
+                continue  # a method since removed from the compare file: kept, not reported
+            m = labels[label]
+            for key, g in list(group.items()):
+                if key.endswith(".partial"):  # cut off while being written
+                    del group[key]
+                    continue
+                same = (g.attrs["method"] == m["name"]
+                        and json.loads(g.attrs["params"]) == json.loads(json.dumps(m["params"])))
+                if not same and label not in rerun:
+                    raise ConfigError(
+                        f"cannot resume: {label!r} ran as {g.attrs['method']} with params "
+                        f"{g.attrs['params']}, the compare file now gives {m['name']} with "
+                        f"{json.dumps(m['params'])}; pass --rerun {label!r} to run it again")
+                if label in rerun or g.attrs["status"] != "ok":
+                    del group[key]
+        f.attrs["study_text"] = spec.text
+        f.flush()
+    return load_runs(spec)
+
+
 def _write_run(path: Path, method: dict, seed: int, r) -> None:
+    # written under a temporary name and renamed when complete: a run cut off mid-write is
+    # never read back as finished (resume deletes the ``.partial`` leftovers)
     with store.open_checked(path, "a") as f:
-        g = f.require_group("runs").require_group(method["label"]).create_group(f"{seed:03d}")
+        runs = f.require_group("runs").require_group(method["label"])
+        key = f"{seed:03d}"
+        if key + ".partial" in runs:
+            del runs[key + ".partial"]
+        g = runs.create_group(key + ".partial")
         g.attrs["method"] = method["name"]
         g.attrs["family"] = method["family"]
         g.attrs["params"] = json.dumps(method["params"])
@@ -221,6 +310,7 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         for k, v in r.trace.items():
             t[k] = np.asarray(v, dtype=np.float64)
         g["ref_point"] = np.asarray(r.ref_point, dtype=np.float64)
+        runs.move(key + ".partial", key)
         f.flush()
 
 

@@ -68,6 +68,77 @@ def test_report_only_errors_name_the_file(tmp_path, capsys):
         load_runs(tmp_path / "c.toml")
 
 
+def _two_methods(tmp_path):
+    """The tiny compare file without hybridmoo (nsga2, ls; 2 seeds), written to c.toml."""
+    text = COMPARE.replace('[[methods]]\nname = "hybridmoo"\n', "")
+    (tmp_path / "c.toml").write_text(text)
+    return text
+
+
+def test_compare_resume_runs_only_what_is_missing(tmp_path, capsys):
+    """--resume keeps finished runs; it runs missing, failed, half-written and new ones only."""
+    text = _two_methods(tmp_path)
+    c = str(tmp_path / "c.toml")
+    assert main(["compare", c, "--backend", "local", "--quiet"]) == 0
+    with h5py.File(tmp_path / "out.h5", "a") as f:
+        runs = f["runs"]
+        for key in ("nsga2/000", "ls/000"):
+            runs[key].attrs["kept"] = 1  # a run rewritten by the resume would lose this mark
+        runs["nsga2/001"].attrs["status"] = "failed"
+        del runs["ls/001"]
+        runs["ls"].create_group("001.partial")  # a write cut off by the interruption
+    # without a flag an existing output is refused, and the message names both ways on
+    assert main(["compare", c, "--backend", "local", "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "--resume" in err and "--overwrite" in err
+    (tmp_path / "c.toml").write_text(text + '[[methods]]\nname = "hybridmoo"\n')
+    assert main(["compare", c, "--backend", "local", "--resume"]) == 0
+    assert "2 finished runs kept, 4 to run" in capsys.readouterr().out
+    with h5py.File(tmp_path / "out.h5") as f:
+        runs = f["runs"]
+        assert sorted(runs) == ["hybridmoo", "ls", "nsga2"]
+        assert sorted(runs["ls"]) == ["000", "001"]  # the .partial leftover is gone
+        assert runs["nsga2/000"].attrs.get("kept") == 1 and runs["ls/000"].attrs.get("kept") == 1
+        assert all(runs[m][s].attrs["status"] == "ok" for m in runs for s in runs[m])
+        assert "hybridmoo" in f.attrs["study_text"]  # the stored compare file is the new one
+    assert "| hybridmoo" in (tmp_path / "report.md").read_text()
+    # --rerun runs one method's seeds again and keeps the others'
+    assert main(["compare", c, "--backend", "local", "--resume", "--rerun", "ls"]) == 0
+    assert "4 finished runs kept, 2 to run" in capsys.readouterr().out
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert "kept" not in f["runs/ls/000"].attrs
+        assert f["runs/nsga2/000"].attrs.get("kept") == 1
+
+
+def test_compare_resume_refuses_runs_that_would_not_compare(tmp_path, capsys):
+    """Resuming under another budget, problem or method setting is refused, naming the fix."""
+    from hybridmoo.compare import run_compare
+
+    text = _two_methods(tmp_path)
+    c = tmp_path / "c.toml"
+    assert main(["compare", str(c), "--backend", "local", "--resume"]) != 0
+    assert "nothing to resume" in capsys.readouterr().err
+    run_compare(c, backend="local", progress=False)
+    c.write_text(text.replace("amount = 400", "amount = 800"))
+    with pytest.raises(StoreError, match="runs had the budget .*not comparable"):
+        run_compare(c, backend="local", resume=True, progress=False)
+    c.write_text(text.replace("n_var = 4", "n_var = 5"))
+    with pytest.raises(StoreError, match="its runs are on problem"):
+        run_compare(c, backend="local", resume=True, progress=False)
+    c.write_text(text.replace("pop_size = 20", "pop_size = 10"))
+    with pytest.raises(ConfigError, match="pass --rerun 'nsga2'"):
+        run_compare(c, backend="local", resume=True, progress=False)
+    with pytest.raises(ConfigError, match="no method has that label.*nsga2"):
+        run_compare(c, backend="local", resume=True, rerun=("nsga", ), progress=False)
+    with pytest.raises(ConfigError, match="needs resume"):
+        run_compare(c, backend="local", rerun=("ls",), progress=False)
+    with pytest.raises(ConfigError, match="exclude each other"):
+        run_compare(c, backend="local", resume=True, overwrite=True, progress=False)
+    # with --rerun the changed method runs again under its new setting
+    results = run_compare(c, backend="local", resume=True, rerun=("nsga2",), progress=False)
+    assert all(r.ok and r.params["pop_size"] == 10 for r in results["nsga2"])
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
