@@ -36,6 +36,7 @@ against the best baseline's, and says plainly where hybridmoo wins and where it 
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import os
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridmoo import baselines, metrics, store
+from hybridmoo import __version__, baselines, metrics, store
 from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, StoreError, did_you_mean
 
@@ -301,6 +302,8 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         g.attrs["error"] = r.error
         g.attrs["hv"] = float(r.hv)
         g.attrs["budget_used"] = json.dumps(r.budget_used)
+        g.attrs["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        g.attrs["hybridmoo_version"] = __version__
         g.create_dataset("F", data=np.asarray(r.F, dtype=np.float64), compression="gzip")
         if r.X is not None:
             g.create_dataset("X", data=np.asarray(r.X, dtype=np.float64), compression="gzip")
@@ -402,7 +405,8 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
              f"Machine: {_machine()}  ",
              f"Problem: {spec.problem} {spec.problem_options or ''}; budget per run: "
              f"{spec.budget.amount:g} {spec.budget.kind}; {spec.seeds} seeds; reference point "
-             f"{ref.tolist()}" + (f"; reference front HV {ref_hv:.6g}" if ref_hv else "") + ".",
+             f"{ref.tolist()}" + (f"; reference front HV {ref_hv:.6g}" if ref_hv else "") + ".  ",
+             _provenance(spec),
              "",
              "| method | family | points | HV (mean ± std) | HV / ref | IGD | IGD+ | time to 95% "
              "ref HV (s) | time to 99% (s) | budget used (s / steps / evals) "
@@ -483,6 +487,31 @@ def _plots(spec: CompareSpec, rows: list[dict], pf, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out.with_name(f"{out.stem}_fronts.png"), dpi=110)
     plt.close(fig)
+
+
+def _provenance(spec: CompareSpec) -> str:
+    """When the reported runs finished, by day: more than one day means a resumed file."""
+    days: dict[str, int] = {}
+    versions: set[str] = set()
+    if spec.output.exists():
+        with store.open_checked(spec.output, "r") as f:
+            runs = f.get("runs", {})
+            for m in spec.methods:
+                for s in range(spec.seeds):
+                    g = runs.get(f"{m['label']}/{s:03d}") if m["label"] in runs else None
+                    if g is None:
+                        continue
+                    day = str(g.attrs.get("finished", "undated"))[:10]
+                    days[day] = days.get(day, 0) + 1
+                    versions.add(str(g.attrs.get("hybridmoo_version", "unrecorded")))
+    if not days:
+        return "Runs: none finished."
+    undated = days.pop("undated", 0)
+    parts = [f"{n} on {d}" for d, n in sorted(days.items())]
+    if undated:
+        parts.append(f"{undated} undated (written before runs were dated)")
+    when = parts[0] if len(parts) == 1 else "; ".join(parts) + " (the file was resumed)"
+    return f"Runs finished: {when}; hybridmoo {', '.join(sorted(versions))}."
 
 
 def _machine() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import pytest
 
@@ -53,6 +55,7 @@ def test_compare_runs_and_reports(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "c.toml"), "--report-only"]) == 0
     assert (tmp_path / "report.md").read_text() == report
     assert "rank-sum p = " in report
+    assert re.search(r"Runs finished: 6 on \d{4}-\d\d-\d\d; hybridmoo \S+\.", report), report
 
 
 def test_report_only_errors_name_the_file(tmp_path, capsys):
@@ -84,6 +87,7 @@ def test_compare_resume_runs_only_what_is_missing(tmp_path, capsys):
         runs = f["runs"]
         for key in ("nsga2/000", "ls/000"):
             runs[key].attrs["kept"] = 1  # a run rewritten by the resume would lose this mark
+        runs["nsga2/000"].attrs["finished"] = "2026-01-01T09:00:00+00:00"  # an earlier session
         runs["nsga2/001"].attrs["status"] = "failed"
         del runs["ls/001"]
         runs["ls"].create_group("001.partial")  # a write cut off by the interruption
@@ -101,7 +105,11 @@ def test_compare_resume_runs_only_what_is_missing(tmp_path, capsys):
         assert runs["nsga2/000"].attrs.get("kept") == 1 and runs["ls/000"].attrs.get("kept") == 1
         assert all(runs[m][s].attrs["status"] == "ok" for m in runs for s in runs[m])
         assert "hybridmoo" in f.attrs["study_text"]  # the stored compare file is the new one
-    assert "| hybridmoo" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "| hybridmoo" in report
+    # the report says the runs come from two sessions
+    assert re.search(r"Runs finished: 1 on 2026-01-01; 5 on \d{4}-\d\d-\d\d \(the file was "
+                     r"resumed\); hybridmoo ", report), report
     # --rerun runs one method's seeds again and keeps the others'
     assert main(["compare", c, "--backend", "local", "--resume", "--rerun", "ls"]) == 0
     assert "4 finished runs kept, 2 to run" in capsys.readouterr().out
