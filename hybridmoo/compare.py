@@ -263,13 +263,14 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                 f"the compare file gives {spec.budget.to_dict()}; runs under different budgets "
                 "are not comparable: write to another [compare].output or pass --overwrite")
         runs = f.require_group("runs")
-        for label, group in list(runs.items()):
+        drop = []  # checked in full before anything is deleted
+        for label, group in runs.items():
             if label not in labels:
                 continue  # a method since removed from the compare file: kept, not reported
             m = labels[label]
-            for key, g in list(group.items()):
+            for key, g in group.items():
                 if key.endswith(".partial"):  # cut off while being written
-                    del group[key]
+                    drop.append(f"{label}/{key}")
                     continue
                 same = (g.attrs["method"] == m["name"]
                         and json.loads(g.attrs["params"]) == json.loads(json.dumps(m["params"])))
@@ -279,7 +280,9 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                         f"{g.attrs['params']}, the compare file now gives {m['name']} with "
                         f"{json.dumps(m['params'])}; pass --rerun {label!r} to run it again")
                 if label in rerun or g.attrs["status"] != "ok":
-                    del group[key]
+                    drop.append(f"{label}/{key}")
+        for path in drop:
+            del runs[path]
         f.attrs["study_text"] = spec.text
         f.flush()
     return load_runs(spec)

@@ -134,8 +134,12 @@ def test_compare_resume_refuses_runs_that_would_not_compare(tmp_path, capsys):
     with pytest.raises(StoreError, match="its runs are on problem"):
         run_compare(c, backend="local", resume=True, progress=False)
     c.write_text(text.replace("pop_size = 20", "pop_size = 10"))
+    with h5py.File(tmp_path / "out.h5", "a") as f:
+        f["runs/ls/000"].attrs["status"] = "failed"  # would be rerun, but only if resuming goes on
     with pytest.raises(ConfigError, match="pass --rerun 'nsga2'"):
         run_compare(c, backend="local", resume=True, progress=False)
+    with h5py.File(tmp_path / "out.h5") as f:  # a refused resume deletes nothing
+        assert sorted(f["runs/ls"]) == ["000", "001"] and sorted(f["runs/nsga2"]) == ["000", "001"]
     with pytest.raises(ConfigError, match="no method has that label.*nsga2"):
         run_compare(c, backend="local", resume=True, rerun=("nsga", ), progress=False)
     with pytest.raises(ConfigError, match="needs resume"):
