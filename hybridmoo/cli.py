@@ -119,6 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
                   resume=args.resume)
+    args.on_interrupt = (f"the finished trials are saved in {study.spec.output}; continue "
+                         f"with `hybridmoo resume {study.spec.output}`")
     result = study.run()
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed, "
@@ -141,6 +143,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
                   num_cpus=args.num_cpus, resume=True)
+    args.on_interrupt = (f"the finished trials are saved in {spec.output}; continue with "
+                         f"`hybridmoo resume {args.file}`")
     result = study.run()
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed")
@@ -285,6 +289,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if spec.output.exists() and not (args.overwrite or args.resume):
         raise StoreError(f"{spec.output} already exists; pass --resume to keep its finished "
                          "runs and run the rest, or --overwrite to replace it")
+    args.on_interrupt = (f"the finished runs are saved in {spec.output}; continue with "
+                         f"`hybridmoo compare {args.file} --resume`")
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
                 rerun=tuple(args.rerun), num_cpus=args.num_cpus, progress=not args.quiet)
     print(f"wrote {spec.output} and {spec.report}")
@@ -444,6 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HybridMooError as exc:
         print(f"hybridmoo {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # runs and trials are flushed as they finish: say where they are and how to go on
+        hint = getattr(args, "on_interrupt", None)
+        print(f"\nhybridmoo {args.command}: interrupted" + (f"; {hint}" if hint else ""),
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

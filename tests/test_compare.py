@@ -151,6 +151,30 @@ def test_compare_resume_refuses_runs_that_would_not_compare(tmp_path, capsys):
     assert all(r.ok and r.params["pop_size"] == 10 for r in results["nsga2"])
 
 
+def test_ctrl_c_during_compare_keeps_finished_runs(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during `hybridmoo compare`: exit 130, the runs so far kept, --resume named."""
+    from hybridmoo import compare
+
+    _two_methods(tmp_path)
+    real, calls = compare._job, []
+
+    def interrupted_after_3(*a):
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return real(*a)
+
+    monkeypatch.setattr(compare, "_job", interrupted_after_3)
+    c = str(tmp_path / "c.toml")
+    assert main(["compare", c, "--backend", "local", "--quiet"]) == 130
+    assert f"continue with `hybridmoo compare {c} --resume`" in capsys.readouterr().err
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert sum(len(f["runs"][m]) for m in f["runs"]) == 3
+    monkeypatch.setattr(compare, "_job", real)
+    assert main(["compare", c, "--backend", "local", "--resume"]) == 0
+    assert "3 finished runs kept, 1 to run" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [

@@ -154,3 +154,31 @@ def test_resume_extends_generations_and_cli(tmp_path, capsys):
     path.write_text(STUDY.replace("generations = 3", "generations = 2"))
     assert main(["run", str(path), "--backend", "local", "--resume", "--quiet"]) == 0
     assert store.list_trials(out)[0] == list(range(8))
+
+
+def test_ctrl_c_says_where_the_trials_are_and_resume_finishes(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during `hybridmoo run`: exit 130, finished trials kept, the resume command named."""
+    from hybridmoo.backends import local
+
+    real, calls = local.run_trial, []
+
+    def interrupted_after_5(spec, cache):
+        calls.append(1)
+        if len(calls) > 5:
+            raise KeyboardInterrupt
+        return real(spec, cache)
+
+    path = write_study(tmp_path / "a")
+    monkeypatch.setattr(local, "run_trial", interrupted_after_5)
+    assert main(["run", str(path), "--backend", "local", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    out = tmp_path / "a" / "out.h5"
+    assert "interrupted; the finished trials are saved in" in err
+    assert f"hybridmoo resume {out}" in err
+    assert n_done(out) == 5
+    rerun = []
+    monkeypatch.setattr(local, "run_trial",
+                        lambda spec, cache: rerun.append(1) or real(spec, cache))
+    assert main(["resume", str(out), "--backend", "local", "--quiet"]) == 0
+    assert n_done(out) == 12  # 4 × 3 generations
+    assert len(rerun) == 7  # only the missing trials ran
