@@ -227,12 +227,15 @@ def test_methods_registered_with_chunked_hypernetwork():
 def test_multimnist_pmtl_front_is_ordered():
     """(B) on Multi-MNIST (2,000 training overlays, 300 steps): losses ordered by the preference.
 
-    Spearman ρ(p_1, L_1) < −0.9 and ρ(p_1, L_2) > 0.8 over 11 preferences (results/cpmtl.md
-    measured ρ(p_1, L_2) of 0.85 and 0.94 on two seeds: the order of floating-point sums moves
-    it), each loss moves by more than 0.2 across the front, and the front beats the reference
-    point (2, 2) (HV > 0). (A) is not tested here: with this hypernetwork
-    and budget linear scalarisation leaves the Multi-MNIST losses almost independent of the
-    preference (results/cpmtl.md).
+    Over 11 preferences, as p_1 grows L_1 falls and L_2 rises, each by more than 0.2 across the
+    front, and neither moves the wrong way between neighbouring preferences by more than 5 % of
+    its spread; the front beats the reference point (2, 2) (HV > 0). Monotone up to that
+    tolerance, not strictly: near the end where a task already dominates its loss sits on a
+    plateau, and the order of floating-point sums moves it by a few thousandths (measured with
+    numpy 2.4.6: L_2 = 0.6245, 0.6219, 0.6209 at p_1 = 0, 0.1, 0.2, then rising to 0.912; a
+    rank correlation there reads 0.77 although the trade-off is plain). (A) is not tested here:
+    with this hypernetwork and budget linear scalarisation leaves the Multi-MNIST losses almost
+    independent of the preference (results/cpmtl.md).
     """
     r = baselines.run("cpmtl_pmtl", "multi_mnist", baselines.Budget("steps", 300), seed=0,
                       problem_options={"n_train": 2000, "n_val": 500, "n_test": 500},
@@ -241,6 +244,9 @@ def test_multimnist_pmtl_front_is_ordered():
     order = np.argsort(r.prefs[:, 0])
     p1, F = r.prefs[order, 0], r.F[order]
     assert r.hv > 0
+    assert np.all(np.diff(p1) > 0)
+    spread = np.array([F[0, 0] - F[-1, 0], F[-1, 1] - F[0, 1]])
+    assert (spread > 0.2).all(), F
+    wrong_way = np.array([np.diff(F[:, 0]).max(), (-np.diff(F[:, 1])).max()])
+    assert (wrong_way < 0.05 * spread).all(), (wrong_way, spread, F)
     assert spearmanr(p1, F[:, 0])[0] < -0.9, F
-    assert spearmanr(p1, F[:, 1])[0] > 0.8, F
-    assert F[0, 0] - F[-1, 0] > 0.2 and F[-1, 1] - F[0, 1] > 0.2, F
