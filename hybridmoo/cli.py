@@ -292,7 +292,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     args.on_interrupt = (f"the finished runs are saved in {spec.output}; continue with "
                          f"`hybridmoo compare {args.file} --resume`")
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
-                rerun=tuple(args.rerun), num_cpus=args.num_cpus, progress=not args.quiet)
+                rerun=tuple(args.rerun), address=args.address, num_cpus=args.num_cpus,
+                progress=not args.quiet)
     print(f"wrote {spec.output} and {spec.report}")
     return 0
 

@@ -150,7 +150,8 @@ def _job(method: str, params: dict, problem: str, options: dict, budget: dict, s
 
 def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
                 overwrite: bool = False, resume: bool = False, rerun: tuple[str, ...] = (),
-                num_cpus: int | None = None, progress: bool = True) -> dict[str, list]:
+                address: str | None = None, num_cpus: int | None = None,
+                progress: bool = True) -> dict[str, list]:
     """Run every (method, seed), write the HDF5 file and the report; returns the results.
 
     Each run is written to the HDF5 file as soon as it finishes. With ``resume`` the existing
@@ -159,15 +160,21 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     labels), after a method's code or settings changed. Resuming refuses a file whose problem
     or budget differs from the compare file's (its runs would not be comparable).
 
+    Runs are Ray tasks (one CPU each) on a local Ray started on demand, or on the cluster at
+    ``address`` (``"auto"`` or ``host:port``); ``backend="local"`` runs them in-process.
+
     Raises:
-        ConfigError: ``resume`` with ``overwrite``, ``rerun`` without ``resume``, an unknown
+        ConfigError: ``address`` with ``backend="local"``; ``resume`` with ``overwrite``,
+            ``rerun`` without ``resume``, an unknown
             label in ``rerun``, or a method whose name or params changed under the same label.
         StoreError: the output exists (neither ``resume`` nor ``overwrite``), or ``resume``
             finds no output, another kind of file, or another problem or budget.
     """
     from hybridmoo import problems
+    from hybridmoo.backends import check_address
 
     spec = spec if isinstance(spec, CompareSpec) else load_compare(spec)
+    check_address(backend, address)
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other: resume keeps the finished "
                           "runs, overwrite deletes them")
@@ -208,8 +215,15 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     else:
         from hybridmoo.backends.ray import start_ray
 
-        start_ray(num_cpus=num_cpus)
+        start_ray(address=address, num_cpus=num_cpus)
         import ray
+
+        if progress:
+            nodes = [n for n in ray.nodes() if n.get("Alive")]
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            where = f"the Ray cluster at {address}" if address else "a local Ray"
+            print(f"{len(jobs)} runs as Ray tasks (1 CPU each) on {where}: {cpus} CPUs, "
+                  f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}", flush=True)
 
         remote = ray.remote(num_cpus=1)(_job)
         refs = {remote.remote(*a): i for i, a in enumerate(args)}

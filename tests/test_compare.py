@@ -175,6 +175,22 @@ def test_ctrl_c_during_compare_keeps_finished_runs(tmp_path, capsys, monkeypatch
     assert "3 finished runs kept, 1 to run" in capsys.readouterr().out
 
 
+def test_address_with_the_local_backend_is_refused(tmp_path, capsys):
+    """--address joins a Ray cluster: with --backend local it would be ignored: an error."""
+    _two_methods(tmp_path)
+    assert main(["compare", str(tmp_path / "c.toml"), "--backend", "local", "--address",
+                 "auto"]) == 2
+    assert "address 'auto' joins a Ray cluster; the local backend" in capsys.readouterr().err
+    assert not (tmp_path / "out.h5").exists()
+    (tmp_path / "s.toml").write_text(
+        '[study]\noutput = "s.h5"\n[problem]\nname = "zdt1"\n[algorithm]\npop_size = 4\n'
+        '[budget]\nsteps = 10\n[search]\n"hypernet.width" = { type = "int", low = 4, high = 8 }\n')
+    assert main(["run", str(tmp_path / "s.toml"), "--backend", "local", "--address",
+                 "auto"]) == 2
+    assert "drop one of them" in capsys.readouterr().err
+    assert not (tmp_path / "s.h5").exists()
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [

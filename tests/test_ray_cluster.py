@@ -1,4 +1,4 @@
-"""`hybridmoo run --address`: a study joins an existing multi-node Ray cluster.
+"""`hybridmoo run --address` and `compare --address` join an existing multi-node Ray cluster.
 
 The cluster (``ray.cluster_utils.Cluster``: a head and a second node of one CPU each, both on
 127.0.0.1) and the study run in a child process, so this test never touches the test session's
@@ -34,6 +34,22 @@ STUDY = textwrap.dedent("""
     "hypernet.width" = { type = "int", low = 4, high = 32, log = true }
 """)
 
+COMPARE = textwrap.dedent("""
+    [compare]
+    seeds = 2
+    output = "cmp.h5"
+    report = "cmp.md"
+    [problem]
+    name = "zdt1"
+    options = { n_var = 4 }
+    [budget]
+    kind = "evaluations"
+    amount = 400
+    [[methods]]
+    name = "nsga2"
+    params = { pop_size = 20 }
+""")
+
 DRIVER = textwrap.dedent("""
     import os, subprocess, sys
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # bind 127.0.0.1 only
@@ -42,14 +58,16 @@ DRIVER = textwrap.dedent("""
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False})
     cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    code = 0
     try:
-        run = subprocess.run(
-            [sys.executable, "-c", "import sys; from hybridmoo.cli import main; "
-             "sys.exit(main(sys.argv[1:]))", "run", "s.toml", "--address", cluster.address,
-             "--overwrite"], capture_output=True, text=True, timeout=240)
-        print(run.stdout)
-        print(run.stderr, file=sys.stderr)
-        code = run.returncode
+        for args in (["run", "s.toml"], ["compare", "c.toml"]):
+            run = subprocess.run(
+                [sys.executable, "-c", "import sys; from hybridmoo.cli import main; "
+                 "sys.exit(main(sys.argv[1:]))", *args, "--address", cluster.address,
+                 "--overwrite"], capture_output=True, text=True, timeout=240)
+            print(run.stdout)
+            print(run.stderr, file=sys.stderr)
+            code = code or run.returncode
     finally:
         cluster.shutdown()
     sys.exit(code)
@@ -58,10 +76,11 @@ DRIVER = textwrap.dedent("""
 
 @pytest.mark.slow
 @pytest.mark.ray
-def test_run_joins_an_existing_two_node_cluster(tmp_path):
+def test_run_and_compare_join_an_existing_two_node_cluster(tmp_path):
     """With --address the study uses the cluster's two one-CPU nodes (one actor on each) and
-    starts no Ray of its own; every trial is recorded."""
+    starts no Ray of its own; every trial is recorded. So does a comparison."""
     (tmp_path / "s.toml").write_text(STUDY)
+    (tmp_path / "c.toml").write_text(COMPARE)
     out = subprocess.run([sys.executable, "-c", DRIVER], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
@@ -69,3 +88,9 @@ def test_run_joins_an_existing_two_node_cluster(tmp_path):
     with h5py.File(tmp_path / "out.h5") as f:
         assert len(f["trials"]) == 4
         assert all(f["trials"][k].attrs["status"] == "ok" for k in f["trials"])
+    # the comparison's runs went to the same cluster (a Ray of its own would be one node)
+    assert "2 runs as Ray tasks (1 CPU each) on the Ray cluster at 127.0.0.1:" in out.stdout
+    assert ": 2 CPUs, 2 nodes" in out.stdout
+    with h5py.File(tmp_path / "cmp.h5") as f:
+        assert sorted(f["runs/nsga2"]) == ["000", "001"]
+        assert all(g.attrs["status"] == "ok" for g in f["runs/nsga2"].values())

@@ -13,7 +13,7 @@ from hybridmoo.backends.common import run_trial
 from hybridmoo.backends.local import LocalBackend
 from hybridmoo.errors import ConfigError
 
-__all__ = ["Backend", "LocalBackend", "get_backend", "run_trial"]
+__all__ = ["Backend", "LocalBackend", "check_address", "get_backend", "run_trial"]
 
 
 class Backend(Protocol):
@@ -32,6 +32,17 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release workers."""
+
+
+def check_address(backend: str, address: str | None) -> None:
+    """Refuse a Ray cluster address with the in-process backend (it would be ignored).
+
+    Raises:
+        ConfigError: ``address`` given with ``backend == "local"``.
+    """
+    if address and backend == "local":
+        raise ConfigError(f"address {address!r} joins a Ray cluster; the local backend runs "
+                          "in-process: drop one of them")
 
 
 def get_backend(name: str, **options) -> Backend:
