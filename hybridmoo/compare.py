@@ -174,7 +174,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     from hybridmoo.backends import check_address
 
     spec = spec if isinstance(spec, CompareSpec) else load_compare(spec)
-    check_address(backend, address)
+    check_address(backend, address, num_cpus)
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other: resume keeps the finished "
                           "runs, overwrite deletes them")

@@ -159,7 +159,7 @@ class Study:
         self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
         if output is not None:
             self.spec.output = Path(output)
-        check_address(backend, address)
+        check_address(backend, address, num_cpus)
         self.backend_name = backend
         self.address = address
         self.overwrite = overwrite

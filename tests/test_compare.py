@@ -175,8 +175,8 @@ def test_ctrl_c_during_compare_keeps_finished_runs(tmp_path, capsys, monkeypatch
     assert "3 finished runs kept, 1 to run" in capsys.readouterr().out
 
 
-def test_address_with_the_local_backend_is_refused(tmp_path, capsys):
-    """--address joins a Ray cluster: with --backend local it would be ignored: an error."""
+def test_ray_options_the_backend_would_ignore_are_refused(tmp_path, capsys):
+    """--address with --backend local, --num-cpus with either: errors, not silently ignored."""
     _two_methods(tmp_path)
     assert main(["compare", str(tmp_path / "c.toml"), "--backend", "local", "--address",
                  "auto"]) == 2
@@ -189,6 +189,15 @@ def test_address_with_the_local_backend_is_refused(tmp_path, capsys):
                  "auto"]) == 2
     assert "drop one of them" in capsys.readouterr().err
     assert not (tmp_path / "s.h5").exists()
+    # --num-cpus sizes a Ray started here: ignored with a cluster or in-process, so refused
+    for extra, why in ((["--backend", "local"], "the local backend runs in-process"),
+                       (["--address", "auto"], "the cluster's own CPUs are used")):
+        for cmd in (["compare", str(tmp_path / "c.toml")], ["run", str(tmp_path / "s.toml")]):
+            assert main([*cmd, *extra, "--num-cpus", "2"]) == 2
+            assert why in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "c.toml"), "--num-cpus", "0"]) == 2
+    assert "num_cpus = 0 is invalid" in capsys.readouterr().err
+    assert not (tmp_path / "out.h5").exists() and not (tmp_path / "s.h5").exists()
 
 
 @pytest.mark.parametrize(

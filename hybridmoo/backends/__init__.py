@@ -34,15 +34,25 @@ class Backend(Protocol):
         """Release workers."""
 
 
-def check_address(backend: str, address: str | None) -> None:
-    """Refuse a Ray cluster address with the in-process backend (it would be ignored).
+def check_address(backend: str, address: str | None, num_cpus: int | None = None) -> None:
+    """Refuse Ray options that the chosen backend would ignore.
 
     Raises:
-        ConfigError: ``address`` given with ``backend == "local"``.
+        ConfigError: ``address`` with ``backend == "local"``; ``num_cpus`` (the size of a Ray
+            started here) with ``address`` or with the local backend; ``num_cpus`` < 1.
     """
     if address and backend == "local":
         raise ConfigError(f"address {address!r} joins a Ray cluster; the local backend runs "
                           "in-process: drop one of them")
+    if num_cpus is None:
+        return
+    if backend == "local" or address:
+        where = "the local backend runs in-process" if backend == "local" else \
+            f"with address {address!r} the cluster's own CPUs are used"
+        raise ConfigError(f"num_cpus (--num-cpus) sizes a Ray started here; {where}: "
+                          "drop --num-cpus")
+    if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
+        raise ConfigError(f"num_cpus = {num_cpus!r} is invalid: expected an integer ≥ 1")
 
 
 def get_backend(name: str, **options) -> Backend:
