@@ -30,8 +30,9 @@ def hv_psl(problem, budget: Budget, seed: int, *, n_eval: int = 100,
     sphere (θ ~ U(0, π/2) for m = 2), clamped to [0.01, 0.99]; 256 directions per step; loss
     ``hv1`` with reference point nadir + 0.4 (the problem's nadir where known, else its HV
     reference point); model raw λ → 3 hidden ReLU layers of 128 units (512 for the RE problems)
-    → sigmoid to the bounds; gradient-norm clipping at 4.0; SGD with lr 0.01 (ZDT), 0.05
-    (VLMOP), 0.1 (RE); for the other synthetic families (DTLZ, PSL) 0.01, a reading.
+    → sigmoid to the bounds; gradient-norm clipping at 4.0; plain SGD (no momentum) with lr
+    0.01 (ZDT), 0.05 (VLMOP), 0.1 (RE); for the other synthetic families (DTLZ, PSL) 0.01, a
+    reading.
 
     On data-driven (multi-task) problems the hvpsl code has no training script, so the settings
     follow the first author's LibMOON (``libmoon/solver/psl/run_mtl_psl.py``, Multi-MNIST): one
@@ -41,10 +42,6 @@ def hv_psl(problem, budget: Budget, seed: int, *, n_eval: int = 100,
     synthetic-problem settings (plain SGD at lr 0.01, 256 directions sharing one minibatch) do
     not move a LeNet hypernetwork: on Multi-MNIST they stay above the (2, 2) reference point
     after 60 s (HV 0).
-
-    Difference: the official code uses plain SGD; hybridmoo's ``sgd`` has momentum 0.9 (not
-    settable), so the learning rate is divided by 10 to keep the long-run step size lr/(1 − β)
-    equal to the paper's.
     """
     fam = problem_family(problem)
     nadir = getattr(problem, "nadir", None)
@@ -59,8 +56,8 @@ def hv_psl(problem, budget: Budget, seed: int, *, n_eval: int = 100,
         config = {**hv1, "n_prefs": 1, "optimizer": "adam", "lr": 1e-3, "batch_size": 128}
     else:
         net = {"embed_dim": 0, "width": 512 if fam == "RE" else 128, "depth": 3}
-        config = {**hv1, "n_prefs": 256, "optimizer": "sgd",
-                  "lr": round(_HVPSL_LR.get(fam, 0.01) * (1 - 0.9), 12)}
+        config = {**hv1, "n_prefs": 256, "optimizer": "sgd", "momentum": 0.0,
+                  "lr": _HVPSL_LR.get(fam, 0.01)}
     return run_trainer(problem, budget, seed, method="hv_psl", hypernet=net, config=config,
                        user_hypernet=hypernet, user_train=train, n_eval=n_eval,
                        eval_every=eval_every, ref_point=ref_point, threads=threads,
