@@ -282,6 +282,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
     spec = load_compare(args.file)
+    if args.rerun and not args.resume:
+        raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
         write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
         print(f"wrote {spec.report} from {spec.output}")
@@ -410,15 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the methods of a compare file on its problem for N "
                        "seeds under an equal budget; write an HDF5 file and a Markdown report.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--resume", action="store_true",
-                   help="keep the finished runs of the existing HDF5 file; run the missing and "
-                   "failed ones (after an interruption, or new methods or seeds)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    mode.add_argument("--resume", action="store_true",
+                      help="keep the finished runs of the existing HDF5 file; run the missing "
+                      "and failed ones (after an interruption, or new methods or seeds)")
+    mode.add_argument("--report-only", action="store_true",
+                      help="run nothing: redraw the report and plots from the existing HDF5 "
+                      "file")
     p.add_argument("--rerun", action="append", default=[], metavar="LABEL",
                    help="with --resume: run this method's seeds again (repeatable), e.g. "
                    "after its code or settings changed")
-    p.add_argument("--report-only", action="store_true",
-                   help="run nothing: redraw the report and plots from the existing HDF5 file")
     _add_backend_options(p)
     p.set_defaults(func=cmd_compare)
 

@@ -146,6 +146,14 @@ def test_compare_resume_refuses_runs_that_would_not_compare(tmp_path, capsys):
         run_compare(c, backend="local", rerun=("ls",), progress=False)
     with pytest.raises(ConfigError, match="exclude each other"):
         run_compare(c, backend="local", resume=True, overwrite=True, progress=False)
+    # on the command line: one of --overwrite / --resume / --report-only; --rerun with --resume
+    for flags in (["--resume", "--overwrite"], ["--report-only", "--resume"],
+                  ["--report-only", "--overwrite"]):
+        with pytest.raises(SystemExit):
+            main(["compare", str(c), *flags])
+        assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["compare", str(c), "--report-only", "--rerun", "ls"]) == 2
+    assert "--rerun LABEL needs --resume" in capsys.readouterr().err
     # with --rerun the changed method runs again under its new setting
     results = run_compare(c, backend="local", resume=True, rerun=("nsga2",), progress=False)
     assert all(r.ok and r.params["pop_size"] == 10 for r in results["nsga2"])
