@@ -39,8 +39,14 @@ class StudyData:
         self.path = Path(path)
         with store.open_checked(self.path) as f:
             self.attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-        self.problem_info = json.loads(self.attrs["problem"])
         self.kind = str(self.attrs.get("kind", "study"))
+        if self.kind == "compare":
+            raise StoreError(
+                f"{self.path} is the output of `hybridmoo compare` (runs of methods, not trials "
+                "of a study): `hybridmoo show` and `hybridmoo export` read it; its report and "
+                "plots are redrawn by `hybridmoo compare COMPARE.toml --report-only`, and an "
+                "interrupted comparison continues with `hybridmoo compare COMPARE.toml --resume`")
+        self.problem_info = json.loads(self.attrs["problem"])
         self.objective_names = json.loads(self.attrs.get("objectives", '["hv"]'))
 
     # ----------------------------------------------------------------------------- listings

@@ -134,6 +134,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from hybridmoo.study import Study
     from hybridmoo.studyfile import load_study
 
+    if _file_kind(args.file) == "compare":
+        raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
+                         "continue it with `hybridmoo compare COMPARE.toml --resume`")
     msg = store.recover(args.file)
     if msg:
         print(msg, file=sys.stderr)
@@ -151,6 +154,47 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_kind(path: str) -> str:
+    from hybridmoo import store
+
+    with store.open_checked(path) as f:
+        return str(f.attrs.get("kind", "study"))
+
+
+def _show_compare(path: str) -> int:
+    """``show`` for a comparison's file: per method, runs and HV over seeds."""
+    import json
+
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from hybridmoo import store
+    from hybridmoo.compare import compare_records
+
+    with store.open_checked(path) as f:
+        a = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+    info = json.loads(a["problem"])
+    rows = compare_records(path, "runs")
+    console = Console()
+    console.print(f"[bold]{path}[/]  (compare, hybridmoo {a.get('hybridmoo_version', '?')}, "
+                  f"created {a.get('created', '?')})")
+    console.print(f"problem: {info['name']}  runs: {len(rows)}  reference point: "
+                  f"{info.get('ref_point')}")
+    table = Table("method", "family", "runs ok / failed", "HV mean ± std", "seconds used (mean)")
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    for label in labels:
+        mine = [r for r in rows if r["label"] == label]
+        hv = np.array([r["hv"] for r in mine if r["status"] == "ok"])
+        table.add_row(label, mine[0]["family"], f"{len(hv)} / {len(mine) - len(hv)}",
+                      f"{hv.mean():.4f} ± {hv.std():.4f}" if hv.size else "—",
+                      f"{np.mean([r.get('used_seconds', np.nan) for r in mine]):.1f}")
+    console.print(table)
+    console.print("report and plots: `hybridmoo compare COMPARE.toml --report-only`; tables: "
+                  f"`hybridmoo export {path} --what fronts|traces|trials`")
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a study's problem, status, trials, best HV and outer front."""
     from rich.console import Console
@@ -159,6 +203,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     from hybridmoo.analysis import StudyData
     from hybridmoo.study import format_value
 
+    if _file_kind(args.file) == "compare":
+        return _show_compare(args.file)
     data = StudyData(args.file)
     a = data.attrs
     recs = data.trial_records()

@@ -49,7 +49,8 @@ from hybridmoo import __version__, baselines, metrics, store
 from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, StoreError, did_you_mean
 
-__all__ = ["CompareSpec", "load_compare", "load_runs", "run_compare", "write_report"]
+__all__ = ["CompareSpec", "compare_records", "load_compare", "load_runs", "run_compare",
+           "write_report"]
 
 _SCHEMA = {"compare": {"name", "seeds", "output", "report", "description"},
            "problem": {"name", "options"}, "budget": {"kind", "amount"},
@@ -372,6 +373,63 @@ def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
                     budget_used=json.loads(g.attrs["budget_used"]), hv=float(g.attrs["hv"]),
                     ref_point=g["ref_point"][()])
     return results
+
+
+def compare_records(path: str | Path, what: str) -> list[dict]:
+    """Tidy rows of a ``hybridmoo compare`` output file, for ``show`` and ``export``.
+
+    Args:
+        path: the comparison's HDF5 file.
+        what: ``"runs"`` (one row per method and seed: label, method, family, seed, status,
+            error, hv, budget used), ``"fronts"`` (one row per point of each run's final front:
+            label, method, seed, point, the preference components ``pref_1…pref_m`` where the
+            method has them, the objective values under their names, ``x_1…x_n`` where stored)
+            or ``"traces"`` (one row per traced point: label, method, seed, and the trace's
+            ``seconds``, ``evaluations``, ``steps``, ``hv``…).
+
+    Raises:
+        StoreError: the file is not the output of ``hybridmoo compare``.
+        ConfigError: ``what`` is none of the three.
+    """
+    if what not in ("runs", "fronts", "traces"):
+        raise ConfigError(f"what = {what!r}: a comparison file has runs, fronts and traces")
+    rows: list[dict] = []
+    with store.open_checked(path, "r") as f:
+        if f.attrs.get("kind") != "compare":
+            raise StoreError(f"{path} is a {f.attrs.get('kind', 'unknown')!r} file, not the "
+                             "output of `hybridmoo compare`")
+        info = json.loads(f.attrs["problem"])
+        names = info.get("obj_names") or [f"f{i + 1}" for i in range(int(info["n_obj"]))]
+        for label, group in f.get("runs", {}).items():
+            for key, g in sorted(group.items()):
+                if key.endswith(".partial"):
+                    continue
+                a = g.attrs
+                base = {"label": label, "method": str(a["method"]), "seed": int(a["seed"])}
+                if what == "runs":
+                    used = json.loads(a["budget_used"])
+                    rows.append({**base, "family": str(a["family"]), "status": str(a["status"]),
+                                 "error": str(a["error"]), "hv": float(a["hv"]),
+                                 **{f"used_{k}": float(v) for k, v in used.items()},
+                                 "finished": str(a.get("finished", ""))})
+                elif what == "fronts":
+                    F = g["F"][()]
+                    P = g["prefs"][()] if "prefs" in g else None
+                    X = g["X"][()] if "X" in g else None
+                    for i in range(F.shape[0]):
+                        row = {**base, "point": i}
+                        if P is not None:
+                            row.update({f"pref_{j + 1}": float(v) for j, v in enumerate(P[i])})
+                        row.update({n: float(v) for n, v in zip(names, F[i], strict=True)})
+                        if X is not None:
+                            row.update({f"x_{j + 1}": float(v) for j, v in enumerate(X[i])})
+                        rows.append(row)
+                else:
+                    tr = {k: v[()] for k, v in g["trace"].items()}
+                    n = len(next(iter(tr.values()))) if tr else 0
+                    for i in range(n):
+                        rows.append({**base, **{k: float(v[i]) for k, v in tr.items()}})
+    return rows
 
 
 def _time_to(trace: dict, level: float) -> float:

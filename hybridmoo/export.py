@@ -10,6 +10,11 @@ What (``--what``):
 - ``trials``: one row per trial: status, HV, sizes, times, node, the searched values;
 - ``outer-front``: the rows of ``trials`` on the outer Pareto front.
 
+A ``hybridmoo compare`` output file exports its runs instead: ``fronts`` (one row per point of
+each method's and seed's final front, with ``label``, ``method``, ``seed``), ``traces`` (the HV
+traces of the runs) and ``trials`` (one row per run: status, HV, budget used); it has no outer
+front.
+
 Formats (``--format``): ``csv``, ``parquet`` (needs pyarrow), ``json`` (records, one object per
 row), ``npz`` (one array per column).
 """
@@ -43,16 +48,20 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
         raise ConfigError(f"--what {what!r} is not one of {', '.join(WHAT)}")
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
-    data = study if isinstance(study, StudyData) else StudyData(study)
-    if what == "fronts":
-        df = data.fronts(trial_ids)
-    elif what == "traces":
-        df = data.traces(trial_ids)
-    elif what == "trials":
-        df = data.trials()
+    path = study.path if isinstance(study, StudyData) else Path(study)
+    if not isinstance(study, StudyData) and _kind(path) == "compare":
+        df = _compare_table(path, what, trial_ids)
     else:
-        df = data.outer_front()
-    out = Path(out) if out else data.path.with_name(f"{data.path.stem}.{what}.{fmt}")
+        data = study if isinstance(study, StudyData) else StudyData(study)
+        if what == "fronts":
+            df = data.fronts(trial_ids)
+        elif what == "traces":
+            df = data.traces(trial_ids)
+        elif what == "trials":
+            df = data.trials()
+        else:
+            df = data.outer_front()
+    out = Path(out) if out else path.with_name(f"{path.stem}.{what}.{fmt}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         df.to_csv(out, index=False)
@@ -72,3 +81,24 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
             cols[c] = col.astype(str) if col.dtype == object else col  # no pickled objects
         np.savez(out, **cols)
     return out
+
+
+def _kind(path: Path) -> str:
+    from hybridmoo import store
+
+    with store.open_checked(path) as f:
+        return str(f.attrs.get("kind", "study"))
+
+
+def _compare_table(path: Path, what: str, trial_ids: list[int] | None):
+    import pandas as pd
+
+    from hybridmoo.compare import compare_records
+
+    if what == "outer-front":
+        raise ConfigError(f"{path} is the output of `hybridmoo compare`: it has no outer front; "
+                          "export its fronts, traces or trials (one row per run)")
+    if trial_ids is not None:
+        raise ConfigError(f"{path} is the output of `hybridmoo compare`: its runs have no trial "
+                          "ids; drop --trials (every run is exported, with its label and seed)")
+    return pd.DataFrame(compare_records(path, "runs" if what == "trials" else what))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import h5py
+import numpy as np
 import pytest
 
 from hybridmoo import baselines
@@ -206,6 +207,50 @@ def test_ray_options_the_backend_would_ignore_are_refused(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "c.toml"), "--num-cpus", "0"]) == 2
     assert "num_cpus = 0 is invalid" in capsys.readouterr().err
     assert not (tmp_path / "out.h5").exists() and not (tmp_path / "s.h5").exists()
+
+
+def test_show_export_plot_resume_on_a_comparison_file(tmp_path, capsys):
+    """show and export read a comparison's file; plot, resume and predict name the right command."""
+    import pandas as pd
+
+    from hybridmoo.compare import load_runs
+
+    _two_methods(tmp_path)
+    c = tmp_path / "c.toml"
+    assert main(["compare", str(c), "--backend", "local", "--quiet"]) == 0
+    capsys.readouterr()
+    out = str(tmp_path / "out.h5")
+    runs = load_runs(c)
+    assert main(["show", out]) == 0
+    shown = capsys.readouterr().out
+    assert "nsga2" in shown and "ls" in shown and "2 / 0" in shown
+    assert f"{np.mean([r.hv for r in runs['nsga2']]):.4f}" in shown
+    for what in ("fronts", "traces", "trials"):
+        assert main(["export", out, "--what", what, "--format", "csv"]) == 0
+    fronts = pd.read_csv(tmp_path / "out.fronts.csv")
+    assert len(fronts) == sum(r.F.shape[0] for rs in runs.values() for r in rs)
+    nsga_0 = fronts[(fronts.label == "nsga2") & (fronts.seed == 0)]
+    np.testing.assert_allclose(nsga_0[["f1", "f2"]].to_numpy(), runs["nsga2"][0].F)
+    assert {"pref_1", "pref_2", "x_4"} <= set(fronts.columns)  # ls has preferences; X stored
+    traces = pd.read_csv(tmp_path / "out.traces.csv")
+    assert len(traces) == sum(len(r.trace["hv"]) for rs in runs.values() for r in rs)
+    trials = pd.read_csv(tmp_path / "out.trials.csv")
+    assert sorted(zip(trials.label, trials.seed, strict=True)) == [("ls", 0), ("ls", 1),
+                                                                   ("nsga2", 0), ("nsga2", 1)]
+    np.testing.assert_allclose(trials[trials.label == "ls"].sort_values("seed").hv,
+                               [r.hv for r in runs["ls"]])
+    capsys.readouterr()
+    for args, match in ((["export", out, "--what", "outer-front", "--format", "csv"],
+                         "has no outer front"),
+                        (["export", out, "--what", "fronts", "--format", "csv", "--trials", "1"],
+                         "drop --trials"),
+                        (["plot", out], "report and plots are redrawn by `hybridmoo compare"),
+                        (["resume", out], "continue it with `hybridmoo compare COMPARE.toml "
+                                          "--resume`"),
+                        (["predict", out, "-p", "0.5,0.5"], "is the output of `hybridmoo "
+                                                            "compare`")):
+        assert main(args) == 2, args
+        assert match in capsys.readouterr().err, args
 
 
 @pytest.mark.parametrize(
