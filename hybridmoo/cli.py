@@ -134,12 +134,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from hybridmoo.study import Study
     from hybridmoo.studyfile import load_study
 
-    if _file_kind(args.file) == "compare":
-        raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
-                         "continue it with `hybridmoo compare COMPARE.toml --resume`")
-    msg = store.recover(args.file)
+    msg = store.recover(args.file)  # first: a truncated study is restored from its backup
     if msg:
         print(msg, file=sys.stderr)
+    if store.file_kind(args.file) == "compare":
+        raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
+                         "continue it with `hybridmoo compare COMPARE.toml --resume`")
     with store.open_checked(args.file) as f:
         text = str(f.attrs.get("study_text", ""))
     spec = load_study(text=text)
@@ -152,13 +152,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed")
     return 0
-
-
-def _file_kind(path: str) -> str:
-    from hybridmoo import store
-
-    with store.open_checked(path) as f:
-        return str(f.attrs.get("kind", "study"))
 
 
 def _show_compare(path: str) -> int:
@@ -200,10 +193,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from hybridmoo import store
     from hybridmoo.analysis import StudyData
     from hybridmoo.study import format_value
 
-    if _file_kind(args.file) == "compare":
+    if store.file_kind(args.file) == "compare":
         return _show_compare(args.file)
     data = StudyData(args.file)
     a = data.attrs

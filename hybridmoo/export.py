@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hybridmoo import store
 from hybridmoo.analysis import StudyData
 from hybridmoo.errors import ConfigError
 
@@ -49,7 +50,7 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     path = study.path if isinstance(study, StudyData) else Path(study)
-    if not isinstance(study, StudyData) and _kind(path) == "compare":
+    if not isinstance(study, StudyData) and store.file_kind(path) == "compare":
         df = _compare_table(path, what, trial_ids)
     else:
         data = study if isinstance(study, StudyData) else StudyData(study)
@@ -81,13 +82,6 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
             cols[c] = col.astype(str) if col.dtype == object else col  # no pickled objects
         np.savez(out, **cols)
     return out
-
-
-def _kind(path: Path) -> str:
-    from hybridmoo import store
-
-    with store.open_checked(path) as f:
-        return str(f.attrs.get("kind", "study"))
 
 
 def _compare_table(path: Path, what: str, trial_ids: list[int] | None):

@@ -36,7 +36,8 @@ import numpy as np
 from hybridmoo.errors import StoreError
 from hybridmoo.train import TrialResult
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "create", "list_trials", "read_trial", "write_trial"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "create", "file_kind", "list_trials", "read_trial",
+           "write_trial"]
 
 FORMAT = "hybridmoo-study"
 FORMAT_VERSION = 1
@@ -84,6 +85,16 @@ def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str
             f.attrs[k] = v
         f.create_group("trials")
     return path
+
+
+def file_kind(path: str | os.PathLike) -> str:
+    """What a hybridmoo HDF5 file holds: ``"study"``, ``"train"`` or ``"compare"``.
+
+    Raises:
+        StoreError: as :func:`open_checked`.
+    """
+    with open_checked(path) as f:
+        return str(f.attrs.get("kind", "study"))
 
 
 def open_checked(path: str | os.PathLike, mode: str = "r"):
