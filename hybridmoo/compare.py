@@ -36,6 +36,7 @@ against the best baseline's, and says plainly where hybridmoo wins and where it 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -172,10 +173,10 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
             finds no output, another kind of file, or another problem or budget.
     """
     from hybridmoo import problems
-    from hybridmoo.backends import check_address
+    from hybridmoo.backends import check_ray_options
 
     spec = spec if isinstance(spec, CompareSpec) else load_compare(spec)
-    check_address(backend, address, num_cpus)
+    check_ray_options(backend, address, num_cpus)
     if resume and overwrite:
         raise ConfigError("resume and overwrite exclude each other: resume keeps the finished "
                           "runs, overwrite deletes them")
@@ -257,10 +258,7 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
     if not spec.output.exists():
         raise StoreError(f"nothing to resume: {spec.output} does not exist; run `hybridmoo "
                          f"compare {spec.path or spec.name}` without --resume")
-    with store.open_checked(spec.output, "a") as f:
-        if f.attrs.get("kind") != "compare":
-            raise StoreError(f"{spec.output} is a {f.attrs.get('kind', 'unknown')!r} file, not "
-                             "the output of `hybridmoo compare`; check [compare].output")
+    with _open_compare(spec.output, "a") as f:
         stored = json.loads(f.attrs.get("problem", "null"))
         now = json.loads(json.dumps(problem.describe()))
         if stored != now:
@@ -301,6 +299,16 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
         f.attrs["study_text"] = spec.text
         f.flush()
     return load_runs(spec)
+
+
+@contextlib.contextmanager
+def _open_compare(path: str | Path, mode: str):
+    """:func:`store.open_checked`, refusing a file that ``hybridmoo compare`` did not write."""
+    with store.open_checked(path, mode) as f:
+        if f.attrs.get("kind") != "compare":
+            raise StoreError(f"{path} is a {f.attrs.get('kind', 'unknown')!r} file, not the "
+                             "output of `hybridmoo compare`; check [compare].output")
+        yield f
 
 
 def _write_run(path: Path, method: dict, seed: int, r) -> None:
@@ -349,10 +357,7 @@ def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
         raise StoreError(f"{spec.output} does not exist: run `hybridmoo compare "
                          f"{spec.path or spec.name}` first")
     results: dict[str, list] = {m["label"]: [None] * spec.seeds for m in spec.methods}
-    with store.open_checked(spec.output, "r") as f:
-        if f.attrs.get("kind") != "compare":
-            raise StoreError(f"{spec.output} is a {f.attrs.get('kind', 'unknown')!r} file, not "
-                             "the output of `hybridmoo compare`; check [compare].output")
+    with _open_compare(spec.output, "r") as f:
         runs = f.get("runs", {})
         for m in spec.methods:
             if m["label"] not in runs:
@@ -394,10 +399,7 @@ def compare_records(path: str | Path, what: str) -> list[dict]:
     if what not in ("runs", "fronts", "traces"):
         raise ConfigError(f"what = {what!r}: a comparison file has runs, fronts and traces")
     rows: list[dict] = []
-    with store.open_checked(path, "r") as f:
-        if f.attrs.get("kind") != "compare":
-            raise StoreError(f"{path} is a {f.attrs.get('kind', 'unknown')!r} file, not the "
-                             "output of `hybridmoo compare`")
+    with _open_compare(path, "r") as f:
         info = json.loads(f.attrs["problem"])
         names = info.get("obj_names") or [f"f{i + 1}" for i in range(int(info["n_obj"]))]
         for label, group in f.get("runs", {}).items():
@@ -411,7 +413,8 @@ def compare_records(path: str | Path, what: str) -> list[dict]:
                     rows.append({**base, "family": str(a["family"]), "status": str(a["status"]),
                                  "error": str(a["error"]), "hv": float(a["hv"]),
                                  **{f"used_{k}": float(v) for k, v in used.items()},
-                                 "finished": str(a.get("finished", ""))})
+                                 "finished": str(a.get("finished", "")),
+                                 "hybridmoo_version": str(a.get("hybridmoo_version", ""))})
                 elif what == "fronts":
                     F = g["F"][()]
                     P = g["prefs"][()] if "prefs" in g else None
@@ -566,19 +569,14 @@ def _plots(spec: CompareSpec, rows: list[dict], pf, out: Path) -> None:
 
 def _provenance(spec: CompareSpec) -> str:
     """When the reported runs finished, by day: more than one day means a resumed file."""
+    labels = {m["label"] for m in spec.methods}
+    rows = [r for r in (compare_records(spec.output, "runs") if spec.output.exists() else [])
+            if r["label"] in labels and r["seed"] < spec.seeds]
     days: dict[str, int] = {}
-    versions: set[str] = set()
-    if spec.output.exists():
-        with store.open_checked(spec.output, "r") as f:
-            runs = f.get("runs", {})
-            for m in spec.methods:
-                for s in range(spec.seeds):
-                    g = runs.get(f"{m['label']}/{s:03d}") if m["label"] in runs else None
-                    if g is None:
-                        continue
-                    day = str(g.attrs.get("finished", "undated"))[:10]
-                    days[day] = days.get(day, 0) + 1
-                    versions.add(str(g.attrs.get("hybridmoo_version", "unrecorded")))
+    for r in rows:
+        day = r["finished"][:10] or "undated"
+        days[day] = days.get(day, 0) + 1
+    versions = {r["hybridmoo_version"] or "unrecorded" for r in rows}
     if not days:
         return "Runs: none finished."
     undated = days.pop("undated", 0)

@@ -154,12 +154,12 @@ class Study:
                  overwrite: bool = False, progress: bool = True,
                  num_cpus: int | None = None, resume: bool = False) -> None:
         from hybridmoo import problems
-        from hybridmoo.backends import check_address
+        from hybridmoo.backends import check_ray_options
 
         self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
         if output is not None:
             self.spec.output = Path(output)
-        check_address(backend, address, num_cpus)
+        check_ray_options(backend, address, num_cpus)
         self.backend_name = backend
         self.address = address
         self.overwrite = overwrite

@@ -13,7 +13,7 @@ from hybridmoo.backends.common import run_trial
 from hybridmoo.backends.local import LocalBackend
 from hybridmoo.errors import ConfigError
 
-__all__ = ["Backend", "LocalBackend", "check_address", "get_backend", "run_trial"]
+__all__ = ["Backend", "LocalBackend", "check_ray_options", "get_backend", "run_trial"]
 
 
 class Backend(Protocol):
@@ -34,7 +34,7 @@ class Backend(Protocol):
         """Release workers."""
 
 
-def check_address(backend: str, address: str | None, num_cpus: int | None = None) -> None:
+def check_ray_options(backend: str, address: str | None, num_cpus: int | None = None) -> None:
     """Refuse Ray options that the chosen backend would ignore.
 
     Raises:

@@ -51,6 +51,23 @@ def _actor_class():
     return _ACTOR
 
 
+def _loopback_only() -> None:
+    """Make a Ray started from this process bind 127.0.0.1 only, whatever was imported before.
+
+    Ray reads ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER`` once, into
+    ``ray._private.ray_constants.ENABLE_RAY_CLUSTER``, when it is first imported; the processes
+    it spawns (GCS, raylet, workers, the runtime-env agent) read the environment variable
+    themselves. Both are set here: the variable for the children, the constant for a ``ray``
+    that someone imported before this call.
+    """
+    import sys
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None,
               num_gpus: int | None = None) -> None:
     """Connect to ``address`` (``"auto"`` or ``host:port``) or start a local Ray on 127.0.0.1.
@@ -60,7 +77,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None,
     ``ray`` is first imported, which this function does (keep it so if you import ray earlier).
     """
     if not address:
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        _loopback_only()
     import ray
 
     if ray.is_initialized():
@@ -90,9 +107,9 @@ class RayBackend:
                  gpus_per_trial: float = 0.0, workers: int | str = "auto",
                  max_workers: int | None = None, threads: int | None = None,
                  num_cpus: int | None = None) -> None:
+        start_ray(address, num_cpus=num_cpus)  # before `import ray`: see start_ray
         import ray
 
-        start_ray(address, num_cpus=num_cpus)
         self._ray = ray
         res = ray.cluster_resources()
         if workers == "auto":
