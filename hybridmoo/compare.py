@@ -143,11 +143,19 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                        methods=methods)
 
 
-def _job(method: str, params: dict, problem: str, options: dict, budget: dict, seed: int):
+def _job(args: tuple, cache: dict | None = None):
+    """One (method, seed) run, as a backend job: ``args`` = (method, params, problem, problem
+    options, budget, seed); one torch thread (runs share the CPUs)."""
     import torch
 
+    method, params, problem, options, budget, seed = args
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    return baselines.run(method, problem, budget, seed=seed, problem_options=options, **params)
+    try:
+        return baselines.run(method, problem, budget, seed=seed, problem_options=options,
+                             **params)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
@@ -162,8 +170,9 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     labels), after a method's code or settings changed. Resuming refuses a file whose problem
     or budget differs from the compare file's (its runs would not be comparable).
 
-    Runs are Ray tasks (one CPU each) on a local Ray started on demand, or on the cluster at
-    ``address`` (``"auto"`` or ``host:port``); ``backend="local"`` runs them in-process.
+    Runs are jobs of a backend: Ray actors (one CPU each) on a local Ray started on demand, or
+    on the cluster at ``address`` (``"auto"`` or ``host:port``); ``backend="local"`` runs them
+    in-process.
 
     Raises:
         ConfigError: ``address`` with ``backend="local"``; ``resume`` with ``overwrite``,
@@ -211,36 +220,27 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
                   + (f"HV {r.hv:.6g}" if r.ok else f"failed: {r.error.splitlines()[0]}"),
                   flush=True)
 
-    if backend == "local":
-        for i, a in enumerate(args):
-            record(i, _job(*a))
-    else:
-        from hybridmoo.backends.ray import start_ray
+    from hybridmoo.backends import get_backend
 
-        start_ray(address=address, num_cpus=num_cpus)
-        import ray
-
-        if progress:
-            nodes = [n for n in ray.nodes() if n.get("Alive")]
-            cpus = int(ray.cluster_resources().get("CPU", 0))
+    pool = get_backend("local") if backend == "local" else get_backend(
+        "ray", address=address, num_cpus=num_cpus, cpus_per_trial=1, threads=1,
+        max_workers=max(1, len(args)))
+    try:
+        if progress and backend != "local":
             where = f"the Ray cluster at {address}" if address else "a local Ray"
-            print(f"{len(jobs)} runs as Ray tasks (1 CPU each) on {where}: {cpus} CPUs, "
-                  f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}", flush=True)
-
-        remote = ray.remote(num_cpus=1)(_job)
-        refs = {remote.remote(*a): i for i, a in enumerate(args)}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                i = refs.pop(ref)
-                try:
-                    r = ray.get(ref)
-                except Exception as exc:  # noqa: BLE001 - a dead worker: record, go on
+            print(f"{len(jobs)} runs on {where}: {pool.describe()}", flush=True)
+        for i, a in enumerate(args):
+            pool.submit(i, _job, a)
+        while pool.running():
+            for i, r, _node in pool.wait():
+                if not isinstance(r, baselines.BaselineResult):  # a dead worker: record, go on
                     m, s = jobs[i]
                     r = baselines.BaselineResult.failed(
-                        f"the worker died: {exc}", method=m["name"], problem=problem.describe(),
-                        seed=s, n_obj=problem.n_obj)
+                        str(r), method=m["name"],
+                        problem=problem.describe(), seed=s, n_obj=problem.n_obj)
                 record(i, r)
+    finally:
+        pool.close()
     write_report(spec, results, problem)
     return results
 

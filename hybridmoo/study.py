@@ -21,6 +21,7 @@ import numpy as np
 
 from hybridmoo import metrics, store
 from hybridmoo.errors import ConfigError
+from hybridmoo.methods.trial import run_trial
 from hybridmoo.studyfile import OBJECTIVES, StudySpec, load_study
 from hybridmoo.train import TrialResult
 
@@ -322,7 +323,7 @@ class Study:
                             left.discard(tid)
                             ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv)
                             continue
-                        backend.submit(tid, self._job(tid, trials, values, warm_from))
+                        backend.submit(tid, run_trial, self._job(tid, trials, values, warm_from))
                         attempts[tid] += 1
                     ui.update(running=backend.running())
                     while left:
@@ -336,7 +337,8 @@ class Study:
                                 attempts[tid] += 1
                                 ui.note(f"trial {tid} failed ({outcome.error.splitlines()[0]}); "
                                         f"retry {attempts[tid] - 1}/{spec.retries}")
-                                backend.submit(tid, self._job(tid, trials, values, warm_from))
+                                backend.submit(tid, run_trial,
+                                               self._job(tid, trials, values, warm_from))
                                 continue
                             left.discard(tid)
                             trials[tid] = outcome

@@ -43,3 +43,15 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray on 127.0.0.1 with 2 CPUs for the whole test session."""
+    from hybridmoo.backends.ray import start_ray
+
+    start_ray(num_cpus=2)  # before the first `import ray` (see start_ray)
+    import ray
+
+    yield ray
+    ray.shutdown()

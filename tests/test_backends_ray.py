@@ -77,9 +77,23 @@ def _watch(cmd: list[str], cwd, env=None, seconds: float = 120) -> dict[tuple[st
     return seen
 
 
+def _is_loopback(ip: str) -> bool:
+    """127.0.0.0/8, ::1 and IPv4-mapped loopback (``::ffff:127.0.0.1``); not ``0.0.0.0``/``::``."""
+    addr = ipaddress.ip_address(ip.split("%")[0])
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return (mapped or addr).is_loopback
+
+
 def _not_loopback(seen: dict[tuple[str, int], str]) -> list[str]:
-    return [f"{name} on {ip}:{port}" for (ip, port), name in seen.items()
-            if not ipaddress.ip_address(ip.split("%")[0]).is_loopback]
+    return [f"{name} on {ip}:{port}" for (ip, port), name in seen.items() if not _is_loopback(ip)]
+
+
+@pytest.mark.parametrize("ip, loopback", [("127.0.0.1", True), ("::1", True),
+                                          ("::ffff:127.0.0.1", True), ("0.0.0.0", False),
+                                          ("::", False), ("192.0.2.2", False)])
+def test_loopback_check(ip, loopback):
+    """The check the socket tests rely on: a wildcard or network address is not loopback."""
+    assert _is_loopback(ip) is loopback
 
 
 @pytest.mark.ray

@@ -89,8 +89,8 @@ def test_run_and_compare_join_an_existing_two_node_cluster(tmp_path):
         assert len(f["trials"]) == 4
         assert all(f["trials"][k].attrs["status"] == "ok" for k in f["trials"])
     # the comparison's runs went to the same cluster (a Ray of its own would be one node)
-    assert "2 runs as Ray tasks (1 CPU each) on the Ray cluster at 127.0.0.1:" in out.stdout
-    assert ": 2 CPUs, 2 nodes" in out.stdout
+    assert "2 runs on the Ray cluster at 127.0.0.1:" in out.stdout
+    assert "cluster: 2 CPUs, 2 nodes" in out.stdout
     with h5py.File(tmp_path / "cmp.h5") as f:
         assert sorted(f["runs/nsga2"]) == ["000", "001"]
         assert all(g.attrs["status"] == "ok" for g in f["runs/nsga2"].values())

@@ -158,9 +158,9 @@ def test_resume_extends_generations_and_cli(tmp_path, capsys):
 
 def test_ctrl_c_says_where_the_trials_are_and_resume_finishes(tmp_path, capsys, monkeypatch):
     """Ctrl-C during `hybridmoo run`: exit 130, finished trials kept, the resume command named."""
-    from hybridmoo.backends import local
+    from hybridmoo import study
 
-    real, calls = local.run_trial, []
+    real, calls = study.run_trial, []
 
     def interrupted_after_5(spec, cache):
         calls.append(1)
@@ -169,7 +169,7 @@ def test_ctrl_c_says_where_the_trials_are_and_resume_finishes(tmp_path, capsys, 
         return real(spec, cache)
 
     path = write_study(tmp_path / "a")
-    monkeypatch.setattr(local, "run_trial", interrupted_after_5)
+    monkeypatch.setattr(study, "run_trial", interrupted_after_5)
     assert main(["run", str(path), "--backend", "local", "--quiet"]) == 130
     err = capsys.readouterr().err
     out = tmp_path / "a" / "out.h5"
@@ -177,7 +177,7 @@ def test_ctrl_c_says_where_the_trials_are_and_resume_finishes(tmp_path, capsys, 
     assert f"hybridmoo resume {out}" in err
     assert n_done(out) == 5
     rerun = []
-    monkeypatch.setattr(local, "run_trial",
+    monkeypatch.setattr(study, "run_trial",
                         lambda spec, cache: rerun.append(1) or real(spec, cache))
     assert main(["resume", str(out), "--backend", "local", "--quiet"]) == 0
     assert n_done(out) == 12  # 4 × 3 generations

@@ -275,18 +275,6 @@ def test_hv_auc_objective():
 
 
 # ----------------------------------------------------------------------------- Ray backend
-@pytest.fixture(scope="session")
-def ray_cluster():
-    """One local Ray on 127.0.0.1 with 2 CPUs for the whole test session."""
-    from hybridmoo.backends.ray import start_ray
-
-    start_ray(num_cpus=2)  # before the first `import ray` (see start_ray)
-    import ray
-
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.ray
 def test_ray_study_end_to_end(tmp_path, ray_cluster):
     """A study on two Ray actors records all trials, with the node each ran on."""
@@ -301,19 +289,20 @@ def test_ray_study_end_to_end(tmp_path, ray_cluster):
 def test_killed_actor_is_recorded_and_replaced(ray_cluster):
     """Killing an actor mid-trial yields a WorkerLost outcome; the pool keeps working."""
     from hybridmoo.backends.ray import RayBackend, WorkerLost
+    from hybridmoo.methods.trial import run_trial
 
     backend = RayBackend(workers=1, threads=1)
     spec = {"problem": "zdt1", "problem_options": {"n_var": 4}, "hypernet": {"width": 8},
             "train": {"steps": None, "seconds": 20.0, "n_eval": 5, "eval_every": 10**6},
             "seed": 0}
-    backend.submit(0, spec)
+    backend.submit(0, run_trial, spec)
     time.sleep(3.0)  # the actor is inside the trial
     (pid,) = backend.actor_pids()
     os.kill(pid, signal.SIGKILL)
     (tid, outcome, _), = backend.wait()
     assert tid == 0 and isinstance(outcome, WorkerLost) and "died" in str(outcome)
     quick = dict(spec, train={"steps": 5, "n_eval": 5})
-    backend.submit(1, quick)
+    backend.submit(1, run_trial, quick)
     (tid, outcome, node), = backend.wait()
     assert tid == 1 and outcome.ok and node
     backend.close()

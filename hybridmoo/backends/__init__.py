@@ -1,37 +1,19 @@
-"""Where trials run: Ray actors (default) or in-process (debugging).
+"""Where jobs run: Ray actors (default) or in-process (debugging).
 
-A backend accepts trial specifications with :meth:`submit` and hands back finished
-``(trial_id, TrialResult, node)`` tuples from :meth:`wait`, as workers free up. Both backends run
-the same :func:`run_trial`; only the dispatch differs.
+A backend runs any picklable ``fn(payload, cache) -> result`` (``cache`` is a dict that lives as
+long as the worker, e.g. for problems whose data should load once): :meth:`Backend.submit` takes
+a key, the function and its payload, :meth:`Backend.wait` hands back finished
+``(key, result, node)`` tuples as workers free up. Backends know nothing of methods, studies or
+comparisons; this package is the only place that imports ``ray``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from hybridmoo.backends.common import run_trial
+from hybridmoo.backends.base import Backend, WorkerLost
 from hybridmoo.backends.local import LocalBackend
 from hybridmoo.errors import ConfigError
 
-__all__ = ["Backend", "LocalBackend", "check_ray_options", "get_backend", "run_trial"]
-
-
-class Backend(Protocol):
-    """The dispatch interface the study drives."""
-
-    slots: int
-
-    def submit(self, trial_id: int, spec: dict) -> None:
-        """Start a trial (a dict with problem, problem_options, hypernet, train, seed)."""
-
-    def wait(self) -> list[tuple[int, object, str]]:
-        """Block until at least one trial finishes; return ``(trial_id, result, node)``."""
-
-    def running(self) -> int:
-        """Number of trials submitted and not yet returned."""
-
-    def close(self) -> None:
-        """Release workers."""
+__all__ = ["Backend", "LocalBackend", "WorkerLost", "check_ray_options", "get_backend"]
 
 
 def check_ray_options(backend: str, address: str | None, num_cpus: int | None = None) -> None:
@@ -56,7 +38,8 @@ def check_ray_options(backend: str, address: str | None, num_cpus: int | None = 
 
 
 def get_backend(name: str, **options) -> Backend:
-    """``"ray"`` (:class:`~hybridmoo.backends.ray.RayBackend`) or ``"local"``."""
+    """``"ray"`` (:class:`~hybridmoo.backends.ray.RayBackend`, ``options`` its arguments) or
+    ``"local"``."""
     if name == "local":
         return LocalBackend()
     if name == "ray":

@@ -1,16 +1,20 @@
-"""In-process backend: runs trials one at a time in the driver (debugging, tests)."""
+"""In-process backend: runs jobs one at a time in the driver (debugging, tests)."""
 
 from __future__ import annotations
 
+import socket
 from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Any
 
-from hybridmoo.backends.common import run_trial
+from hybridmoo.backends.base import WorkerLost
 
 __all__ = ["LocalBackend"]
 
 
 class LocalBackend:
-    """Serial, deterministic backend sharing all code with the Ray backend but the dispatch."""
+    """Serial, deterministic backend: the same ``fn(payload, cache)`` as the Ray backend runs,
+    in the driver, one job per :meth:`wait`."""
 
     slots = 1
 
@@ -18,20 +22,23 @@ class LocalBackend:
         self._queue: deque = deque()
         self._cache: dict = {}
 
-    def submit(self, trial_id: int, spec: dict) -> None:
-        """Queue a trial; it runs during the next :meth:`wait`."""
-        self._queue.append((trial_id, spec))
+    def submit(self, key: Hashable, fn: Callable[[Any, dict], Any], payload: Any) -> None:
+        """Queue ``fn(payload, cache)``; it runs during the next :meth:`wait`."""
+        self._queue.append((key, fn, payload))
 
-    def wait(self) -> list[tuple[int, object, str]]:
-        """Run the oldest queued trial and return it."""
+    def wait(self) -> list[tuple[Hashable, Any, str]]:
+        """Run the oldest queued job; ``[(key, result, node)]`` (empty if nothing is queued)."""
         if not self._queue:
             return []
-        trial_id, spec = self._queue.popleft()
-        result, node = run_trial(spec, self._cache)
-        return [(trial_id, result, node)]
+        key, fn, payload = self._queue.popleft()
+        try:
+            result = fn(payload, self._cache)
+        except Exception as exc:  # noqa: BLE001 - as on Ray: the caller records the failure
+            result = WorkerLost(f"the job raised: {type(exc).__name__}: {exc}")
+        return [(key, result, socket.gethostname())]
 
     def running(self) -> int:
-        """Trials queued."""
+        """Jobs queued."""
         return len(self._queue)
 
     def describe(self) -> str:

@@ -1,9 +1,9 @@
-"""Ray backend: a pool of trainer actors, local Ray started on demand or an existing cluster.
+"""Ray backend: a pool of actors, local Ray started on demand or an existing cluster.
 
-``import ray`` happens only here. Each actor keeps the problems it has built (and their data)
-between trials. An actor that dies during a trial (killed, out of memory, node lost) is
-reported as a :class:`WorkerLost` outcome of that trial and replaced; the study records the
-failure and may retry the trial.
+``import ray`` happens only here. Each actor runs the jobs it is given, ``fn(payload, cache)``,
+and keeps its ``cache`` (e.g. problems it has built, with their data) between jobs. An actor
+that dies during a job (killed, out of memory, node lost) is reported as a :class:`WorkerLost`
+outcome of that job and replaced; the caller records the failure and may retry.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import math
 import os
 from collections import deque
 
+from hybridmoo.backends.base import WorkerLost
 from hybridmoo.errors import ConfigError
 
-__all__ = ["RayBackend", "WorkerLost"]
-
-
-class WorkerLost(Exception):
-    """The actor running a trial died; the message says how."""
+__all__ = ["RayBackend", "WorkerLost", "start_ray"]
 
 
 _ACTOR = None
@@ -30,8 +27,8 @@ def _actor_class():
         import ray
 
         @ray.remote(max_restarts=0, max_task_retries=0)
-        class TrialActor:
-            """Runs trials; keeps built problems between trials."""
+        class Worker:
+            """Runs ``fn(payload, cache)`` jobs; keeps its cache between jobs."""
 
             def __init__(self, threads: int) -> None:
                 import torch
@@ -39,15 +36,15 @@ def _actor_class():
                 torch.set_num_threads(threads)
                 self.cache: dict = {}
 
-            def run(self, spec: dict):
-                from hybridmoo.backends.common import run_trial
+            def run(self, fn, payload):
+                import socket
 
-                return run_trial(spec, self.cache)
+                return fn(payload, self.cache), socket.gethostname()
 
             def pid(self) -> int:
                 return os.getpid()
 
-        _ACTOR = TrialActor
+        _ACTOR = Worker
     return _ACTOR
 
 
@@ -92,11 +89,12 @@ def start_ray(address: str | None = None, num_cpus: int | None = None,
 
 
 class RayBackend:
-    """Trials on a pool of Ray actors.
+    """Jobs on a pool of Ray actors.
 
     Args:
         address: existing cluster (``"auto"`` or ``host:port``); ``None`` starts a local Ray.
-        cpus_per_trial, gpus_per_trial: resources each actor reserves (fractions allowed).
+        cpus_per_trial, gpus_per_trial: resources each actor reserves (fractions allowed); one
+            job runs on an actor at a time.
         workers: number of actors, or ``"auto"`` (as many as the cluster's free resources fit).
         max_workers: upper bound for ``"auto"`` (e.g. the population size).
         threads: torch threads per actor (default ``max(1, floor(cpus_per_trial))``).
@@ -133,64 +131,67 @@ class RayBackend:
         self._pid_refs: dict = {}
         self._idle: deque = deque(self._new_actor() for _ in range(n))
         self._queue: deque = deque()
-        self._pending: dict = {}  # ref -> (trial_id, actor)
+        self._pending: dict = {}  # ref -> (key, actor)
 
     def _new_actor(self):
         actor = _actor_class().options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
             self.threads)
-        # asked now, answered before any trial: a busy actor could not answer later
+        # asked now, answered before any job: a busy actor could not answer later
         self._pid_refs[actor] = actor.pid.remote()
         return actor
 
     def describe(self) -> str:
         """One line for the progress display."""
+        nodes = sum(1 for n in self._ray.nodes() if n.get("Alive"))
+        cpus = int(self._ray.cluster_resources().get("CPU", 0))
         return (f"Ray backend: {self.slots} actors × ({self.cpus:g} CPU, {self.gpus:g} GPU), "
-                f"{self.threads} torch threads each")
+                f"{self.threads} torch thread{'s' if self.threads != 1 else ''} each; cluster: "
+                f"{cpus} CPUs, {nodes} node{'s' if nodes != 1 else ''}")
 
     def actor_pids(self) -> list[int]:
-        """Process ids of the actors busy with a trial (for tests that kill one)."""
+        """Process ids of the actors busy with a job (for tests that kill one)."""
         actors = [a for _, a in self._pending.values()]
         return self._ray.get([self._pid_refs[a] for a in actors])
 
-    def submit(self, trial_id: int, spec: dict) -> None:
-        """Start the trial on an idle actor, or queue it until one frees up."""
-        self._queue.append((trial_id, spec))
+    def submit(self, key, fn, payload) -> None:
+        """Run ``fn(payload, cache)`` on an idle actor, or queue it until one frees up."""
+        self._queue.append((key, fn, payload))
         self._dispatch()
 
     def _dispatch(self) -> None:
         while self._queue and self._idle:
-            trial_id, spec = self._queue.popleft()
+            key, fn, payload = self._queue.popleft()
             actor = self._idle.popleft()
-            self._pending[actor.run.remote(spec)] = (trial_id, actor)
+            self._pending[actor.run.remote(fn, payload)] = (key, actor)
 
     def running(self) -> int:
-        """Trials started or queued and not yet returned."""
+        """Jobs started or queued and not yet returned."""
         return len(self._pending) + len(self._queue)
 
-    def wait(self) -> list[tuple[int, object, str]]:
-        """Block until at least one trial finishes; a dead actor yields :class:`WorkerLost`."""
+    def wait(self) -> list[tuple[object, object, str]]:
+        """Block until at least one job finishes; a dead actor yields :class:`WorkerLost`."""
         ray = self._ray
         if not self._pending:
             return []
         ready, _ = ray.wait(list(self._pending), num_returns=1)
         out = []
         for ref in ready:
-            trial_id, actor = self._pending.pop(ref)
+            key, actor = self._pending.pop(ref)
             try:
                 result, node = ray.get(ref)
                 self._idle.append(actor)
             except ray.exceptions.RayActorError as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "actor died"
-                out.append((trial_id, WorkerLost(f"the worker running this trial died: "
+                out.append((key, WorkerLost(f"the worker running this job died: "
                                                  f"{reason}"), ""))
                 self._pid_refs.pop(actor, None)
                 self._idle.append(self._new_actor())  # replace it
                 continue
             except ray.exceptions.RayTaskError as exc:
-                out.append((trial_id, WorkerLost(f"the trial raised: {exc}"), ""))
+                out.append((key, WorkerLost(f"the job raised: {exc}"), ""))
                 self._idle.append(actor)
                 continue
-            out.append((trial_id, result, node))
+            out.append((key, result, node))
         self._dispatch()
         return out
 

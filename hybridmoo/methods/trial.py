@@ -1,9 +1,14 @@
-"""The trial function shared by every backend."""
+"""The trial functions of a study: a hypernetwork trained by :class:`~hybridmoo.train.Trainer`
+(method ``"hypernet"``) or a DYMU controller (method ``"dymu"``).
+
+:func:`run_trial` is what a backend's worker calls for one trial (``fn(payload, cache)``): it
+looks the trial's method up in :data:`TRIAL_METHODS`, builds the problem once per worker and
+never raises (a failed trial is a failed result).
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 import time
 import traceback
 
@@ -12,7 +17,7 @@ import torch
 
 from hybridmoo.train import Trainer, TrialResult
 
-__all__ = ["run_dymu_trial", "run_trial"]
+__all__ = ["TRIAL_METHODS", "run_dymu_trial", "run_trial"]
 
 
 def _problem(spec: dict, cache: dict):
@@ -39,7 +44,7 @@ def generation_latency_ms(trainer: Trainer, repeats: int = 20) -> float:
     return 1000 * times[len(times) // 2]
 
 
-def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
+def run_trial(spec: dict, cache: dict | None = None) -> TrialResult:
     """Build the problem (cached), train, measure latency; never raises.
 
     Args:
@@ -51,7 +56,8 @@ def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
         cache: problems already built by this worker (data is loaded once per worker).
 
     Returns:
-        ``(result, node)`` where node is the host name of the worker.
+        The trial's :class:`~hybridmoo.train.TrialResult` (``status == "failed"`` with the
+        reason if it failed).
     """
     threads = torch.get_num_threads()
     try:
@@ -60,10 +66,11 @@ def run_trial(spec: dict, cache: dict | None = None) -> tuple[TrialResult, str]:
         torch.set_num_threads(threads)  # train.threads applies to this trial only
 
 
-def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
-    node = socket.gethostname()
-    if spec.get("method", "hypernet") == "dymu":
-        return _run_dymu_trial(spec, cache), node
+def _run_trial(spec: dict, cache: dict) -> TrialResult:
+    return TRIAL_METHODS[spec.get("method", "hypernet")](spec, cache)
+
+
+def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
     try:
         problem = _problem(spec, cache)
         trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"],
@@ -74,7 +81,7 @@ def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
             f"{type(exc).__name__} while setting up the trial: {exc}",
             problem={"name": spec["problem"], "options": spec.get("problem_options", {})},
             hypernet=spec["hypernet"], train=spec["train"], seed=spec["seed"], n_obj=n_obj,
-        ), node
+        )
     try:
         result = trainer.run(keep_weights=True)
         if spec.get("warm_start_from") is not None:
@@ -88,7 +95,7 @@ def _run_trial(spec: dict, cache: dict) -> tuple[TrialResult, str]:
             hypernet=spec["hypernet"], train=spec["train"], seed=spec["seed"],
             n_obj=problem.n_obj,
         )
-    return result, node
+    return result
 
 
 def cache_n_obj(spec: dict, cache: dict) -> int:
@@ -203,6 +210,10 @@ def run_dymu_trial(problem, dymu: dict, budget: dict, seed: int = 0,
         igd=float("nan"), n_params=int(hyper), n_target_params=int(anchor), wall_time=wall,
         train_time=total, steps=n_steps, device="cpu", state_dict=state, extra=extra,
         method="dymu")
+
+
+#: The trial function of each study method, ``fn(spec, cache) -> TrialResult``.
+TRIAL_METHODS = {"hypernet": _run_hypernet_trial, "dymu": _run_dymu_trial}
 
 
 def _last(values) -> float:
