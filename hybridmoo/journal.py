@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from hybridmoo.errors import ConfigError
+
 __all__ = ["FAULT_ENV", "FAULT_EXIT", "FAULT_STEPS", "active", "begin", "clear_dirty", "digest",
            "dirty", "drop", "end", "entries", "fault", "install", "is_dirty", "journal_dir",
            "matches", "put", "rebuild", "scan", "split"]
@@ -74,14 +76,14 @@ def fault(step: str) -> None:
     """Test hook: ``os._exit(FAULT_EXIT)`` when ``HYBRIDMOO_FAULT`` names this step.
 
     Raises:
-        ValueError: the variable names no known step (a typo would otherwise never fire).
+        ConfigError: the variable names no known step (a typo would otherwise never fire).
     """
     want = os.environ.get(FAULT_ENV)
     if not want:
         return
     name, _, nth = want.partition(":")
     if name not in FAULT_STEPS:
-        raise ValueError(f"{FAULT_ENV}={want!r}: unknown step {name!r}; steps: "
+        raise ConfigError(f"{FAULT_ENV}={want!r}: unknown step {name!r}; steps: "
                          f"{', '.join(FAULT_STEPS)} (optionally :N, the N-th time)")
     if step != name:
         return
