@@ -115,3 +115,38 @@ def test_empty_outer_front_is_recorded(tmp_path, result):
     with h5py.File(path) as f:
         assert f["outer_front/objectives"].shape == (0, 2)
         assert f["outer_front/trial_ids"].shape == (0,)
+
+
+def test_journal_round_trip_and_stale_journal_cleared(tmp_path, result):
+    """A journaled trial reads back equal to the one written straight; a new file of the same
+    name starts without the old file's journal (which would rebuild the old trials into it)."""
+    from hybridmoo import journal
+
+    path = store.create(tmp_path / "s.h5", kind="study", problem=result.problem)
+    assert store.begin_journal(path) and not store.begin_journal(path)  # the second: no-op
+    store.write_trial(path, result, trial_id=3)
+    assert list(journal.entries(path)) == ["trials/000003"]
+    assert not journal.is_dirty(path)
+    back = store.read_trial(path, 3)
+    for k, v in result.state_dict.items():
+        np.testing.assert_array_equal(back.state_dict[k], v)
+    assert back.hv == result.hv and store.list_trials(path) == ([3], [])
+    store.create(path, kind="study", problem=result.problem, overwrite=True)
+    assert not journal.journal_dir(path).exists()
+    assert store.recover(path) is None and store.list_trials(path) == ([], [])
+
+
+def test_missing_file_is_rebuilt_from_journal(tmp_path, result):
+    """With an active journal, even a deleted main file comes back with every trial."""
+    path = store.create(tmp_path / "s.h5", kind="study", problem=result.problem)
+    store.begin_journal(path)
+    for tid in range(3):
+        store.write_trial(path, result, trial_id=tid, keep_weights=tid == 1)
+    path.unlink()
+    assert "rebuilt it from its journal (3 recorded group(s)" in store.recover(path)
+    assert store.list_trials(path) == ([0, 1, 2], [])
+    assert store.read_trial(path, 1).state_dict is not None
+    assert store.read_trial(path, 2).state_dict is None
+    store.end_journal(path)
+    assert not store.journal.journal_dir(path).exists()
+    assert store.recover(path) is None  # no journal, a sound file: nothing to do
