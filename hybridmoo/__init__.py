@@ -5,18 +5,12 @@ in one training run. Outer loop: pymoo searches the hypernetwork's configuration
 the candidates; an HDF5 file keeps each study.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from hybridmoo import metrics, preferences, problems, scalarize
+from hybridmoo._version import __version__
 from hybridmoo.analysis import StudyData, load
 from hybridmoo.errors import HybridMooError
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.train import TrainConfig, Trainer, TrialResult, train
-
-try:
-    __version__ = version("hybridmoo")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "HybridMooError",
