@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
-                  resume=args.resume)
+                  resume=args.resume, working_dir=args.working_dir)
     args.on_interrupt = (f"the finished trials are saved in {study.spec.output}; continue "
                          f"with `hybridmoo resume {study.spec.output}`")
     result = study.run()
@@ -142,10 +142,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
     with store.open_checked(args.file) as f:
         text = str(f.attrs.get("study_text", ""))
+    if args.working_dir:  # a problem named by import path: where its module lives
+        from hybridmoo.usercode import add_import_folder
+
+        add_import_folder(args.working_dir)
     spec = load_study(text=text)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
-                  num_cpus=args.num_cpus, resume=True)
+                  num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
     args.on_interrupt = (f"the finished trials are saved in {spec.output}; continue with "
                          f"`hybridmoo resume {args.file}`")
     result = study.run()
@@ -346,6 +350,10 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
                    help="ray (default: a local Ray started on demand, or --address) or local "
                    "(in-process, for debugging)")
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--working-dir", dest="working_dir", default=None,
+                   help="folder shipped to every Ray worker (Ray's runtime_env working_dir) so "
+                        "that a problem named by import path imports there (default: the "
+                        "study file's folder when the problem is an import path)")
     p.add_argument("--num-cpus", dest="num_cpus", type=int,
                    help="CPUs of the local Ray (default: all)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")

@@ -74,6 +74,7 @@ from typing import Any
 from hybridmoo._config import read_toml
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
+from hybridmoo.usercode import add_import_folder, user_runtime_env
 
 __all__ = ["ALGORITHMS", "METHODS", "OBJECTIVES", "StudySpec", "load_study"]
 
@@ -106,6 +107,7 @@ _SCHEMA: dict[str, set[str]] = {
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
     "budget": {"steps", "seconds", "epochs"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
+                  "runtime_env",
                   "threads_per_trial"},
     "fixed": {"hypernet", "train", "dymu"},
     "search": set(),  # free-form dotted paths
@@ -139,6 +141,7 @@ class StudySpec:
     warm_start: str = "none"
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
     method: str = "hypernet"
+    runtime_env: dict | None = None
 
     @property
     def n_trials(self) -> int:
@@ -211,6 +214,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
     popts = pr.get("options", {})
     _check_type("problem.options", popts, (dict,), "a table of problem options")
+    if problems.registry.is_import_path(pname):
+        add_import_folder(base_dir)
     try:
         problem = problems.get(pname, **popts)
     except Exception as exc:  # unknown name or option, bad option value
@@ -284,6 +289,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     _check_type("resources.retries", retries, (int,), "an integer ≥ 0")
     if retries < 0:
         raise ConfigError(f"resources.retries = {retries} must be ≥ 0")
+    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"resources.keep_weights = {keep!r}; allowed: front, all, none")
@@ -317,7 +323,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
-        warm_start=warm, space=space, method=method,
+        warm_start=warm, space=space, method=method, runtime_env=runtime_env,
     )
 
 
