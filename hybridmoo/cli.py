@@ -273,6 +273,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML page of a study, train or comparison file."""
+    from hybridmoo.report import write_report
+
+    print(f"wrote {write_report(args.file, args.out)}")
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """Generate the solution of a preference with a stored hypernetwork."""
     import numpy as np
@@ -330,7 +338,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
         write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
-        print(f"wrote {spec.report} from {spec.output}")
+        print(f"wrote {spec.report} and {spec.report.with_suffix('.html')} from {spec.output}")
         return 0
     if spec.output.exists() and not (args.overwrite or args.resume):
         raise StoreError(f"{spec.output} already exists; pass --resume to keep its finished "
@@ -340,7 +348,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
                 rerun=tuple(args.rerun), address=args.address, num_cpus=args.num_cpus,
                 progress=not args.quiet)
-    print(f"wrote {spec.output} and {spec.report}")
+    print(f"wrote {spec.output}, {spec.report} and {spec.report.with_suffix('.html')}")
     return 0
 
 
@@ -436,6 +444,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", dest="out_dir", help="folder for the PNGs (default: beside)")
     p.set_defaults(func=cmd_plot)
 
+    p = sub.add_parser("report", help="write one self-contained HTML page of a file",
+                       description="Write one HTML page for a study, train or comparison file: "
+                       "figures embedded, tables, settings, machine and version, and the "
+                       "commands that reproduce it; no external requests.")
+    p.add_argument("file", help="HDF5 file of `hybridmoo run`, `train` or `compare`")
+    p.add_argument("--out", help="the page (default: FILE with .html)")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("predict", help="generate the solution of a preference",
                        description="Load a stored hypernetwork and generate the solution of a "
                        "preference: the decision vector and its objectives, or a neural "
@@ -458,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="run methods against each other (N seeds, equal budget)",
                        description="Run the methods of a compare file on its problem for N "
-                       "seeds under an equal budget; write an HDF5 file and a Markdown report.")
+                       "seeds under an equal budget; write an HDF5 file, a Markdown report "
+                       "and its HTML page.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true", help="replace existing outputs")

@@ -446,7 +446,27 @@ def _fmt(mean: float, std: float, digits: int = 4) -> str:
 
 
 def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
-    """Markdown report, HV-over-time and final-front plots beside it."""
+    """Markdown report, its figures (PNG) and one self-contained HTML page beside it.
+
+    Beside ``spec.report`` (``NAME.md``): ``NAME_hv.png`` (HV over time), ``NAME_final.png``
+    (final HV per method and seed), ``NAME_fronts.png`` (fronts, one panel per method) and
+    ``NAME.html`` (the report, its figures embedded, the compare file and the commands)."""
+    out = spec.report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines, figures = _report(spec, results, problem)
+    from hybridmoo.report.html import compare_page
+    from hybridmoo.report.palette import png_bytes
+
+    images = {}
+    for key, fig in figures.items():
+        images[f"{out.stem}_{key}.png"] = png_bytes(fig)
+        out.with_name(f"{out.stem}_{key}.png").write_bytes(images[f"{out.stem}_{key}.png"])
+    out.write_text("\n".join(lines))
+    out.with_suffix(".html").write_text(compare_page(spec, lines, images, _machine()))
+    return out
+
+
+def _report(spec: CompareSpec, results: dict[str, list], problem):
     import warnings
 
     with warnings.catch_warnings():  # NaN columns (no reference front) are expected: "—"
@@ -454,7 +474,7 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
         return _write_report(spec, results, problem)
 
 
-def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
+def _write_report(spec: CompareSpec, results: dict[str, list], problem):
     from scipy.stats import ranksums
 
     pf = problem.pareto_front(2000)
@@ -526,45 +546,29 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
             lines.append(f"- **{r['label']} {verdict} {best['label']}** on final HV by "
                          f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%{sig}).")
     out = spec.report
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _plots(spec, rows, pf, out)
+    figures = _figures(spec, rows, pf, problem, ref_hv)
+    from hybridmoo.report.compare_figures import TEST_NAME
+
     lines += ["", f"![HV over time]({out.stem}_hv.png)", "",
+              f"![final HV per method]({out.stem}_final.png)", "",
+              f"Final HV per method: one dot per seed, a box over the seeds; p: {TEST_NAME} "
+              "against the best method's final HVs (with "
+              f"{spec.seeds} seeds against {spec.seeds} the smallest possible p is "
+              f"{2 / math.comb(2 * spec.seeds, spec.seeds):.2g}).", "",
               f"![final fronts]({out.stem}_fronts.png)", ""]
-    out.write_text("\n".join(lines))
-    return out
+    return lines, figures
 
 
-def _plots(spec: CompareSpec, rows: list[dict], pf, out: Path) -> None:
-    import matplotlib
+def _figures(spec: CompareSpec, rows: list[dict], pf, problem, ref_hv) -> dict:
+    """The report's figures (matplotlib Figures): ``hv``, ``final`` and ``fronts``."""
+    from hybridmoo.report import compare_figures as cf
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k, r in enumerate(rows):
-        for j, run in enumerate(r["runs"]):
-            ax.plot(run.trace["seconds"], run.trace["hv"], color=f"C{k}", alpha=0.8, lw=1,
-                    label=r["label"] if j == 0 else None)
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("hypervolume")
-    ax.set_title(f"{spec.name}: HV over time ({spec.seeds} seeds per method)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_hv.png"), dpi=110)
-    plt.close(fig)
-    m = rows[0]["runs"][0].F.shape[1] if rows and rows[0]["runs"] else 2
-    fig = plt.figure(figsize=(7, 5.5))
-    ax = fig.add_subplot(projection="3d") if m == 3 else fig.add_subplot()
-    if pf is not None and m in (2, 3):
-        ax.scatter(*pf[:, :m].T, s=1, color="0.6", label="reference front")
-    for k, r in enumerate(rows):
-        if r["runs"] and m in (2, 3):
-            ax.scatter(*r["runs"][0].F[:, :m].T, s=8, color=f"C{k}", label=r["label"])
-    ax.set_title(f"{spec.name}: final fronts (seed 0)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_fronts.png"), dpi=110)
-    plt.close(fig)
+    names = list(problem.obj_names)
+    ref = problem.ref_point.numpy()
+    return {"hv": cf.hv_over_time(rows, name=spec.name, seeds=spec.seeds, ref_hv=ref_hv),
+            "final": cf.final_hv(rows, name=spec.name, ref_hv=ref_hv),
+            "fronts": cf.compare_fronts(rows, names, name=spec.name, reference=pf,
+                                        ref_point=ref)}
 
 
 def _provenance(spec: CompareSpec) -> str:
