@@ -10,15 +10,10 @@ The public names below are imported on first use (PEP 562), so ``import hybridmo
 
 import sys
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 
+from hybridmoo._version import __version__
 from hybridmoo.errors import HybridMooError
-
-try:
-    __version__ = version("hybridmoo")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
 
 #: public name -> (module, attribute or None for the module itself)
 _LAZY = {

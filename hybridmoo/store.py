@@ -63,7 +63,7 @@ def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str
     Raises:
         StoreError: if the file exists and ``overwrite`` is false.
     """
-    from hybridmoo import __version__
+    from hybridmoo._version import __version__
 
     path = Path(path)
     if path.exists() and not overwrite:
