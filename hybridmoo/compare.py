@@ -153,7 +153,7 @@ def _job(args: tuple, cache: dict | None = None):
     torch.set_num_threads(1)
     try:
         return baselines.run(method, problem, budget, seed=seed, problem_options=options,
-                             **params)
+                             on_failure="return", **params)  # failed runs are recorded
     finally:
         torch.set_num_threads(threads)
 
