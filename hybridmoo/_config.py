@@ -196,7 +196,8 @@ def _matches(value: Any, hint: Any) -> bool:
         args = [a for a in typing.get_args(hint) if a is not Ellipsis]
         if Ellipsis in typing.get_args(hint) or origin is list:
             return all(_matches(v, args[0]) for v in value) if args else True
-        return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args))
+        return len(value) == len(args) and all(
+            _matches(v, a) for v, a in zip(value, args, strict=True))
     if (origin is not None and isinstance(origin, type) and issubclass(origin, Mapping)) \
             or hint in (dict, Mapping):
         return isinstance(value, Mapping)

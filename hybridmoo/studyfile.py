@@ -71,8 +71,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hybridmoo._config import (MAX_SEED, check_int, check_number, invalid, read_toml,
-                               reject_unknown, show)
+from hybridmoo._config import (
+    MAX_SEED,
+    check_int,
+    check_number,
+    invalid,
+    read_toml,
+    reject_unknown,
+    show,
+)
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
 
