@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from hybridmoo import metrics, preferences, scalarize
-from hybridmoo._config import check_choices, check_ranges, reject_unknown
+from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.tasks import VectorTask
@@ -105,6 +105,7 @@ class TrainConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
+        check_types("train", self)  # booleans, quoted numbers, nan/inf: refused
         if self.steps is None and self.epochs is None and self.seconds is None:
             raise ConfigError("train: no budget: set steps, epochs or seconds")
         checks = [
