@@ -41,6 +41,7 @@ import datetime as _dt
 import json
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -283,6 +284,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     else:
         store.create(spec.output, kind="compare", problem=problem.describe(),
                      study_text=spec.text, overwrite=overwrite)
+        store.begin_journal(spec.output)  # crash safety: every run journaled first
         results = {m["label"]: [None] * spec.seeds for m in spec.methods}
     jobs = [(m, s) for m in spec.methods for s in range(spec.seeds)
             if results[m["label"]][s] is None]
@@ -326,6 +328,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
                 record(i, r)
     finally:
         pool.close()
+    store.end_journal(spec.output)  # every run recorded and durable
     write_report(spec, results, problem)
     return results
 
@@ -343,7 +346,10 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
     if not spec.output.exists():
         raise StoreError(f"nothing to resume: {spec.output} does not exist; run `hybridmoo "
                          f"compare {spec.path or spec.name}` without --resume")
-    with _open_compare(spec.output, "a") as f:
+    msg = store.recover(spec.output)  # a crash mid-write: repaired from the journal
+    if msg:
+        print(msg, file=sys.stderr)
+    with _open_compare(spec.output, "r") as f:
         stored = json.loads(f.attrs.get("problem", "null"))
         now = json.loads(json.dumps(problem.describe()))
         if stored != now:
@@ -360,7 +366,7 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                 f"cannot resume {spec.output}: its runs had the budget {old_budget.to_dict()}, "
                 f"the compare file gives {spec.budget.to_dict()}; runs under different budgets "
                 "are not comparable: write to another [compare].output or pass --overwrite")
-        runs = f.require_group("runs")
+        runs = f.get("runs", {})
         drop = []  # checked in full before anything is deleted
         for label, group in runs.items():
             if label not in labels:
@@ -379,10 +385,9 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                         f"{json.dumps(m['params'])}; pass --rerun {label!r} to run it again")
                 if label in rerun or g.attrs["status"] != "ok":
                     drop.append(f"{label}/{key}")
-        for path in drop:
-            del runs[path]
-        f.attrs["study_text"] = spec.text
-        f.flush()
+    store.delete_groups(spec.output, [f"runs/{p}" for p in drop])
+    store.set_attrs(spec.output, study_text=spec.text)
+    store.begin_journal(spec.output)  # no-op when the interrupted run's journal is active
     return load_runs(spec)
 
 
@@ -404,13 +409,11 @@ def _open_compare(path: str | Path, mode: str):
 
 def _write_run(path: Path, method: dict, seed: int, r) -> None:
     # written under a temporary name and renamed when complete: a run cut off mid-write is
-    # never read back as finished (resume deletes the ``.partial`` leftovers)
-    with store.open_checked(path, "a") as f:
-        runs = f.require_group("runs").require_group(method["label"])
-        key = f"{seed:03d}"
-        if key + ".partial" in runs:
-            del runs[key + ".partial"]
-        g = runs.create_group(key + ".partial")
+    # never read back as finished (resume deletes the ``.partial`` leftovers); journaled first
+    # (store.write_group), so that a crash inside the HDF5 write cannot cost a finished run
+    key = f"{seed:03d}"
+
+    def fill(g, mid) -> None:
         g.attrs["method"] = method["name"]
         g.attrs["family"] = method["family"]
         g.attrs["params"] = json.dumps(method["params"])
@@ -422,6 +425,7 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         g.attrs["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         g.attrs["hybridmoo_version"] = __version__
         g.create_dataset("F", data=np.asarray(r.F, dtype=np.float64), compression="gzip")
+        mid()
         if r.X is not None:
             g.create_dataset("X", data=np.asarray(r.X, dtype=np.float64), compression="gzip")
         if r.prefs is not None:
@@ -430,8 +434,8 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         for k, v in r.trace.items():
             t[k] = np.asarray(v, dtype=np.float64)
         g["ref_point"] = np.asarray(r.ref_point, dtype=np.float64)
-        runs.move(key + ".partial", key)
-        f.flush()
+
+    store.write_group(path, f"runs/{method['label']}/{key}", fill, tmp_name=key + ".partial")
 
 
 def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
