@@ -11,8 +11,13 @@ mean. Gradient-based scalarisations (``needs_grads``, e.g. EPO) additionally rec
 per-preference, per-objective gradients with respect to the *generated* parameters, obtained
 with m backward passes; plain scalarisations pay nothing for this.
 
-The ideal point used by Tchebycheff-type scalarisations is the problem's known ideal when it has
-one, else the running minimum of the observed losses (detached).
+Normalisation (``TrainConfig.normalize``, :mod:`hybridmoo.normalize`): by default (``"auto"``)
+the scalarisation sees the losses mapped by ``(f − ideal) / (nadir − ideal)``, with the problem's
+own ideal / nadir where known, else running estimates from the training losses (detached), so
+objectives on different scales get a meaningful preference. The ideal point of Tchebycheff-type
+scalarisations is then 0. With ``"none"`` they see the raw losses and the ideal point is the
+problem's known ideal, else the running minimum of the observed losses. HV, fronts and traces are
+always in the problem's units.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from hybridmoo import metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
+from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
 from hybridmoo.tasks import VectorTask
 
 __all__ = ["TrainConfig", "Trainer", "TrialResult", "train"]
@@ -78,6 +84,11 @@ class TrainConfig:
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         threads: torch intra-op threads for this run (``None``: leave torch's setting).
+        normalize: what the scalarisation sees (:mod:`hybridmoo.normalize`): ``"auto"``
+            (default; objectives mapped to [0, 1] by the problem's ideal/nadir where known, else
+            by running estimates from the training losses), ``"known"`` (the problem's own only)
+            or ``"none"`` (raw losses, as the published baselines use them). ``True`` / ``False``
+            are accepted as ``"auto"`` / ``"none"``.
     """
 
     steps: int | None = 2000
@@ -103,8 +114,10 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "cpu"
     threads: int | None = None
+    normalize: str = "auto"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "normalize", resolve_mode(self.normalize))
         if self.steps is None and self.epochs is None and self.seconds is None:
             raise ConfigError("train: no budget: set steps, epochs or seconds")
         checks = [
@@ -320,9 +333,8 @@ class Trainer:
         self.ref_point = np.asarray(ref, dtype=np.float64)
         hv_ref = self.cfg.hv_ref if self.cfg.hv_ref is not None else ref
         self._hv_ref = torch.tensor(hv_ref, dtype=self.dtype, device=self.device)
-        ideal = getattr(problem, "ideal", None)
-        self._ideal_known = ideal is not None
-        self._ideal = (ideal.to(self.device, self.dtype) if ideal is not None else None)
+        self.normalizer = ObjectiveNormalizer.for_problem(problem, self.cfg.normalize,
+                                                         dtype=self.dtype, device=self.device)
         kind = "simplex" if self.sampler.on_simplex else "sphere"
         self.eval_prefs = preferences.eval_preferences(m, self.cfg.n_eval, kind=kind,
                                                        dtype=self.dtype, device=self.device)
@@ -373,13 +385,6 @@ class Trainer:
             return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
-    def _ideal_point(self, losses: Tensor) -> Tensor:
-        if self._ideal_known:
-            return self._ideal
-        cur = losses.detach().min(dim=0).values
-        self._ideal = cur if self._ideal is None else torch.minimum(self._ideal, cur)
-        return self._ideal
-
     def generate(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters for preferences `(K, m)` (see :class:`Hypernetwork`)."""
         return self.net(prefs.to(self.device, self.dtype), budget)
@@ -395,16 +400,22 @@ class Trainer:
         K = self.cfg.n_prefs
         prefs = self.sampler.sample(K, self.gen, dtype=self.dtype, device=self.device)
         params = self.net(prefs)
-        losses = self.task.train_losses(params, self.gen)
-        ideal = self._ideal_point(losses)
+        raw = self.task.train_losses(params, self.gen)
+        norm = self.normalizer
+        if norm.needs_updates:
+            norm.update(raw)
+        losses = norm.transform(raw)
+        ideal = norm.scalarization_ideal()
         if getattr(self.scal, "needs_grads", False):
             grads = self._per_objective_grads(losses, params)
             value = self.scal(losses, prefs, grads=grads, ideal=ideal)
         else:
-            value = self.scal(losses, prefs, ideal=ideal, ref=self._hv_ref)
+            ref = norm.transform(self._hv_ref) if getattr(self.scal, "needs_ref", False) \
+                else None
+            value = self.scal(losses, prefs, ideal=ideal, ref=ref)
         loss = value.mean()
         if not torch.isfinite(loss):
-            bad = losses.detach().cpu().numpy()
+            bad = raw.detach().cpu().numpy()
             raise FloatingPointError(
                 f"non-finite loss at step {self.step_count + 1}: scalarised loss {loss.item()}, "
                 f"objective values {np.array2string(bad, precision=4, threshold=20)}. Try a "
@@ -545,6 +556,11 @@ class Trainer:
         state = None
         if keep_weights:
             state = {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        extra = dict((ev or {}).get("extra", {}))
+        if self.normalizer.active:  # what the scalarisation saw: (f - ideal) / (nadir - ideal)
+            norm = self.normalizer
+            extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),
+                                  "state": norm.state_dict()}
         return TrialResult(
             status="failed" if error else "ok",
             error=error,
@@ -566,7 +582,7 @@ class Trainer:
             steps=self.step_count,
             device=str(self.device),
             state_dict=state,
-            extra=(ev or {}).get("extra", {}),
+            extra=extra,
         )
 
 
