@@ -107,6 +107,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         line += f"; reference front HV {ref_hv:.6g}, ratio {100 * result.hv / ref_hv:.2f}%"
     line += f") after {result.steps} steps, {result.train_time:.1f} s"
     print(line)
+    for text in result.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     if args.out:
         print(f"wrote {args.out}")
     return 0
@@ -191,6 +193,7 @@ def _show_compare(path: str) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a study's problem, status, trials, best HV and outer front."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from hybridmoo import store
@@ -247,6 +250,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(table)
     for r in failed[: args.errors]:
         console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")
+    collapsed = [(tid, a["extra"]["collapse"]) for tid, a in
+                 sorted(store.read_trial_attrs(args.file).items())
+                 if isinstance(a.get("extra"), dict) and a["extra"].get("collapse")]
+    for tid, c in collapsed[: args.errors]:
+        console.print(f"[yellow]trial {tid} warning:[/yellow] {escape(str(c['warning']))}",
+                      highlight=False)
+    if len(collapsed) > args.errors:
+        console.print(f"... and {len(collapsed) - args.errors} more collapsed trial(s)")
     return 0
 
 
@@ -410,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="summarise a study file (works while it runs)")
     p.add_argument("file", help="a study's (or a train run's) HDF5 file")
-    p.add_argument("--errors", type=int, default=5, help="failed trials to list (default 5)")
+    p.add_argument("--errors", type=int, default=5,
+                   help="failed and collapsed trials to list (default 5)")
     p.set_defaults(func=cmd_show)
 
     from hybridmoo.export import FORMATS, WHAT

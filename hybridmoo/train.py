@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hybridmoo import metrics, preferences, scalarize
+from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
@@ -192,7 +193,10 @@ class TrialResult:
         wall_time: seconds of the whole run; train_time: seconds of training steps only.
         steps: steps taken. device: where it ran.
         state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
-        extra: problem-specific evaluation results (e.g. accuracies).
+        extra: problem-specific evaluation results (e.g. accuracies); ``"collapse"``: the
+            collapse report of :mod:`hybridmoo.diagnostics` when the front collapsed;
+            ``"normalize"``: the ideal/nadir the scalarisation normalised with (and the
+            normaliser's state) unless ``train.normalize = "none"``.
         method: ``"hypernet"`` (a hypernetwork trained by :class:`Trainer`) or ``"dymu"`` (a
             DYMU controller, :mod:`hybridmoo.dymu`: ``hypernet`` then holds its
             :class:`~hybridmoo.dymu.DymuConfig` and ``train`` the trial's resource preference
@@ -226,6 +230,13 @@ class TrialResult:
     def ok(self) -> bool:
         """Whether the run finished without failure."""
         return self.status == "ok"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the result: a collapsed front (``extra["collapse"]``, see
+        :mod:`hybridmoo.diagnostics`) with its likely causes; empty if none."""
+        c = self.extra.get("collapse") if isinstance(self.extra, dict) else None
+        return [str(c["warning"])] if c else []
 
     @classmethod
     def failed(cls, error: str, *, problem: dict, hypernet: dict, train: dict, seed: int,
@@ -557,6 +568,12 @@ class Trainer:
         if keep_weights:
             state = {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
         extra = dict((ev or {}).get("extra", {}))
+        if ev and not error:
+            report = diagnostics.collapse_report(
+                ev["F"], train=self.cfg.to_dict(), ideal=getattr(self.problem, "ideal", None),
+                nadir=getattr(self.problem, "nadir", None), ref_point=self.ref_point)
+            if report is not None:
+                extra["collapse"] = report
         if self.normalizer.active:  # what the scalarisation saw: (f - ideal) / (nadir - ideal)
             norm = self.normalizer
             extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),
@@ -602,6 +619,9 @@ def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
         keep_weights: keep the hypernetwork's weights in the result.
         **overrides: individual :class:`TrainConfig` fields, e.g. ``steps=500``.
 
+    A collapsed front (see :mod:`hybridmoo.diagnostics`) issues a
+    :class:`~hybridmoo.diagnostics.CollapseWarning` and is recorded in ``result.warnings``.
+
     >>> r = train("zdt1", problem_options={"n_var": 5}, steps=50, seed=0)
     >>> r.ok and r.F.shape == (100, 2)
     True
@@ -619,6 +639,9 @@ def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
     threads = torch.get_num_threads()
     try:
         trainer = Trainer(problem, hypernet, config, seed=seed, problem_options=problem_options)
-        return trainer.run(callback=callback, keep_weights=keep_weights)
+        result = trainer.run(callback=callback, keep_weights=keep_weights)
+        for text in result.warnings:
+            warnings.warn(text, diagnostics.CollapseWarning, stacklevel=2)
+        return result
     finally:
         torch.set_num_threads(threads)  # train.threads applies to this run only
