@@ -69,7 +69,10 @@ class TrainConfig:
         momentum: momentum of ``sgd`` (default 0.9; 0 is plain SGD, as HV-PSL's code uses).
         weight_decay: L2 penalty (decoupled for ``adamw``).
         grad_clip: clip the gradient's global L2 norm to this value (``None``: no clipping).
-        lr_schedule: ``constant`` or ``cosine`` (annealed to 0 over ``steps``).
+        lr_schedule: ``constant`` or ``cosine``: annealed as ``lr · ½ (1 + cos(π p))`` with
+            p the fraction of the budget spent (:meth:`Trainer.progress`: steps, or training
+            seconds / epochs when those end the run first; a seconds budget makes the schedule
+            depend on the machine's speed).
         sampler: preference sampler as a dict (see :mod:`hybridmoo.preferences`).
         scalarization: scalarisation as a dict (see :mod:`hybridmoo.scalarize`).
         eval_every: evaluate (HV trace point) every this many steps; the last step is always
@@ -327,11 +330,7 @@ class Trainer:
         if init_state is not None:
             self._load_state(init_state)
         self.opt = self._make_optimizer()
-        self.sched = None
-        if self.cfg.lr_schedule == "cosine":
-            if self.cfg.steps is None:
-                raise ConfigError("train.lr_schedule = 'cosine' needs train.steps")
-            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, self.cfg.steps)
+        self._cosine = self.cfg.lr_schedule == "cosine"
         ref = self.cfg.ref_point if self.cfg.ref_point is not None else (
             None if problem.ref_point is None else problem.ref_point.tolist())
         if ref is None:
@@ -396,6 +395,26 @@ class Trainer:
             return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
+    def progress(self) -> float:
+        """Fraction of the budget spent, in [0, 1]: the largest of steps / ``steps``, training
+        seconds / ``seconds`` and epochs / ``epochs`` over the budgets that are set."""
+        c = self.cfg
+        p = 0.0
+        if c.steps is not None:
+            p = max(p, self.step_count / c.steps)
+        if c.seconds is not None:
+            p = max(p, self.train_time / c.seconds)
+        epochs = getattr(self.task, "epochs_done", None)
+        if c.epochs is not None and epochs is not None:
+            p = max(p, float(epochs) / c.epochs)
+        return min(p, 1.0)
+
+    def _anneal(self) -> None:
+        """Cosine schedule: lr = lr₀ · ½ (1 + cos(π · progress))."""
+        lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * self.progress()))
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+
     def generate(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters for preferences `(K, m)` (see :class:`Hypernetwork`)."""
         return self.net(prefs.to(self.device, self.dtype), budget)
@@ -438,12 +457,12 @@ class Trainer:
         if self.cfg.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
         self.opt.step()
-        if self.sched is not None:
-            self.sched.step()
         self.step_count += 1
         self.samples += self.task.samples_per_step
         self.last_loss = float(loss.detach())
         self.train_time += time.perf_counter() - t0
+        if self._cosine:
+            self._anneal()
         return self.last_loss
 
     def _per_objective_grads(self, losses: Tensor, params: dict[str, Tensor]) -> Tensor:
