@@ -143,6 +143,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         line += f"; reference front HV {ref_hv:.6g}, ratio {100 * result.hv / ref_hv:.2f}%"
     line += f") after {result.steps} steps, {result.train_time:.1f} s"
     print(line)
+    for text in result.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     if args.out:
         print(f"wrote {args.out}")
         print(_next_steps(args.out))
@@ -248,6 +250,7 @@ def _show_compare(path: str) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a study's problem, status, trials, best HV and outer front."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from hybridmoo import store
@@ -304,6 +307,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(table)
     for r in failed[: args.errors]:
         console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")
+    collapsed = [(tid, a["extra"]["collapse"]) for tid, a in
+                 sorted(store.read_trial_attrs(args.file).items())
+                 if isinstance(a.get("extra"), dict) and a["extra"].get("collapse")]
+    for tid, c in collapsed[: args.errors]:
+        console.print(f"[yellow]trial {tid} warning:[/yellow] {escape(str(c['warning']))}",
+                      highlight=False)
+    if len(collapsed) > args.errors:
+        console.print(f"... and {len(collapsed) - args.errors} more collapsed trial(s)")
     return 0
 
 
@@ -542,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "best HV and its outer Pareto front (a comparison's file: runs and HV "
                        "per method). Works while the study runs.")
     p.add_argument("file", help="a study's (or a train run's, or a comparison's) HDF5 file")
-    p.add_argument("--errors", type=int, default=5, help="failed trials to list (default 5)")
+    p.add_argument("--errors", type=int, default=5, help="failed and collapsed trials to list (default 5)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front",
