@@ -553,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "best HV and its outer Pareto front (a comparison's file: runs and HV "
                        "per method). Works while the study runs.")
     p.add_argument("file", help="a study's (or a train run's, or a comparison's) HDF5 file")
-    p.add_argument("--errors", type=int, default=5, help="failed and collapsed trials to list (default 5)")
+    p.add_argument("--errors", type=int, default=5,
+                   help="failed and collapsed trials to list (default 5)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front",
