@@ -73,7 +73,7 @@ def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str
     Raises:
         StoreError: if the file exists and ``overwrite`` is false.
     """
-    from hybridmoo import __version__
+    from hybridmoo._version import __version__
 
     path = Path(path)
     if path.exists() and not overwrite:
@@ -152,6 +152,81 @@ def open_checked(path: str | os.PathLike, mode: str = "r"):
                "Re-run the study with this version, or read it with the version that wrote it.")
         )
     return f
+
+
+def damaged(path: str | os.PathLike, what: str, kind: str = "study") -> StoreError:
+    """The :class:`StoreError` for a readable file whose structure is damaged: names the file,
+    what is missing or broken, and what to do (restore the backup, or rerun)."""
+    bak = backup_path(path)
+    if kind == "train":
+        fix = (f"rerun the training with `hybridmoo train ... --out {path} --overwrite`")
+    elif kind == "compare":
+        fix = "rerun the missing runs with `hybridmoo compare COMPARE.toml --resume`"
+    elif bak.exists():
+        fix = (f"a backup exists: `hybridmoo resume {path}` restores {bak} (the damaged file is "
+               f"kept as {path}.corrupt)")
+    else:
+        fix = ("there is no backup to restore; rerun the study with `hybridmoo run STUDY.toml "
+               "--overwrite` (h5py shows the study file it ran in the root attribute study_text)")
+    return StoreError(f"{path} is damaged: {what}; {fix}")
+
+
+def root_json(attrs, key: str, path: str | os.PathLike, default: Any = ..., kind: str = "study"):
+    """JSON-decoded root attribute ``key``; :func:`damaged` if it is missing (and no
+    ``default``) or not valid JSON."""
+    if key not in attrs:
+        if default is ...:
+            raise damaged(path, f"the root attribute {key!r} is missing", kind)
+        return default
+    raw = attrs[key]
+    raw = raw.item() if hasattr(raw, "item") else raw
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        text = str(raw)
+        raise damaged(path, f"the root attribute {key!r} is not valid JSON "
+                      f"({text[:40]!r}{'…' if len(text) > 40 else ''})", kind) from None
+
+
+_TRIAL_PARTS = ("ref_point", "front", "front/prefs", "front/F", "trace")
+_TRIAL_JSON = ("problem", "hypernet", "train", "extra")
+
+
+def check_structure(path: str | os.PathLike) -> str:
+    """Check a hybridmoo file's structure beyond its format: the root attributes decode, a
+    study or train file has ``/trials``, and every complete trial has its ref_point, front and
+    trace. Returns the file's kind.
+
+    Raises:
+        StoreError: as :func:`open_checked`, or :func:`damaged` naming what is missing.
+    """
+    with open_checked(path) as f:
+        kind = str(f.attrs.get("kind", "study"))
+        if kind not in ("study", "train", "compare"):
+            raise damaged(path, f"the root attribute 'kind' is {kind!r} (expected study, train "
+                          "or compare)")
+        root_json(f.attrs, "problem", path, kind=kind)
+        for key in ("objectives", "search_space", "ref_point"):
+            root_json(f.attrs, key, path, None, kind)
+        if kind == "compare":
+            return kind
+        if "trials" not in f or not hasattr(f["trials"], "items"):
+            raise damaged(path, "the /trials group (every recorded trial) is missing", kind)
+        for key, g in f["trials"].items():
+            if key.startswith(_PARTIAL) or not g.attrs.get("complete", False):
+                continue
+            for part in _TRIAL_PARTS:
+                if part not in g:
+                    raise damaged(path, f"trial {key.lstrip('0') or '0'} has no {part!r} "
+                                  f"(/trials/{key}/{part} is missing)", kind)
+            for k in _TRIAL_JSON:
+                if k in g.attrs:
+                    try:
+                        json.loads(g.attrs[k])
+                    except (TypeError, ValueError):
+                        raise damaged(path, f"the attribute {k!r} of trial {key.lstrip('0') or '0'}"
+                                      " is not valid JSON", kind) from None
+    return kind
 
 
 def write_group(path: str | os.PathLike, dest: str, fill: Callable, *, tmp_name: str) -> None:
@@ -242,6 +317,9 @@ def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
     """JSON-decoded attributes of every complete trial (no arrays): ``{trial_id: attrs}``."""
     out = {}
     with open_checked(path) as f:
+        if "trials" not in f:
+            raise damaged(path, "the /trials group (every recorded trial) is missing",
+                          str(f.attrs.get("kind", "study")))
         for key, g in f["trials"].items():
             if key.startswith(_PARTIAL) or not g.attrs.get("complete", False):
                 continue
@@ -250,7 +328,11 @@ def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
                 v = v.item() if hasattr(v, "item") else v
                 if k in ("values", "outer_objectives", "attempts", "problem", "hypernet", "train",
                          "extra", "warm_start_from"):
-                    v = json.loads(v)
+                    try:
+                        v = json.loads(v)
+                    except (TypeError, ValueError):
+                        raise damaged(path, f"the attribute {k!r} of trial {key} is not valid "
+                                      "JSON") from None
                 a[k] = v
             a["has_weights"] = "weights" in g
             out[int(a["trial_id"])] = a
@@ -369,14 +451,14 @@ def _matches(f, dest: str, entry: Path) -> bool:
 def _recover_from_backup(path: Path) -> str | None:
     """The recovery of files written without a journal: restore ``FILE.h5.bak``."""
     try:
-        open_checked(path).close()
+        check_structure(path)  # readable, and nothing missing (a damaged file is restored too)
         return None
     except StoreError as exc:
         bak = backup_path(path)
         if not bak.exists():
             raise
         try:
-            open_checked(bak).close()
+            check_structure(bak)
         except StoreError:
             raise exc from None
         broken = Path(f"{path}.corrupt")
@@ -431,38 +513,52 @@ def read_trial(path: str | os.PathLike, trial_id: int, *, weights: bool = True) 
         a = g.attrs
         if not a.get("complete", False):
             raise StoreError(f"{path}: trial {trial_id} is incomplete and cannot be used")
-        fr, tr = g["front"], g["trace"]
-        state = None
-        if weights and "weights" in g:
-            state = {}
-            g["weights"].visititems(
-                lambda name, obj: state.__setitem__(name.replace("/", "."), obj[()])
-                if hasattr(obj, "shape") else None
-            )
-        return TrialResult(
-            status=str(a["status"]),
-            error=str(a["error"]),
-            problem=json.loads(a["problem"]),
-            hypernet=json.loads(a["hypernet"]),
-            train=json.loads(a["train"]),
-            extra=json.loads(a["extra"]),
-            seed=int(a["seed"]),
-            prefs=fr["prefs"][()],
-            F=fr["F"][()],
-            X=fr["X"][()] if "X" in fr else None,
-            trace={k: tr[k][()] for k in tr},
-            ref_point=g["ref_point"][()],
-            hv=float(a["hv"]),
-            igd=float(a["igd"]),
-            n_params=int(a["n_params"]),
-            n_target_params=int(a["n_target_params"]),
-            wall_time=float(a["wall_time"]),
-            train_time=float(a["train_time"]),
-            steps=int(a["steps"]),
-            device=str(a["device"]),
-            state_dict=state,
-            method=str(a.get("method", "hypernet")),
+        for part in _TRIAL_PARTS:
+            if part not in g:
+                raise damaged(path, f"trial {trial_id} has no {part!r} (/trials/{key}/{part} is "
+                              "missing)", str(f.attrs.get("kind", "study")))
+        try:
+            return _trial_result(g, weights)
+        except (KeyError, ValueError) as exc:
+            raise damaged(path, f"trial {trial_id} cannot be read ({exc})",
+                          str(f.attrs.get("kind", "study"))) from None
+
+
+def _trial_result(g, weights: bool) -> TrialResult:
+    """A complete trial group as a :class:`TrialResult` (KeyError/ValueError if damaged)."""
+    a = g.attrs
+    fr, tr = g["front"], g["trace"]
+    state = None
+    if weights and "weights" in g:
+        state = {}
+        g["weights"].visititems(
+            lambda name, obj: state.__setitem__(name.replace("/", "."), obj[()])
+            if hasattr(obj, "shape") else None
         )
+    return TrialResult(
+        status=str(a["status"]),
+        error=str(a["error"]),
+        problem=json.loads(a["problem"]),
+        hypernet=json.loads(a["hypernet"]),
+        train=json.loads(a["train"]),
+        extra=json.loads(a["extra"]),
+        seed=int(a["seed"]),
+        prefs=fr["prefs"][()],
+        F=fr["F"][()],
+        X=fr["X"][()] if "X" in fr else None,
+        trace={k: tr[k][()] for k in tr},
+        ref_point=g["ref_point"][()],
+        hv=float(a["hv"]),
+        igd=float(a["igd"]),
+        n_params=int(a["n_params"]),
+        n_target_params=int(a["n_target_params"]),
+        wall_time=float(a["wall_time"]),
+        train_time=float(a["train_time"]),
+        steps=int(a["steps"]),
+        device=str(a["device"]),
+        state_dict=state,
+        method=str(a.get("method", "hypernet")),
+    )
 
 
 def write_generation(path: str | os.PathLike, generation: int, *, trial_ids: list[int],

@@ -153,11 +153,16 @@ class Study:
     def __init__(self, spec: StudySpec | str | Path, *, backend: str = "ray",
                  address: str | None = None, output: str | Path | None = None,
                  overwrite: bool = False, progress: bool = True,
-                 num_cpus: int | None = None, resume: bool = False) -> None:
+                 num_cpus: int | None = None, resume: bool = False,
+                 working_dir: str | Path | None = None) -> None:
         from hybridmoo import problems
         from hybridmoo.backends import check_ray_options
+        from hybridmoo.usercode import user_runtime_env
 
         self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
+        if working_dir is not None:
+            self.spec.runtime_env = user_runtime_env(self.spec.runtime_env, self.spec.problem,
+                                                     Path.cwd(), working_dir=working_dir)
         if output is not None:
             self.spec.output = Path(output)
         check_ray_options(backend, address, num_cpus)
@@ -190,7 +195,7 @@ class Study:
         return get_backend("ray", address=self.address, cpus_per_trial=self.spec.cpus_per_trial,
                            gpus_per_trial=self.spec.gpus_per_trial, workers=self.spec.workers,
                            max_workers=self.spec.pop_size, threads=self.spec.threads_per_trial,
-                           num_cpus=self.num_cpus)
+                           num_cpus=self.num_cpus, runtime_env=self.spec.runtime_env)
 
     def trial_spec(self, trial_id: int, config: dict, warm: tuple[int, dict] | None = None
                    ) -> dict:
