@@ -92,12 +92,6 @@ def fault(step: str) -> None:
         os._exit(FAULT_EXIT)
 
 
-def _h5py():
-    import h5py
-
-    return h5py
-
-
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -197,7 +191,7 @@ def _entry_name(dest: str) -> str:
     return quote(dest, safe="") + ".h5"
 
 
-def put(path: str | os.PathLike, dest: str, fill: Callable, tmp_name: str) -> Path:
+def put(path: str | os.PathLike, dest: str, fill: Callable, tmp_name: str, *, h5py) -> Path:
     """Write one group durably to the journal; returns the entry's file.
 
     Args:
@@ -205,8 +199,8 @@ def put(path: str | os.PathLike, dest: str, fill: Callable, tmp_name: str) -> Pa
         tmp_name: the name it is written under in the main file before being renamed.
         fill: ``fill(group, mid)`` writes the group's content into ``group`` and calls ``mid()``
             halfway (the ``journal-write`` fault point).
+        h5py: the h5py module, passed in by the store (h5py is imported there only).
     """
-    h5py = _h5py()
     d = journal_dir(path) / _ENTRIES
     final = d / _entry_name(dest)
     tmp = d / (".tmp-" + final.name)
@@ -321,12 +315,12 @@ def scan(f) -> int:
     return n[0]
 
 
-def rebuild(path: str | os.PathLike) -> Path | None:
+def rebuild(path: str | os.PathLike, *, h5py) -> Path | None:
     """Rebuild the main file from the journal's base and every entry; keep the old one.
 
     Returns where the damaged file was kept (``<path>.corrupt``), or None when there was none.
-    The new file replaces the old atomically (``os.replace``), so ``path`` is never missing."""
-    h5py = _h5py()
+    The new file replaces the old atomically (``os.replace``), so ``path`` is never missing.
+    ``h5py`` is the module, passed in by the store."""
     path = Path(path)
     j = journal_dir(path)
     tmp = Path(f"{path}.rebuild")

@@ -244,7 +244,7 @@ def write_group(path: str | os.PathLike, dest: str, fill: Callable, *, tmp_name:
     parent_name, name = journal.split(dest)
     if journal.active(path):
         with journal.dirty(path):
-            entry = journal.put(path, dest, fill, tmp_name)
+            entry = journal.put(path, dest, fill, tmp_name, h5py=_h5py())
             with open_checked(path, "a") as f, _h5py().File(entry, "r") as e:
                 journal.install(e, f.require_group(parent_name), name)
                 journal.fault("main-close")  # a crash with the file neither flushed nor closed
@@ -423,7 +423,7 @@ def recover(path: str | os.PathLike) -> str | None:
             else:
                 stale = [d for d in found if d not in f]
     except Exception as exc:  # noqa: BLE001 - any damage found reading means: rebuild
-        kept = journal.rebuild(path)
+        kept = journal.rebuild(path, h5py=_h5py())
         return (f"{path} was damaged ({exc}); rebuilt it from its journal "
                 f"({len(found)} recorded group(s), none lost)"
                 + (f"; the damaged file is kept as {kept}" if kept else ""))
