@@ -410,7 +410,10 @@ def recover(path: str | os.PathLike) -> str | None:
     """
     path = Path(path)
     if not journal.active(path):
-        return _recover_from_backup(path)
+        msg = _recover_from_backup(path)
+        # an inactive journal (stopped while it began or ended) never received a record
+        journal.end(path)
+        return msg
     found = journal.entries(path)
     was_dirty = journal.is_dirty(path)
     try:
@@ -422,6 +425,7 @@ def recover(path: str | os.PathLike) -> str | None:
                 stale = [d for d, e in found.items() if not _matches(f, d, e)]
             else:
                 stale = [d for d in found if d not in f]
+            finished = f.attrs.get("status") == "finished"
     except Exception as exc:  # noqa: BLE001 - any damage found reading means: rebuild
         kept = journal.rebuild(path, h5py=_h5py())
         return (f"{path} was damaged ({exc}); rebuilt it from its journal "
@@ -435,6 +439,8 @@ def recover(path: str | os.PathLike) -> str | None:
                     journal.install(e, f.require_group(parent_name), name)
             f.flush()
     journal.clear_dirty(path)
+    if finished:  # stopped between writing "finished" and removing the journal
+        end_journal(path)
     if not was_dirty and not stale:
         return None
     return (f"{path}: its writer stopped in the middle of a write; checked it against its "
