@@ -323,14 +323,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hybridmoo.export import export
 
     ids = [int(t) for t in args.trials.split(",")] if args.trials else None
-    path = Path(args.file)
-    # the default name is export()'s: <stem>.<what>.<format> beside the study file
-    target = Path(args.out) if args.out else path.with_name(f"{path.stem}.{args.what}."
-                                                            f"{args.format}")
-    if target.exists() and not args.overwrite:
-        raise StoreError(f"{target} already exists; pass --overwrite to replace it, or choose "
-                         "another file with --out")
-    out = export(args.file, args.what, args.format, args.out, trial_ids=ids)
+    out = export(args.file, args.what, args.format, args.out, trial_ids=ids,
+                 overwrite=args.overwrite)
     print(f"wrote {out}")
     return 0
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from hybridmoo import store
 from hybridmoo.analysis import StudyData
-from hybridmoo.errors import ConfigError
+from hybridmoo.errors import ConfigError, StoreError
 
 __all__ = ["FORMATS", "WHAT", "export"]
 
@@ -36,7 +36,7 @@ WHAT = ("fronts", "traces", "trials", "outer-front")
 
 
 def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path | None = None,
-           trial_ids: list[int] | None = None) -> Path:
+           trial_ids: list[int] | None = None, overwrite: bool = True) -> Path:
     """Write one tidy table of ``study`` and return the path written.
 
     Args:
@@ -44,6 +44,8 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
         what: one of :data:`WHAT`. fmt: one of :data:`FORMATS`.
         out: output path (default: next to the study file, ``<stem>.<what>.<fmt>``).
         trial_ids: restrict ``fronts``/``traces`` to these trials.
+        overwrite: replace an existing ``out`` (``False``: a :class:`StoreError` naming it,
+            raised after the table is built, so that errors about the request come first).
     """
     if what not in WHAT:
         raise ConfigError(f"--what {what!r} is not one of {', '.join(WHAT)}")
@@ -63,6 +65,9 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
         else:
             df = data.outer_front()
     out = Path(out) if out else path.with_name(f"{path.stem}.{what}.{fmt}")
+    if out.exists() and not overwrite:
+        raise StoreError(f"{out} already exists; pass --overwrite to replace it, or choose "
+                         "another file with --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         df.to_csv(out, index=False)

@@ -110,7 +110,7 @@ ALGORITHM_OPTIONS: dict[str, dict[str, str]] = {
 }
 #: upper bounds that catch a slip of the keyboard (a study of 10^30 trials never ends)
 MAX_POP, MAX_GENERATIONS = 100_000, 100_000
-MAX_BUDGET = {"steps": 10**9, "seconds": 10**7, "epochs": 10**6}
+MAX_BUDGET = {"steps": 10**9, "seconds": 10**7, "epochs": 10**6, "evaluations": 10**12}
 WARM_STARTS = ("none", "nearest")
 METHODS = ("hypernet", "dymu")
 #: objectives only a DYMU trial has
@@ -124,7 +124,7 @@ _SCHEMA: dict[str, set[str]] = {
     "problem": {"name", "options"},
     "objectives": {"names"},
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
-    "budget": {"steps", "seconds", "epochs"},
+    "budget": {"steps", "seconds", "epochs", "evaluations"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "runtime_env",
                   "threads_per_trial"},
@@ -366,8 +366,10 @@ def _check_budget(budget: Any, where: str) -> dict:
                           "trial, e.g. steps = 600")
     for key, value in budget.items():
         top = MAX_BUDGET[key]
-        if key == "steps":
-            check_int("budget.steps", value, 1, top, where, " (gradient steps per trial)")
+        if key in ("steps", "evaluations"):
+            check_int(f"budget.{key}", value, 1, top, where,
+                      " (gradient steps per trial)" if key == "steps" else
+                      " (true function evaluations per trial)")
         else:
             check_number(f"budget.{key}", value, 0, top, low_open=True, where=where,
                          what=f" ({key} per trial)")

@@ -58,6 +58,9 @@ class TrainConfig:
         steps: gradient steps.
         epochs: passes over the training data (data-driven problems only).
         seconds: wall-clock seconds of training (evaluation time excluded).
+        evaluations: true function evaluations (every point the problem evaluates: training,
+            zero-order gradient samples and the evaluation fronts), for problems that count them
+            (``problem.n_evals``: the black-box adapters and every decision-vector problem).
         n_prefs: preferences K drawn per step.
         batch_size: examples per step (data-driven problems).
         split_batch: split the minibatch among the K preferences (default) or give each the
@@ -88,6 +91,9 @@ class TrainConfig:
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         threads: torch intra-op threads for this run (``None``: leave torch's setting).
+        es_samples, es_sigma: the zero-order gradient estimator of a black-box problem
+            (:mod:`hybridmoo.problems.custom`): antithetic pairs per solution and the step as a
+            fraction of each variable's range; ``None`` keeps the problem's own (8, 0.01).
         normalize: what the scalarisation sees (:mod:`hybridmoo.normalize`): ``"auto"``
             (default; objectives mapped to [0, 1] by the problem's ideal/nadir where known, else
             by running estimates from the training losses), ``"known"`` (the problem's own only)
@@ -98,6 +104,7 @@ class TrainConfig:
     steps: int | None = 2000
     epochs: float | None = None
     seconds: float | None = None
+    evaluations: int | None = None
     n_prefs: int = 8
     batch_size: int = 256
     split_batch: bool = True
@@ -119,16 +126,25 @@ class TrainConfig:
     device: str = "cpu"
     threads: int | None = None
     normalize: str = "auto"
+    es_samples: int | None = None
+    es_sigma: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalize", resolve_mode(self.normalize))
         check_types("train", self)  # booleans, quoted numbers, nan/inf: refused
-        if self.steps is None and self.epochs is None and self.seconds is None:
-            raise ConfigError("train: no budget: set steps, epochs or seconds")
+        if self.steps is None and self.epochs is None and self.seconds is None and \
+                self.evaluations is None:
+            raise ConfigError("train: no budget: set steps, epochs, seconds or evaluations")
         checks = [
             ("steps", self.steps is None or self.steps >= 1, "an integer ≥ 1 or unset"),
             ("epochs", self.epochs is None or self.epochs > 0, "a number > 0 or unset"),
             ("seconds", self.seconds is None or self.seconds > 0, "a number > 0 or unset"),
+            ("evaluations", self.evaluations is None or self.evaluations >= 1,
+             "an integer ≥ 1 or unset"),
+            ("es_samples", self.es_samples is None or self.es_samples >= 1,
+             "an integer ≥ 1 or unset"),
+            ("es_sigma", self.es_sigma is None or 0 < self.es_sigma < 1,
+             "a number in (0, 1) or unset"),
             ("n_prefs", self.n_prefs >= 1, "an integer ≥ 1"),
             ("batch_size", self.batch_size >= 1, "an integer ≥ 1"),
             ("lr", self.lr > 0 and math.isfinite(self.lr), "a finite number > 0"),
@@ -251,8 +267,8 @@ class TrialResult:
         return cls(status="failed", error=error, problem=problem, hypernet=dict(hypernet),
                    train=dict(train), seed=seed, prefs=np.zeros((0, n_obj)),
                    F=np.zeros((0, n_obj)), X=None,
-                   trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "hv", "igd",
-                                                   "loss")},
+                   trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "evaluations",
+                                                   "hv", "igd", "loss")},
                    ref_point=ref, hv=float("nan"), igd=float("nan"), n_params=0,
                    n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device,
                    method=method)
@@ -355,10 +371,21 @@ class Trainer:
         self.reference_front = pf
         self.step_count = 0
         self.samples = 0
+        if hasattr(problem, "configure_es"):  # a black box: zero-order gradients
+            problem.configure_es(es_samples=self.cfg.es_samples, es_sigma=self.cfg.es_sigma)
+            problem.reseed(self.seed)
+        self._counts_evals = isinstance(getattr(problem, "n_evals", None), int)
+        if self.cfg.evaluations is not None and not self._counts_evals:
+            raise ConfigError(
+                f"train.evaluations = {self.cfg.evaluations}: problem {problem.name!r} does not "
+                "count function evaluations (a data-driven problem's objectives are losses over "
+                "minibatches); use steps, epochs or seconds")
+        self._evals0 = problem.n_evals if self._counts_evals else 0
         self.train_time = 0.0
         self.last_loss = float("nan")
         self._trace: dict[str, list[float]] = {k: [] for k in
-                                               ("step", "seconds", "samples", "hv", "igd", "loss")}
+                                               ("step", "seconds", "samples", "evaluations", "hv",
+                                                "igd", "loss")}
         if self.cfg.checkpoint == "best":
             if not getattr(self.task, "has_selection", False):
                 raise ConfigError(
@@ -396,6 +423,11 @@ class Trainer:
             return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
+    @property
+    def evaluations(self) -> int:
+        """True function evaluations of this run so far (0 where the problem does not count)."""
+        return self.problem.n_evals - self._evals0 if self._counts_evals else 0
+
     def progress(self) -> float:
         """Fraction of the budget spent, in [0, 1]: the largest of steps / ``steps``, training
         seconds / ``seconds`` and epochs / ``epochs`` over the budgets that are set."""
@@ -405,6 +437,8 @@ class Trainer:
             p = max(p, self.step_count / c.steps)
         if c.seconds is not None:
             p = max(p, self.train_time / c.seconds)
+        if c.evaluations is not None:
+            p = max(p, self.evaluations / c.evaluations)
         epochs = getattr(self.task, "epochs_done", None)
         if c.epochs is not None and epochs is not None:
             p = max(p, float(epochs) / c.epochs)
@@ -517,7 +551,8 @@ class Trainer:
         and weights with the highest one so far are kept for the result."""
         ev = self.evaluate()
         for k, v in (("step", self.step_count), ("seconds", self.train_time),
-                     ("samples", self.samples), ("hv", ev["hv"]), ("igd", ev["igd"]),
+                     ("samples", self.samples), ("evaluations", self.evaluations),
+                     ("hv", ev["hv"]), ("igd", ev["igd"]),
                      ("loss", self.last_loss)):
             self._trace[k].append(float(v))
         if self.cfg.checkpoint == "best":
@@ -539,6 +574,8 @@ class Trainer:
         if c.steps is not None and self.step_count >= c.steps:
             return True
         if c.seconds is not None and self.train_time >= c.seconds:
+            return True
+        if c.evaluations is not None and self.evaluations >= c.evaluations:
             return True
         epochs = getattr(self.task, "epochs_done", None)
         return c.epochs is not None and epochs is not None and epochs >= c.epochs
@@ -594,6 +631,9 @@ class Trainer:
                 nadir=getattr(self.problem, "nadir", None), ref_point=self.ref_point)
             if report is not None:
                 extra["collapse"] = report
+        if ev and ev.get("X") is not None and hasattr(self.problem, "violation"):
+            viol = self.problem.violation(ev["X"])  # constrained black box: report infeasible
+            extra["infeasible"] = int((viol > 0).sum())
         if self.normalizer.active:  # what the scalarisation saw: (f - ideal) / (nadir - ideal)
             norm = self.normalizer
             extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),

@@ -168,3 +168,58 @@ def test_pymoo_refuses_what_it_cannot_take():
         from_pymoo(Eq())
     with pytest.raises(ConfigError, match="pymoo"):
         from_pymoo(lambda x: x)
+
+
+def test_zero_order_gradient_points_the_right_way_at_the_default_sample_count():
+    """Cosine similarity with autograd's gradient on a smooth 3-variable problem (DTLZ2)."""
+    q = get("dtlz2", n_var=3, n_obj=2)
+    p = from_numpy(lambda X: q.evaluate(torch.from_numpy(X)).numpy(), 3, 2, 0.0, 1.0, seed=0)
+    x = np.random.default_rng(0).uniform(0.2, 0.8, (200, 3))
+    J = p.es_jacobian(x)
+    xt = torch.tensor(x, requires_grad=True)
+    F = q.evaluate(xt)
+    Jt = torch.stack([torch.autograd.grad(F[:, i].sum(), xt, retain_graph=True)[0]
+                      for i in range(2)], 1).numpy()
+    cos = (J * Jt).sum(-1) / np.linalg.norm(J, axis=-1) / np.linalg.norm(Jt, axis=-1)
+    assert p.es_samples == 8 and np.median(cos) >= 0.9
+
+
+def test_evaluation_budget_counts_true_evaluations():
+    p = from_numpy(_quadratic, 3, 2, -1.0, 1.0, ref_point=[20.0, 20.0])
+    r = hybridmoo.train(p, evaluations=3000, steps=None, seed=0, n_eval=20, eval_every=5,
+                        n_prefs=4, es_samples=3)
+    assert r.ok, r.error
+    per_step = 4 + 2 * 3 * 4
+    used = r.trace["evaluations"]
+    assert used[-1] >= 3000 and used[-1] - 3000 < per_step + 20  # stops at the step reaching it
+    assert np.all(np.diff(used) > 0) and p.es_samples == 3
+    # a differentiable problem counts what it evaluates too
+    q = from_function(_zdt1_torch, 5, 2, 0.0, 1.0, ref_point=[1.1, 1.1])
+    r = hybridmoo.train(q, evaluations=2000, steps=None, seed=0, n_eval=20, eval_every=10)
+    assert r.ok and 2000 <= r.trace["evaluations"][-1] < 2000 + 8 + 20
+
+
+def test_evaluation_budget_needs_a_counting_problem():
+    with pytest.raises(ConfigError, match="does not count"):
+        hybridmoo.train("mtl_regression", evaluations=100, steps=None)
+
+
+def test_constrained_pymoo_problem_yields_feasible_points():
+    from pymoo.core.problem import Problem as PymooProblem
+
+    class Disk(PymooProblem):
+        """f = x (both minimised) on [0, 1]²; feasible outside the disk of radius 0.8."""
+
+        def __init__(self):
+            super().__init__(n_var=2, n_obj=2, n_ieq_constr=1, xl=0.0, xu=1.0)
+
+        def _evaluate(self, x, out, *args, **kwargs):
+            out["F"] = x.copy()
+            out["G"] = (0.8 - np.linalg.norm(x, axis=1))[:, None]
+
+    p = from_pymoo(Disk(), ref_point=[1.1, 1.1])
+    r = hybridmoo.train(p, steps=400, seed=0, n_eval=40, threads=1)
+    assert r.ok, r.error
+    assert r.extra["infeasible"] <= 2  # of 40 points
+    radius = np.linalg.norm(r.X, axis=1)
+    assert np.median(radius) == pytest.approx(0.8, abs=0.05)  # on the constraint's boundary

@@ -49,6 +49,9 @@ class Problem(ABC):
     ideal: Tensor | None
     nadir: Tensor | None
     options: dict
+    #: points evaluated so far through :meth:`evaluate` (true function evaluations)
+    n_evals: int = 0
+    _counts_own_evaluations: bool = False  # black boxes count in their own call
 
     def _setup(
         self,
@@ -125,6 +128,8 @@ class Problem(ABC):
                 f"{self.name}.evaluate expects x of shape (..., {self.n_var}), got "
                 f"{tuple(x.shape)}."
             )
+        if not self._counts_own_evaluations:
+            self.n_evals += x.numel() // self.n_var
         f = self._evaluate(x)
         if f.shape != (*x.shape[:-1], self.n_obj):  # pragma: no cover - guards subclasses
             raise ShapeError(

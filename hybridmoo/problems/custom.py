@@ -214,6 +214,8 @@ class BlackBoxProblem(Problem):
         n_constr: number of inequality constraints (0 for none).
     """
 
+    _counts_own_evaluations = True
+
     def __init__(self, evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]],
                  n_var: int, n_obj: int, lower, upper, *, n_constr: int = 0, ref_point=None,
                  ideal=None, nadir=None, name: str = "blackbox",
