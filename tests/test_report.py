@@ -223,6 +223,9 @@ def test_report_page_of_a_study(quickstart, tmp_path):
     for tid in quickstart.trial_ids():
         assert f"<tr><td>{tid}</td>" in html
     assert "hybridmoo resume" in html and "[study]" in html
+    # an existing page is kept unless --overwrite
+    assert main(["report", str(quickstart.path), "--out", str(out)]) != 0
+    assert main(["report", str(quickstart.path), "--out", str(out), "--overwrite"]) == 0
 
 
 def test_compare_report_only_writes_the_html_page(tmp_path, capsys):

@@ -156,7 +156,8 @@ def compare_page(spec, lines: list[str], images: dict[str, bytes], machine: str)
             _commands([
                 ("Redraw this report and its figures from the stored runs (nothing reruns):",
                  f"hybridmoo compare {src} --report-only"),
-                ("Only this page:", f"hybridmoo report {_rel(spec.output)}"),
+                ("Only this page:", f"hybridmoo report {_rel(spec.output)} --out "
+                 f"{_rel(spec.report.with_suffix('.html'))} --overwrite"),
                 ("Run every method and seed again (overwrites the runs):",
                  f"hybridmoo compare {src} --overwrite"),
                 ("The runs as tables:", f"hybridmoo export {_rel(spec.output)} --what traces "
@@ -220,8 +221,8 @@ def study_page(data, images: dict[str, bytes], machine: str) -> str:
     body += ["<h2>Trials</h2>", table(keys, _trial_rows(recs, keys))]
     if kind == "study":
         body.append("<h2>Study file</h2><pre>" + _e(data.attrs.get("study_text", "")) + "</pre>")
-        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)}"),
-                ("The figures as PNG files:", f"hybridmoo plot {_rel(data.path)}"),
+        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)} --overwrite"),
+                ("The figures as PNG files:", f"hybridmoo plot {_rel(data.path)} --overwrite"),
                 ("Run the study again (save the study file above as study.toml):",
                  f"hybridmoo run study.toml --output {_rel(data.path)} --overwrite"),
                 ("Continue it (more generations: raise them in the stored study file):",
@@ -232,7 +233,7 @@ def study_page(data, images: dict[str, bytes], machine: str) -> str:
             {"problem": info, "hypernet": t.hypernet, "train": t.train, "seed": t.seed},
             indent=2, default=str)) + "</pre>")
         opts = " ".join(f"-o {k}={json.dumps(v)}" for k, v in info.get("options", {}).items())
-        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)}"),
+        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)} --overwrite"),
                 ("Train again (other settings as listed above, via --set / --hypernet):",
                  f"hybridmoo train {info['name']} {opts} --seed {t.seed} --steps {t.steps} "
                  f"--out {_rel(data.path)} --overwrite".replace("  ", " "))]
