@@ -349,7 +349,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write one self-contained HTML page of a study, train or comparison file."""
     from hybridmoo.report import write_report
 
-    print(f"wrote {write_report(args.file, args.out)}")
+    out = Path(args.out) if args.out else Path(args.file).with_suffix(".html")
+    if out.exists() and not args.overwrite:
+        raise StoreError(f"{out} already exists; pass --overwrite to replace it, or write "
+                         "elsewhere with --out FILE.html")
+    print(f"wrote {write_report(args.file, out)}")
     return 0
 
 
@@ -580,6 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "commands that reproduce it; no external requests.")
     p.add_argument("file", help="HDF5 file of `hybridmoo run`, `train` or `compare`")
     p.add_argument("--out", help="the page (default: FILE with .html)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing page")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="generate the solution of a preference",

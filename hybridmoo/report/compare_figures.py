@@ -132,7 +132,7 @@ def hv_over_time(rows: list[dict], *, name: str, seeds: int, ref_hv: float | Non
     head = f"{name}: HV over time"
     if w is not None:
         med = np.median([x.hv for x in w["runs"]])
-        head += f" — best: {w['label']} (median final HV {med:.4g})"
+        head += f" — best median final HV: {w['label']} ({med:.4g})"
     ax.set_title(head, fontsize=11)
     ax.text(0.0, -0.13 if not log else -0.14, f"line: median over {plural(seeds, 'seed')}; "
             "band: their minimum to maximum", transform=ax.transAxes, fontsize=8, va="top")
@@ -230,7 +230,7 @@ def final_hv(rows: list[dict], *, name: str, ref_hv: float | None = None):
     axes[0].set_title("every method", fontsize=10)
     axes[1].set_title("zoom: the methods within 2 % of the best median", fontsize=10)
     fig.suptitle(f"{name}: final HV per method"
-                 + (f" — best: {best['label']}" if best is not None else ""))
+                 + (f" — best median: {best['label']}" if best is not None else ""))
     n = max((len(r["runs"]) for r in done), default=0)
     ref_note = "; dashed: the reference front's HV" if ref_hv is not None else ""
     fig.text(0.01, 0.005, f"p: {TEST_NAME} of each method's final HVs against the best's "

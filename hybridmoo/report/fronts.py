@@ -29,15 +29,15 @@ class FrontPanel:
 
 
 def _limits(arrays: list[np.ndarray], ref_point) -> tuple[np.ndarray, np.ndarray]:
-    """Per-objective axis limits over every point (capped at the reference point), 4 % margin."""
+    """Per-objective axis limits, 4 % margin: over every point, or, given the HV reference
+    point, over the points that dominate it (the others add no hypervolume and are counted in
+    their panel instead)."""
     pts = np.vstack([a for a in arrays if a is not None and len(a)])
     pts = pts[np.isfinite(pts).all(axis=1)]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
     if ref_point is not None:
-        r = np.asarray(ref_point, dtype=float)
-        inside = pts[(pts <= r).all(axis=1)]
-        if len(inside):
-            hi = np.minimum(hi, np.maximum(inside.max(axis=0), r))
+        inside = pts[(pts < np.asarray(ref_point, dtype=float)).all(axis=1)]
+        pts = inside if len(inside) else pts
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
     return lo - 0.04 * span, hi + 0.04 * span
 
@@ -99,7 +99,8 @@ def _draw2(ax, F, i, j, p, reference, overlay, lo, hi, names):
             ax.plot(R[:, i], R[:, j], color=REFERENCE, lw=7, solid_capstyle="round",
                     zorder=1)
         else:
-            ax.scatter(R[:, i], R[:, j], s=2, color=REFERENCE, zorder=1, rasterized=True)
+            ax.scatter(R[:, i], R[:, j], s=4, color=REFERENCE, alpha=0.6, lw=0, zorder=1,
+                       rasterized=True)
     if overlay is not None:
         S = overlay[1]
         if S.shape[1] == 2:  # a curve in the plane: joined; projections of 3-D: points only
@@ -132,7 +133,8 @@ def _two(panels, names, title, reference, overlay, ref_point, ncols):
     n = max(1, len(panels))
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.9 * nrows + 0.9),
+    height = 2.9 * nrows + 0.9
+    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.1 * ncols, height),
                                 sharex=True, sharey=True, squeeze=False)
     lo, hi = _limits([p.F for p in panels] + [reference, overlay[1] if overlay else None],
                      ref_point)
@@ -148,7 +150,7 @@ def _two(panels, names, title, reference, overlay, ref_point, ncols):
         _note_beyond(ax, p.F, lo, hi)
     fig.suptitle(title)
     _legend(fig, reference, overlay)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, 0.45 / height, 1, 1 - 0.4 / height))
     return fig
 
 
@@ -156,13 +158,17 @@ def _three(panels, names, title, reference, overlay, ref_point):
     pyplot = plt()
     n = max(1, len(panels))
     pairs = [(0, 1), (0, 2), (1, 2)]
-    fig = pyplot.figure(figsize=(13, 3.1 * n + 0.9))
+    height = 3.1 * n + 0.9
+    fig = pyplot.figure(figsize=(13, height))
+    if reference is not None and len(reference) > 800:  # the same subsample in every panel
+        keep = np.random.default_rng(0).choice(len(reference), 800, replace=False)
+        reference = reference[np.sort(keep)]
     lo, hi = _limits([p.F for p in panels] + [reference, overlay[1] if overlay else None],
                      ref_point)
     for r, p in enumerate(panels):
         ax = fig.add_subplot(n, 4, 4 * r + 1, projection="3d")
         if reference is not None:
-            ax.scatter(*reference.T, s=1, color=REFERENCE, alpha=0.5, rasterized=True)
+            ax.scatter(*reference.T, s=1, color=REFERENCE, alpha=0.5, lw=0, rasterized=True)
         if overlay is not None:
             ax.scatter(*overlay[1].T, s=10, marker="x", color=STUDY_FRONT, alpha=0.7)
         ax.scatter(*p.F.T, s=9, marker=p.style.marker, color=p.style.color, alpha=0.9,
@@ -182,7 +188,7 @@ def _three(panels, names, title, reference, overlay, ref_point):
             _draw2(ax2, p.F, i, j, p, reference, overlay, lo, hi, names)
     fig.suptitle(title)
     _legend(fig, reference, overlay)
-    fig.tight_layout(rect=(0, 0.9 / (3.1 * n + 0.9), 1, 1))
+    fig.tight_layout(rect=(0, 0.5 / height, 1, 1 - 0.45 / height))
     return fig
 
 
@@ -192,7 +198,8 @@ def _parallel(panels, names, title, reference, overlay, ncols):
     n = max(1, len(panels))
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.0 * nrows + 0.9),
+    height = 3.0 * nrows + 0.9
+    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.6 * ncols, height),
                                 sharey=True, squeeze=False)
     arrays = [p.F for p in panels] + [reference, overlay[1] if overlay else None]
     pts = np.vstack([a for a in arrays if a is not None and len(a)])
@@ -227,5 +234,5 @@ def _parallel(panels, names, title, reference, overlay, ncols):
         ax.yaxis.set_tick_params(labelleft=True)
     fig.suptitle(title + " (parallel coordinates)")
     _legend(fig, reference, overlay)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, 0.45 / height, 1, 1 - 0.4 / height))
     return fig

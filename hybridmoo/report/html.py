@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hybridmoo import __version__
 
-__all__ = ["compare_page", "markdown", "page", "study_page", "table", "write_report"]
+__all__ = ["compare_page", "machine", "markdown", "page", "study_page", "table"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;
@@ -36,6 +36,16 @@ figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85em;color:#555}
 .meta{color:#555;font-size:.9em}
 """
+
+
+def machine() -> str:
+    """This machine in words: architecture, CPUs, torch and Python versions."""
+    import platform
+
+    import torch
+
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+            f"Python {platform.python_version()}")
 
 
 def _e(text) -> str:
@@ -146,7 +156,8 @@ def compare_page(spec, lines: list[str], images: dict[str, bytes], machine: str)
             _commands([
                 ("Redraw this report and its figures from the stored runs (nothing reruns):",
                  f"hybridmoo compare {src} --report-only"),
-                ("Only this page:", f"hybridmoo report {_rel(spec.output)}"),
+                ("Only this page:", f"hybridmoo report {_rel(spec.output)} --out "
+                 f"{_rel(spec.report.with_suffix('.html'))} --overwrite"),
                 ("Run every method and seed again (overwrites the runs):",
                  f"hybridmoo compare {src} --overwrite"),
                 ("The runs as tables:", f"hybridmoo export {_rel(spec.output)} --what traces "
@@ -210,8 +221,8 @@ def study_page(data, images: dict[str, bytes], machine: str) -> str:
     body += ["<h2>Trials</h2>", table(keys, _trial_rows(recs, keys))]
     if kind == "study":
         body.append("<h2>Study file</h2><pre>" + _e(data.attrs.get("study_text", "")) + "</pre>")
-        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)}"),
-                ("The figures as PNG files:", f"hybridmoo plot {_rel(data.path)}"),
+        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)} --overwrite"),
+                ("The figures as PNG files:", f"hybridmoo plot {_rel(data.path)} --overwrite"),
                 ("Run the study again (save the study file above as study.toml):",
                  f"hybridmoo run study.toml --output {_rel(data.path)} --overwrite"),
                 ("Continue it (more generations: raise them in the stored study file):",
@@ -222,61 +233,9 @@ def study_page(data, images: dict[str, bytes], machine: str) -> str:
             {"problem": info, "hypernet": t.hypernet, "train": t.train, "seed": t.seed},
             indent=2, default=str)) + "</pre>")
         opts = " ".join(f"-o {k}={json.dumps(v)}" for k, v in info.get("options", {}).items())
-        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)}"),
+        cmds = [("Redraw this page:", f"hybridmoo report {_rel(data.path)} --overwrite"),
                 ("Train again (other settings as listed above, via --set / --hypernet):",
                  f"hybridmoo train {info['name']} {opts} --seed {t.seed} --steps {t.steps} "
                  f"--out {_rel(data.path)} --overwrite".replace("  ", " "))]
     body.append(_commands(cmds))
     return page(f"{name}: {kind} report", "\n".join(body))
-
-
-def write_report(path, out=None) -> Path:
-    """Write the HTML page of a study, train or comparison file; returns its path.
-
-    Args:
-        path: the HDF5 file (``hybridmoo run``, ``train`` or ``compare`` output).
-        out: the page to write (default: the file's name with ``.html``).
-
-    Raises:
-        StoreError: the file is missing, not a hybridmoo file, or has no finished trial/run.
-    """
-    from hybridmoo import store
-    from hybridmoo.compare import _machine
-
-    path = Path(path)
-    out = Path(out) if out else path.with_suffix(".html")
-    kind = store.file_kind(path)
-    if kind == "compare":
-        text = _compare_page(path, out)
-    else:
-        from hybridmoo.analysis import StudyData
-        from hybridmoo.errors import StoreError
-        from hybridmoo.report.palette import png_bytes
-        from hybridmoo.report.study_figures import study_figures
-
-        data = StudyData(path)
-        if not any(r["status"] == "ok" for r in data.trial_records()):
-            raise StoreError(f"{path}: no finished trial to report yet")
-        images = {k: png_bytes(f) for k, f in study_figures(data).items()}
-        text = study_page(data, images, _machine())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    return out
-
-
-def _compare_page(path: Path, out: Path) -> str:
-    """A comparison's page, from the compare file stored in its HDF5 file."""
-    from hybridmoo import problems, store
-    from hybridmoo.compare import _machine, _report, load_compare, load_runs
-
-    with store.open_checked(path) as f:
-        text = str(f.attrs.get("study_text", ""))
-    spec = load_compare(text=text)
-    spec.output = path.resolve()
-    spec.report = out.with_suffix(".md")
-    lines, figures = _report(spec, load_runs(spec),
-                             problems.get(spec.problem, **spec.problem_options))
-    from hybridmoo.report.palette import png_bytes
-
-    images = {f"{spec.report.stem}_{k}.png": png_bytes(f) for k, f in figures.items()}
-    return compare_page(spec, lines, images, _machine())

@@ -124,11 +124,19 @@ def plt():
 
 
 def png_bytes(fig, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes (closed afterwards)."""
+    """The figure as PNG bytes (closed afterwards), reduced to a 256-colour palette: these
+    figures have few colours, and the files (and the HTML pages that embed them) shrink
+    two- to threefold."""
+    from PIL import Image  # matplotlib's own dependency
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt().close(fig)
-    return buf.getvalue()
+    buf.seek(0)
+    img = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    img.save(out, format="png", optimize=True)
+    return out.getvalue()
 
 
 def save(fig, path, dpi: int = 110):

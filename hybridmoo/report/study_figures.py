@@ -83,7 +83,8 @@ def study_front(data, n: int | None = None) -> tuple[np.ndarray, str] | None:
     if hasattr(data, "study_front"):
         res = data.study_front(n)
         F = np.asarray(getattr(res, "F", res), dtype=float)
-        return F, f"study front ({len(F)} points)"
+        hv = metrics.hypervolume(F, _front(data, best["trial_id"]).ref_point)
+        return F, f"study front (HV {hv:.4g}, {len(F)} points)"
     import moocore
 
     from hybridmoo.subset import greedy_hv_subset
@@ -93,8 +94,9 @@ def study_front(data, n: int | None = None) -> tuple[np.ndarray, str] | None:
     P = P[np.isfinite(P).all(axis=1)]
     P = P[moocore.is_nondominated(P)]
     idx = greedy_hv_subset(P, results[0].ref_point, n)
-    return P[idx], (f"study front: {len(idx)} points chosen by greedy HV from the "
-                    f"{len(P)} non-dominated points of {plural(len(ok), 'trial')}")
+    hv = metrics.hypervolume(P[idx], results[0].ref_point)
+    return P[idx], (f"study front (HV {hv:.4g}): {len(idx)} points chosen by greedy HV from "
+                    f"the {len(P)} non-dominated points of {plural(len(ok), 'trial')}")
 
 
 def _shown(data, limit: int = 6) -> list[dict]:
