@@ -621,7 +621,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return rc
     except BrokenPipeError:
         # the reader went away (`hybridmoo ... | head`): stop quietly, as Unix tools do; point
         # stdout at /dev/null so that the interpreter's final flush cannot raise again
