@@ -344,7 +344,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from hybridmoo.analysis import StudyData
 
     data = StudyData(args.file)
-    tid = args.trial if args.trial is not None else data.best_trial()
+    tid = args.trial
+    if tid is None:  # the best HV among the trials whose weights are kept (the outer front)
+        front = set(data.outer_front_ids())
+        ok = [r for r in data.trial_records() if r["status"] == "ok" and r["trial_id"] in front]
+        tid = max(ok, key=lambda r: r["hv"])["trial_id"] if ok else data.best_trial()
     try:
         pref = [float(v) for v in args.preference.split(",")]
     except ValueError:
@@ -557,7 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "preference: the decision vector and its objectives, or a neural "
                        "target's metrics on held-out data.")
     p.add_argument("file", help="a study's (or a train run's) HDF5 file")
-    p.add_argument("--trial", type=int, help="trial id (default: the best-HV trial)")
+    p.add_argument("--trial", type=int,
+                   help="trial id (default: the best-HV trial of the outer front)")
     p.add_argument("--preference", "-p", required=True,
                    help="the preference, comma-separated, e.g. 0.2,0.8 (sums to 1)")
     p.add_argument("--save", help="write the generated target parameters (torch.save)")

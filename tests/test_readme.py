@@ -87,3 +87,32 @@ def test_python_block_runs(index, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_study_commands_run_on_a_small_study(tmp_path, monkeypatch, capsys):
+    """The block "Work with a study" runs as written, in a temporary folder, on a small study
+    written where the README's commands look for it (runs/quickstart.h5); lines that need the
+    repository's study files or the slow DYMU study are left out."""
+    from hybridmoo.cli import main
+    from hybridmoo.study import Study
+
+    block = next(b for lang, b in BLOCKS if lang == "bash" and "hybridmoo show runs/" in b)
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "q"\noutput = "runs/quickstart.h5"\n[problem]\nname = "zdt2"\n'
+        'options = { n_var = 3 }\n[objectives]\nnames = ["hv", "n_params"]\n[algorithm]\n'
+        'name = "nsga2"\npop_size = 2\ngenerations = 2\n[budget]\nsteps = 10\n'
+        '[fixed.train]\nn_prefs = 2\nn_eval = 5\neval_every = 5\n[search]\n'
+        '"hypernet.width" = { type = "int", low = 4, high = 16 }\n')
+    Study(tmp_path / "s.toml", backend="local", progress=False).run()
+    monkeypatch.chdir(tmp_path)
+    ran = 0
+    for line in block.splitlines():
+        line = line.split("  #")[0].strip()
+        if not line.startswith("hybridmoo ") or "studies/" in line or "dymu" in line:
+            continue
+        argv = shlex.split(line)[1:]
+        if argv[0] == "export" and "parquet" in argv:
+            pytest.importorskip("pyarrow")
+        assert main(argv) == 0, (line, capsys.readouterr().err)
+        ran += 1
+    assert ran >= 7 and (tmp_path / "w.pt").is_file()
