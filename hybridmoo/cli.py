@@ -143,6 +143,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         line += f"; reference front HV {ref_hv:.6g}, ratio {100 * result.hv / ref_hv:.2f}%"
     line += f") after {result.steps} steps, {result.train_time:.1f} s"
     print(line)
+    for text in result.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     if args.out:
         print(f"wrote {args.out}")
         print(_next_steps(args.out))
@@ -155,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
-                  resume=args.resume)
+                  resume=args.resume, working_dir=args.working_dir)
     if args.resume and study.spec.output.exists():
         done = _finished_study(study.spec.output, study.spec.n_trials)
         if done is not None:
@@ -194,10 +196,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return 0
     with store.open_checked(args.file) as f:
         text = str(f.attrs.get("study_text", ""))
+    if args.working_dir:  # a problem named by import path: where its module lives
+        from hybridmoo.usercode import add_import_folder
+
+        add_import_folder(args.working_dir)
     spec = load_study(text=text)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
-                  num_cpus=args.num_cpus, resume=True)
+                  num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
     args.on_interrupt = (f"the finished trials are saved in {spec.output}; continue with "
                          f"`hybridmoo resume {args.file}`")
     result = study.run()
@@ -244,6 +250,7 @@ def _show_compare(path: str) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a study's problem, status, trials, best HV and outer front."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from hybridmoo import store
@@ -300,6 +307,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(table)
     for r in failed[: args.errors]:
         console.print(f"[red]trial {r['trial_id']} failed:[/red] {r['error']}")
+    collapsed = [(tid, a["extra"]["collapse"]) for tid, a in
+                 sorted(store.read_trial_attrs(args.file).items())
+                 if isinstance(a.get("extra"), dict) and a["extra"].get("collapse")]
+    for tid, c in collapsed[: args.errors]:
+        console.print(f"[yellow]trial {tid} warning:[/yellow] {escape(str(c['warning']))}",
+                      highlight=False)
+    if len(collapsed) > args.errors:
+        console.print(f"... and {len(collapsed) - args.errors} more collapsed trial(s)")
     return 0
 
 
@@ -333,6 +348,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
                          "them, or write elsewhere with --out-dir DIR")
     for p in plot_all(args.file, args.out_dir):
         print(f"wrote {p}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML page of a study, train or comparison file."""
+    from hybridmoo.report import write_report
+
+    print(f"wrote {write_report(args.file, args.out)}")
     return 0
 
 
@@ -397,7 +420,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
         write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
-        print(f"wrote {spec.report} from {spec.output}")
+        print(f"wrote {spec.report} and {spec.report.with_suffix('.html')} from {spec.output}")
         return 0
     if spec.output.exists() and not (args.overwrite or args.resume):
         raise StoreError(f"{spec.output} already exists; pass --resume to keep its finished "
@@ -407,7 +430,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
                 rerun=tuple(args.rerun), address=args.address, num_cpus=args.num_cpus,
                 progress=not args.quiet)
-    print(f"wrote {spec.output} and {spec.report}")
+    print(f"wrote {spec.output}, {spec.report} and {spec.report.with_suffix('.html')}")
     return 0
 
 
@@ -417,6 +440,10 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
                    help="ray (default: a local Ray started on demand, or --address) or local "
                    "(in-process, for debugging)")
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--working-dir", dest="working_dir", default=None,
+                   help="folder shipped to every Ray worker (Ray's runtime_env working_dir) so "
+                        "that a problem named by import path imports there (default: the "
+                        "study file's folder when the problem is an import path)")
     p.add_argument("--num-cpus", dest="num_cpus", type=int,
                    help="CPUs of the local Ray (default: all)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
@@ -530,7 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "best HV and its outer Pareto front (a comparison's file: runs and HV "
                        "per method). Works while the study runs.")
     p.add_argument("file", help="a study's (or a train run's, or a comparison's) HDF5 file")
-    p.add_argument("--errors", type=int, default=5, help="failed trials to list (default 5)")
+    p.add_argument("--errors", type=int, default=5,
+                   help="failed and collapsed trials to list (default 5)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front",
@@ -556,6 +584,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing figures")
     p.set_defaults(func=cmd_plot)
 
+    p = sub.add_parser("report", help="write one self-contained HTML page of a file",
+                       description="Write one HTML page for a study, train or comparison file: "
+                       "figures embedded, tables, settings, machine and version, and the "
+                       "commands that reproduce it; no external requests.")
+    p.add_argument("file", help="HDF5 file of `hybridmoo run`, `train` or `compare`")
+    p.add_argument("--out", help="the page (default: FILE with .html)")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("predict", help="generate the solution of a preference",
                        description="Load a stored hypernetwork and generate the solution of a "
                        "preference: the decision vector and its objectives, or a neural "
@@ -580,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="run methods against each other (N seeds, equal budget)",
                        description="Run the methods of a compare file on its problem for N "
-                       "seeds under an equal budget; write an HDF5 file and a Markdown report.")
+                       "seeds under an equal budget; write an HDF5 file, a Markdown report "
+                       "and its HTML page.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true", help="replace existing outputs")
