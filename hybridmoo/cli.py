@@ -159,8 +159,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
                   resume=args.resume, working_dir=args.working_dir)
     if args.resume and study.spec.output.exists():
+        from hybridmoo import store
+
+        msg = store.recover(study.spec.output)  # a crash after the last trial: made whole
+        if msg:
+            print(msg, file=sys.stderr)
         done = _finished_study(study.spec.output, study.spec.n_trials)
         if done is not None:
+            store.end_journal(study.spec.output)  # killed after finishing, before closing
             print(f"{study.spec.output}: nothing to do — the study has finished all {done} "
                   "trials (raise [algorithm] generations in the study file to extend it)")
             print(_next_steps(study.spec.output))
@@ -189,6 +195,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
     done = _finished_study(args.file)
     if done is not None:  # nothing to run: no backend (no Ray) is started
+        store.end_journal(args.file)  # killed after finishing, before closing the journal
         print(f"{args.file}: nothing to do — the study has finished all {done} trials (to "
               "extend it, raise [algorithm] generations in its study file and run "
               "`hybridmoo run STUDY.toml --resume`)")
