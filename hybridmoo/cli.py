@@ -159,8 +159,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
                   resume=args.resume, working_dir=args.working_dir)
     if args.resume and study.spec.output.exists():
+        from hybridmoo import store
+
+        msg = store.recover(study.spec.output)  # a crash after the last trial: made whole
+        if msg:
+            print(msg, file=sys.stderr)
         done = _finished_study(study.spec.output, study.spec.n_trials)
         if done is not None:
+            store.end_journal(study.spec.output)  # killed after finishing, before closing
             print(f"{study.spec.output}: nothing to do — the study has finished all {done} "
                   "trials (raise [algorithm] generations in the study file to extend it)")
             print(_next_steps(study.spec.output))
@@ -189,6 +195,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
     done = _finished_study(args.file)
     if done is not None:  # nothing to run: no backend (no Ray) is started
+        store.end_journal(args.file)  # killed after finishing, before closing the journal
         print(f"{args.file}: nothing to do — the study has finished all {done} trials (to "
               "extend it, raise [algorithm] generations in its study file and run "
               "`hybridmoo run STUDY.toml --resume`)")
@@ -365,7 +372,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from hybridmoo.analysis import StudyData
 
     data = StudyData(args.file)
-    tid = args.trial if args.trial is not None else data.best_trial()
+    tid = args.trial
+    if tid is None:  # the best HV among the trials whose weights are kept (the outer front)
+        front = set(data.outer_front_ids())
+        ok = [r for r in data.trial_records() if r["status"] == "ok" and r["trial_id"] in front]
+        tid = max(ok, key=lambda r: r["hv"])["trial_id"] if ok else data.best_trial()
     try:
         pref = [float(v) for v in args.preference.split(",")]
     except ValueError:
@@ -592,7 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "preference: the decision vector and its objectives, or a neural "
                        "target's metrics on held-out data.")
     p.add_argument("file", help="a study's (or a train run's) HDF5 file")
-    p.add_argument("--trial", type=int, help="trial id (default: the best-HV trial)")
+    p.add_argument("--trial", type=int,
+                   help="trial id (default: the best-HV trial of the outer front)")
     p.add_argument("--preference", "-p", required=True,
                    help="the preference, comma-separated, e.g. 0.2,0.8 (sums to 1)")
     p.add_argument("--save", help="write the generated target parameters (torch.save)")
@@ -657,7 +669,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return rc
     except BrokenPipeError:
         # the reader went away (`hybridmoo ... | head`): stop quietly, as Unix tools do; point
         # stdout at /dev/null so that the interpreter's final flush cannot raise again

@@ -290,7 +290,8 @@ class Study:
         failed = 0
         trial_time = 0.0
         wait_time = 0.0  # the driver blocked on the backend; the rest is driver overhead
-        ui = _ProgressUI(self.progress, spec.n_trials, backend.describe())
+        ui = _ProgressUI(self.progress, spec.n_trials, backend.describe(),
+                         workers=backend.slots, pop_size=spec.pop_size, budget=spec.budget)
         try:
             with ui:
                 for note in notes:
@@ -327,11 +328,14 @@ class Study:
                             if rec["has_weights"]:
                                 weight_ids.add(tid)
                             left.discard(tid)
-                            ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv)
+                            ui.update(done=1, failed=int(not trials[tid].ok), hv=trials[tid].hv,
+                                      seconds=trials[tid].wall_time, replayed=True)
                             continue
                         backend.submit(tid, run_trial, self._job(tid, trials, values, warm_from))
                         attempts[tid] += 1
                     ui.update(running=backend.running())
+                    if ui.started is None and left:
+                        ui.estimate()  # as this run's first trials start
                     while left:
                         t_wait = time.perf_counter()
                         finished = backend.wait()
@@ -365,10 +369,12 @@ class Study:
                                        "warm_start_from": -1 if warm_from[tid] is None
                                        else warm_from[tid]})
                             ui.update(done=1, failed=int(not outcome.ok),
-                                      running=backend.running(), hv=outcome.hv)
+                                      running=backend.running(), hv=outcome.hv,
+                                      seconds=outcome.wall_time)
                     Fgen = np.stack([objs[t] for t in ids])
                     pop.set("F", to_minimised(Fgen, self.names))
                     algorithm.tell(infills=pop)
+                    ui.generation(gen + 1, spec.generations)
                     store.write_generation(spec.output, gen, trial_ids=ids, encoded=X,
                                            objectives=Fgen,
                                            configs=[values[t] for t in ids],
@@ -474,14 +480,57 @@ class Study:
         return tid in self._front(objs)
 
 
-class _ProgressUI:
-    """Live progress bar: trials done, running, failed, best HV, elapsed, ETA."""
+def _fmt_seconds(t: float) -> str:
+    """``42 s``, ``3.5 min``, ``1.2 h``."""
+    if not math.isfinite(t):
+        return "?"
+    if t < 90:
+        return f"{t:.0f} s"
+    return f"{t / 60:.1f} min" if t < 5400 else f"{t / 3600:.1f} h"
 
-    def __init__(self, enabled: bool, total: int, backend: str) -> None:
+
+def remaining_time(mean_trial: float, done: int, total: int, pop_size: int,
+                   workers: int) -> float:
+    """Estimated seconds until ``total`` trials are done, ``done`` of them finished.
+
+    Generations run one after another (pymoo's ask/tell waits for a whole population), so a
+    generation of ``pop_size`` trials on ``workers`` actors takes ``ceil(pop_size / workers)``
+    rounds of ``mean_trial`` seconds; the current generation's remaining trials take
+    ``ceil(left / workers)`` rounds.
+    """
+    if done >= total:
+        return 0.0
+    workers = max(1, int(workers))
+    in_gen = done % pop_size
+    rounds = math.ceil((pop_size - in_gen) / workers) if in_gen else 0
+    full_gens = (total - done - (pop_size - in_gen if in_gen else 0)) // pop_size
+    rounds += full_gens * math.ceil(pop_size / workers)
+    return rounds * mean_trial
+
+
+class _ProgressUI:
+    """Progress display: trials done, running, failed, best HV, elapsed, ETA; one line per
+    generation (generation, evaluations, best HV so far, elapsed time) that also stands alone
+    in non-interactive output (a log file, CI); a time estimate before the trials start.
+
+    The ETA is :func:`remaining_time` with the mean duration of the trials finished so far
+    (replayed ones included on resume) and the number of workers.
+    """
+
+    def __init__(self, enabled: bool, total: int, backend: str, *, workers: int = 1,
+                 pop_size: int | None = None, budget: dict | None = None) -> None:
         self.enabled = enabled
+        self.total = total
+        self.workers = max(1, int(workers))
+        self.pop_size = pop_size or total
+        self.budget = dict(budget or {})
         self.best = float("nan")
         self.failed = 0
         self.done = 0
+        self.durations: list[float] = []
+        self.t0 = time.perf_counter()
+        self.started: float | None = None  # when this run's first trial was submitted
+        self.lines: list[str] = []  # every line printed (for tests and logs)
         if enabled:
             from rich.console import Console
             from rich.progress import (
@@ -490,7 +539,6 @@ class _ProgressUI:
                 Progress,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
 
             self.console = Console(stderr=True)
@@ -500,8 +548,9 @@ class _ProgressUI:
                 TextColumn("running {task.fields[running]}"),
                 TextColumn("failed {task.fields[failed]}"),
                 TextColumn("best HV {task.fields[best]}"), TimeElapsedColumn(),
-                TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
-            self.task = self.bar.add_task("trials", total=total, running=0, failed=0, best="-")
+                TextColumn("ETA {task.fields[eta]}"), console=self.console)
+            self.task = self.bar.add_task("trials", total=total, running=0, failed=0, best="-",
+                                          eta="-")
 
     def __enter__(self):
         if self.enabled:
@@ -512,22 +561,71 @@ class _ProgressUI:
         if self.enabled:
             self.bar.__exit__(*exc)
 
+    def _print(self, text: str, style: str = "") -> None:
+        self.lines.append(text)
+        if self.enabled:
+            self.console.print(f"[{style}]{text}[/{style}]" if style else text,
+                               highlight=False)
+
+    def eta(self) -> float:
+        """Seconds left by :func:`remaining_time` (NaN before any trial has finished)."""
+        if not self.durations:
+            return float("nan")
+        mean = sum(self.durations) / len(self.durations)
+        return remaining_time(mean, self.done, self.total, self.pop_size, self.workers)
+
+    def estimate(self) -> None:
+        """Print the time estimate before this run's first trial starts."""
+        self.started = time.perf_counter()
+        left = self.total - self.done
+        rounds = math.ceil(left / self.pop_size) * math.ceil(self.pop_size / self.workers) \
+            if left else 0
+        head = (f"{left} trials to run ({self.total // self.pop_size} generations of "
+                f"{self.pop_size}) on {self.workers} worker{'s' * (self.workers != 1)}")
+        if self.durations:
+            text = f"{head}: about {_fmt_seconds(self.eta())} (mean of the finished trials)"
+        elif "seconds" in self.budget:
+            text = (f"{head}: at most about {_fmt_seconds(rounds * self.budget['seconds'])} "
+                    f"({rounds} rounds of at most {self.budget['seconds']:g} s per trial)")
+        else:
+            per = ", ".join(f"{k} = {v:g}" for k, v in self.budget.items())
+            text = (f"{head}, {rounds} rounds of one trial per worker ({per}); the time "
+                    "estimate follows as soon as the first trial has finished")
+        self._print(text, "dim")
+
     def update(self, done: int = 0, failed: int = 0, running: int | None = None,
-               hv: float | None = None) -> None:
+               hv: float | None = None, seconds: float | None = None,
+               replayed: bool = False) -> None:
+        first = done and not self.durations and not replayed
         self.done += done
         self.failed += failed
+        if seconds is not None and math.isfinite(seconds) and done:
+            self.durations.append(float(seconds))
         if hv is not None and math.isfinite(hv) and not (self.best >= hv):
             self.best = hv
+        if first and self.done < self.total:
+            self._print(f"first trial done after {_fmt_seconds(seconds or 0.0)}: about "
+                        f"{_fmt_seconds(self.eta())} left for {self.total - self.done} trials",
+                        "dim")
         if self.enabled:
+            eta = self.eta()
             fields = {"failed": self.failed,
-                      "best": "-" if math.isnan(self.best) else f"{self.best:.5g}"}
+                      "best": "-" if math.isnan(self.best) else f"{self.best:.5g}",
+                      "eta": "-" if math.isnan(eta) else _fmt_seconds(eta)}
             if running is not None:
                 fields["running"] = running
             self.bar.update(self.task, advance=done, **fields)
 
+    def generation(self, gen: int, generations: int) -> None:
+        """One line when a generation is complete (its trials told to the algorithm)."""
+        best = "-" if math.isnan(self.best) else f"{self.best:.6g}"
+        eta = self.eta()
+        self._print(f"generation {gen}/{generations}  evaluations {self.done}/{self.total}  "
+                    f"best HV {best}  elapsed {time.perf_counter() - self.t0:.1f} s"
+                    + (f"  ETA {_fmt_seconds(eta)}" if self.done < self.total else ""))
+
     def note(self, text: str) -> None:
-        if self.enabled:
-            self.console.print(f"[yellow]{text}[/yellow]")
+        self._print(text, "yellow")
 
 
 def print_summary(result: StudyResult, reference_hv: float | None = None) -> None:

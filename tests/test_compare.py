@@ -242,8 +242,8 @@ def test_show_export_plot_resume_on_a_comparison_file(tmp_path, capsys):
     capsys.readouterr()
     for args, match in ((["export", out, "--what", "outer-front", "--format", "csv"],
                          "has no outer front"),
-                        (["export", out, "--what", "fronts", "--format", "csv", "--trials", "1"],
-                         "drop --trials"),
+                        (["export", out, "--what", "fronts", "--format", "csv", "--trials", "1",
+                          "--overwrite"], "drop --trials"),
                         (["plot", out], "report and plots are redrawn by `hybridmoo compare"),
                         (["resume", out], "continue it with `hybridmoo compare COMPARE.toml "
                                           "--resume`"),
