@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hybridmoo._config import check_output_path, reject_nonfinite
 from hybridmoo.errors import ConfigError, HybridMooError, StoreError
 
 __all__ = ["main"]
@@ -56,6 +57,7 @@ def _kv(items: list[str] | None, what: str) -> dict:
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word such as relu
         out[key.strip()] = value
+    reject_nonfinite(out, what)
     return out
 
 
@@ -82,6 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg["sampler"] = {"name": args.sampler}
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise StoreError(f"{args.out} already exists; choose another --out or pass --overwrite")
+    if args.out:
+        check_output_path(args.out, "--out")  # before training, not after
     trainer = Trainer(problem, hyper, TrainConfig.from_dict(cfg), seed=args.seed)
     total = trainer.cfg.steps
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -134,15 +138,34 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from hybridmoo.study import Study
     from hybridmoo.studyfile import load_study
 
-    msg = store.recover(args.file)  # first: a truncated study is restored from its backup
+    if Path(args.file).suffix.lower() == ".toml":
+        raise ConfigError(f"{args.file} is a TOML file; `hybridmoo resume` takes a study's HDF5 "
+                          f"output. Continue a study from its study file with `hybridmoo run "
+                          f"{args.file} --resume`, a comparison with `hybridmoo compare "
+                          f"{args.file} --resume`")
+    msg = store.recover(args.file)  # a truncated or damaged study is restored from its backup
     if msg:
         print(msg, file=sys.stderr)
-    if store.file_kind(args.file) == "compare":
+    kind = store.file_kind(args.file)
+    if kind == "compare":
         raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
+    if kind == "train":
+        raise StoreError(f"{args.file} holds one training run (`hybridmoo train --out`), not a "
+                         "study: there is nothing to resume. Rerun it with `hybridmoo train "
+                         f"PROBLEM ... --out {args.file} --overwrite`, or run a study with "
+                         "`hybridmoo run STUDY.toml`")
     with store.open_checked(args.file) as f:
-        text = str(f.attrs.get("study_text", ""))
-    spec = load_study(text=text)
+        text = f.attrs.get("study_text", "")
+        text = text.item() if hasattr(text, "item") else text
+    if not isinstance(text, str) or not text.strip():
+        raise store.damaged(args.file, "the root attribute 'study_text' (the study file it ran, "
+                            "which resume reruns) is missing or empty")
+    try:
+        spec = load_study(text=text)
+    except ConfigError as exc:
+        raise store.damaged(args.file, f"the study file stored in it (root attribute "
+                            f"'study_text') is invalid: {exc}") from None
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
                   num_cpus=args.num_cpus, resume=True)
@@ -156,7 +179,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _show_compare(path: str) -> int:
     """``show`` for a comparison's file: per method, runs and HV over seeds."""
-    import json
 
     import numpy as np
     from rich.console import Console
@@ -167,7 +189,7 @@ def _show_compare(path: str) -> int:
 
     with store.open_checked(path) as f:
         a = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-    info = json.loads(a["problem"])
+    info = store.root_json(a, "problem", path, kind="compare")
     rows = compare_records(path, "runs")
     console = Console()
     console.print(f"[bold]{path}[/]  (compare, hybridmoo {a.get('hybridmoo_version', '?')}, "
@@ -254,7 +276,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write tidy tables (fronts, traces, trials, outer front)."""
     from hybridmoo.export import export
 
-    ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    try:
+        ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    except ValueError:
+        raise ConfigError(f"--trials {args.trials!r} must be comma-separated trial ids, e.g. "
+                          "3,8,12") from None
+    if args.out:
+        check_output_path(args.out, "--out")
     out = export(args.file, args.what, args.format, args.out, trial_ids=ids)
     print(f"wrote {out}")
     return 0
@@ -264,6 +292,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Write the study's figures as PNG files."""
     from hybridmoo.plots import plot_all
 
+    if args.out_dir:
+        check_output_path(Path(args.out_dir) / "plot.png", "--out-dir")
     for p in plot_all(args.file, args.out_dir):
         print(f"wrote {p}")
     return 0
@@ -276,6 +306,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from hybridmoo.analysis import StudyData
 
+    if args.save:  # checked before anything is computed; missing folders are created
+        check_output_path(args.save, "--save")
+    if args.c is not None and not 0.0 <= args.c <= 1.0:  # also refuses nan
+        raise ConfigError(f"--c {args.c} is invalid: expected the resource preference, a number "
+                          "in [0, 1] (1: the most frugal model)")
     data = StudyData(args.file)
     tid = args.trial if args.trial is not None else data.best_trial()
     try:
@@ -300,6 +335,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if "params" not in out:
             raise ConfigError(f"--save writes generated target parameters; trial {tid} is a "
                               "DYMU controller (read it with hybridmoo.load(FILE).dymu(trial))")
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.detach().clone() for k, v in out["params"].items()}, args.save)
         print(f"wrote {args.save} (a state dict: torch.load, then load_state_dict or "
               "functional_call on the target)")
@@ -322,6 +358,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
     spec = load_compare(args.file)
+    if not args.report_only:
+        check_output_path(spec.output, "compare.output")
+    check_output_path(spec.report, "compare.report")
     if args.rerun and not args.resume:
         raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
@@ -494,6 +533,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except HybridMooError as exc:
         print(f"hybridmoo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the file system refused (permissions, a full disk): no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"hybridmoo {args.command}: error: {exc.strerror or exc}{where}; nothing more was "
+              "written. Check the path and its permissions, then run the command again",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # runs and trials are flushed as they finish: say where they are and how to go on
