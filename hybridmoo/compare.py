@@ -41,6 +41,7 @@ import datetime as _dt
 import json
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,7 +239,7 @@ def _job(args: tuple, cache: dict | None = None):
     torch.set_num_threads(1)
     try:
         return baselines.run(method, problem, budget, seed=seed, problem_options=options,
-                             **params)
+                             on_failure="return", **params)  # failed runs are recorded
     finally:
         torch.set_num_threads(threads)
 
@@ -283,6 +284,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     else:
         store.create(spec.output, kind="compare", problem=problem.describe(),
                      study_text=spec.text, overwrite=overwrite)
+        store.begin_journal(spec.output)  # crash safety: every run journaled first
         results = {m["label"]: [None] * spec.seeds for m in spec.methods}
     jobs = [(m, s) for m in spec.methods for s in range(spec.seeds)
             if results[m["label"]][s] is None]
@@ -326,6 +328,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
                 record(i, r)
     finally:
         pool.close()
+    store.end_journal(spec.output)  # every run recorded and durable
     write_report(spec, results, problem)
     return results
 
@@ -343,7 +346,10 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
     if not spec.output.exists():
         raise StoreError(f"nothing to resume: {spec.output} does not exist; run `hybridmoo "
                          f"compare {spec.path or spec.name}` without --resume")
-    with _open_compare(spec.output, "a") as f:
+    msg = store.recover(spec.output)  # a crash mid-write: repaired from the journal
+    if msg:
+        print(msg, file=sys.stderr)
+    with _open_compare(spec.output, "r") as f:
         stored = json.loads(f.attrs.get("problem", "null"))
         now = json.loads(json.dumps(problem.describe()))
         if stored != now:
@@ -360,7 +366,7 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                 f"cannot resume {spec.output}: its runs had the budget {old_budget.to_dict()}, "
                 f"the compare file gives {spec.budget.to_dict()}; runs under different budgets "
                 "are not comparable: write to another [compare].output or pass --overwrite")
-        runs = f.require_group("runs")
+        runs = f.get("runs", {})
         drop = []  # checked in full before anything is deleted
         for label, group in runs.items():
             if label not in labels:
@@ -379,10 +385,9 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                         f"{json.dumps(m['params'])}; pass --rerun {label!r} to run it again")
                 if label in rerun or g.attrs["status"] != "ok":
                     drop.append(f"{label}/{key}")
-        for path in drop:
-            del runs[path]
-        f.attrs["study_text"] = spec.text
-        f.flush()
+    store.delete_groups(spec.output, [f"runs/{p}" for p in drop])
+    store.set_attrs(spec.output, study_text=spec.text)
+    store.begin_journal(spec.output)  # no-op when the interrupted run's journal is active
     return load_runs(spec)
 
 
@@ -404,13 +409,11 @@ def _open_compare(path: str | Path, mode: str):
 
 def _write_run(path: Path, method: dict, seed: int, r) -> None:
     # written under a temporary name and renamed when complete: a run cut off mid-write is
-    # never read back as finished (resume deletes the ``.partial`` leftovers)
-    with store.open_checked(path, "a") as f:
-        runs = f.require_group("runs").require_group(method["label"])
-        key = f"{seed:03d}"
-        if key + ".partial" in runs:
-            del runs[key + ".partial"]
-        g = runs.create_group(key + ".partial")
+    # never read back as finished (resume deletes the ``.partial`` leftovers); journaled first
+    # (store.write_group), so that a crash inside the HDF5 write cannot cost a finished run
+    key = f"{seed:03d}"
+
+    def fill(g, mid) -> None:
         g.attrs["method"] = method["name"]
         g.attrs["family"] = method["family"]
         g.attrs["params"] = json.dumps(method["params"])
@@ -422,6 +425,7 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         g.attrs["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         g.attrs["hybridmoo_version"] = __version__
         g.create_dataset("F", data=np.asarray(r.F, dtype=np.float64), compression="gzip")
+        mid()
         if r.X is not None:
             g.create_dataset("X", data=np.asarray(r.X, dtype=np.float64), compression="gzip")
         if r.prefs is not None:
@@ -430,8 +434,8 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         for k, v in r.trace.items():
             t[k] = np.asarray(v, dtype=np.float64)
         g["ref_point"] = np.asarray(r.ref_point, dtype=np.float64)
-        runs.move(key + ".partial", key)
-        f.flush()
+
+    store.write_group(path, f"runs/{method['label']}/{key}", fill, tmp_name=key + ".partial")
 
 
 def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
@@ -537,7 +541,27 @@ def _fmt(mean: float, std: float, digits: int = 4) -> str:
 
 
 def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
-    """Markdown report, HV-over-time and final-front plots beside it."""
+    """Markdown report, its figures (PNG) and one self-contained HTML page beside it.
+
+    Beside ``spec.report`` (``NAME.md``): ``NAME_hv.png`` (HV over time), ``NAME_final.png``
+    (final HV per method and seed), ``NAME_fronts.png`` (fronts, one panel per method) and
+    ``NAME.html`` (the report, its figures embedded, the compare file and the commands)."""
+    out = spec.report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines, figures = _report(spec, results, problem)
+    from hybridmoo.report.html import compare_page
+    from hybridmoo.report.palette import png_bytes
+
+    images = {}
+    for key, fig in figures.items():
+        images[f"{out.stem}_{key}.png"] = png_bytes(fig)
+        out.with_name(f"{out.stem}_{key}.png").write_bytes(images[f"{out.stem}_{key}.png"])
+    out.write_text("\n".join(lines))
+    out.with_suffix(".html").write_text(compare_page(spec, lines, images, _machine()))
+    return out
+
+
+def _report(spec: CompareSpec, results: dict[str, list], problem):
     import warnings
 
     with warnings.catch_warnings():  # NaN columns (no reference front) are expected: "—"
@@ -545,7 +569,7 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
         return _write_report(spec, results, problem)
 
 
-def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
+def _write_report(spec: CompareSpec, results: dict[str, list], problem):
     from scipy.stats import ranksums
 
     pf = problem.pareto_front(2000)
@@ -617,45 +641,29 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
             lines.append(f"- **{r['label']} {verdict} {best['label']}** on final HV by "
                          f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%{sig}).")
     out = spec.report
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _plots(spec, rows, pf, out)
+    figures = _figures(spec, rows, pf, problem, ref_hv)
+    from hybridmoo.report.compare_figures import TEST_NAME
+
     lines += ["", f"![HV over time]({out.stem}_hv.png)", "",
+              f"![final HV per method]({out.stem}_final.png)", "",
+              f"Final HV per method: one dot per seed, a box over the seeds; p: {TEST_NAME} "
+              "against the best method's final HVs (with "
+              f"{spec.seeds} seeds against {spec.seeds} the smallest possible p is "
+              f"{2 / math.comb(2 * spec.seeds, spec.seeds):.2g}).", "",
               f"![final fronts]({out.stem}_fronts.png)", ""]
-    out.write_text("\n".join(lines))
-    return out
+    return lines, figures
 
 
-def _plots(spec: CompareSpec, rows: list[dict], pf, out: Path) -> None:
-    import matplotlib
+def _figures(spec: CompareSpec, rows: list[dict], pf, problem, ref_hv) -> dict:
+    """The report's figures (matplotlib Figures): ``hv``, ``final`` and ``fronts``."""
+    from hybridmoo.report import compare_figures as cf
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k, r in enumerate(rows):
-        for j, run in enumerate(r["runs"]):
-            ax.plot(run.trace["seconds"], run.trace["hv"], color=f"C{k}", alpha=0.8, lw=1,
-                    label=r["label"] if j == 0 else None)
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("hypervolume")
-    ax.set_title(f"{spec.name}: HV over time ({spec.seeds} seeds per method)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_hv.png"), dpi=110)
-    plt.close(fig)
-    m = rows[0]["runs"][0].F.shape[1] if rows and rows[0]["runs"] else 2
-    fig = plt.figure(figsize=(7, 5.5))
-    ax = fig.add_subplot(projection="3d") if m == 3 else fig.add_subplot()
-    if pf is not None and m in (2, 3):
-        ax.scatter(*pf[:, :m].T, s=1, color="0.6", label="reference front")
-    for k, r in enumerate(rows):
-        if r["runs"] and m in (2, 3):
-            ax.scatter(*r["runs"][0].F[:, :m].T, s=8, color=f"C{k}", label=r["label"])
-    ax.set_title(f"{spec.name}: final fronts (seed 0)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_fronts.png"), dpi=110)
-    plt.close(fig)
+    names = list(problem.obj_names)
+    ref = problem.ref_point.numpy()
+    return {"hv": cf.hv_over_time(rows, name=spec.name, seeds=spec.seeds, ref_hv=ref_hv),
+            "final": cf.final_hv(rows, name=spec.name, ref_hv=ref_hv),
+            "fronts": cf.compare_fronts(rows, names, name=spec.name, reference=pf,
+                                        ref_point=ref)}
 
 
 def _provenance(spec: CompareSpec) -> str:

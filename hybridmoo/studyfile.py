@@ -82,6 +82,7 @@ from hybridmoo._config import (
 )
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
+from hybridmoo.usercode import add_import_folder, user_runtime_env
 
 __all__ = ["ALGORITHMS", "METHODS", "OBJECTIVES", "StudySpec", "load_study"]
 
@@ -125,6 +126,7 @@ _SCHEMA: dict[str, set[str]] = {
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
     "budget": {"steps", "seconds", "epochs"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
+                  "runtime_env",
                   "threads_per_trial"},
     "fixed": {"hypernet", "train", "dymu"},
     "search": set(),  # free-form dotted paths
@@ -158,6 +160,7 @@ class StudySpec:
     warm_start: str = "none"
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
     method: str = "hypernet"
+    runtime_env: dict | None = None
 
     @property
     def n_trials(self) -> int:
@@ -237,6 +240,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
     popts = pr.get("options", {})
     _check_type("problem.options", popts, (dict,), "a table of problem options")
+    if problems.registry.is_import_path(pname):
+        add_import_folder(base_dir)
     try:
         problem = problems.get(pname, **popts)
     except Exception as exc:  # unknown name or option, bad option value
@@ -295,6 +300,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if workers != "auto":
         check_int("resources.workers", workers, 1, 100_000, where, ' or "auto"')
     retries = check_int("resources.retries", res.get("retries", 1), 0, 100, where)
+    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"{where}: resources.keep_weights = {keep!r} is not allowed."
@@ -330,7 +336,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
-        warm_start=warm, space=space, method=method,
+        warm_start=warm, space=space, method=method, runtime_env=runtime_env,
     )
 
 

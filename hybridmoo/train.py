@@ -11,8 +11,13 @@ mean. Gradient-based scalarisations (``needs_grads``, e.g. EPO) additionally rec
 per-preference, per-objective gradients with respect to the *generated* parameters, obtained
 with m backward passes; plain scalarisations pay nothing for this.
 
-The ideal point used by Tchebycheff-type scalarisations is the problem's known ideal when it has
-one, else the running minimum of the observed losses (detached).
+Normalisation (``TrainConfig.normalize``, :mod:`hybridmoo.normalize`): by default (``"auto"``)
+the scalarisation sees the losses mapped by ``(f − ideal) / (nadir − ideal)``, with the problem's
+own ideal / nadir where known, else running estimates from the training losses (detached), so
+objectives on different scales get a meaningful preference. The ideal point of Tchebycheff-type
+scalarisations is then 0. With ``"none"`` they see the raw losses and the ideal point is the
+problem's known ideal, else the running minimum of the observed losses. HV, fronts and traces are
+always in the problem's units.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +34,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hybridmoo import metrics, preferences, scalarize
+from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
+from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
 from hybridmoo.tasks import VectorTask
 
 __all__ = ["TrainConfig", "Trainer", "TrialResult", "train"]
@@ -62,7 +69,10 @@ class TrainConfig:
         momentum: momentum of ``sgd`` (default 0.9; 0 is plain SGD, as HV-PSL's code uses).
         weight_decay: L2 penalty (decoupled for ``adamw``).
         grad_clip: clip the gradient's global L2 norm to this value (``None``: no clipping).
-        lr_schedule: ``constant`` or ``cosine`` (annealed to 0 over ``steps``).
+        lr_schedule: ``constant`` or ``cosine``: annealed as ``lr · ½ (1 + cos(π p))`` with
+            p the fraction of the budget spent (:meth:`Trainer.progress`: steps, or training
+            seconds / epochs when those end the run first; a seconds budget makes the schedule
+            depend on the machine's speed).
         sampler: preference sampler as a dict (see :mod:`hybridmoo.preferences`).
         scalarization: scalarisation as a dict (see :mod:`hybridmoo.scalarize`).
         eval_every: evaluate (HV trace point) every this many steps; the last step is always
@@ -78,6 +88,11 @@ class TrainConfig:
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         threads: torch intra-op threads for this run (``None``: leave torch's setting).
+        normalize: what the scalarisation sees (:mod:`hybridmoo.normalize`): ``"auto"``
+            (default; objectives mapped to [0, 1] by the problem's ideal/nadir where known, else
+            by running estimates from the training losses), ``"known"`` (the problem's own only)
+            or ``"none"`` (raw losses, as the published baselines use them). ``True`` / ``False``
+            are accepted as ``"auto"`` / ``"none"``.
     """
 
     steps: int | None = 2000
@@ -103,8 +118,10 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "cpu"
     threads: int | None = None
+    normalize: str = "auto"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "normalize", resolve_mode(self.normalize))
         check_types("train", self)  # booleans, quoted numbers, nan/inf: refused
         if self.steps is None and self.epochs is None and self.seconds is None:
             raise ConfigError("train: no budget: set steps, epochs or seconds")
@@ -180,7 +197,10 @@ class TrialResult:
         wall_time: seconds of the whole run; train_time: seconds of training steps only.
         steps: steps taken. device: where it ran.
         state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
-        extra: problem-specific evaluation results (e.g. accuracies).
+        extra: problem-specific evaluation results (e.g. accuracies); ``"collapse"``: the
+            collapse report of :mod:`hybridmoo.diagnostics` when the front collapsed;
+            ``"normalize"``: the ideal/nadir the scalarisation normalised with (and the
+            normaliser's state) unless ``train.normalize = "none"``.
         method: ``"hypernet"`` (a hypernetwork trained by :class:`Trainer`) or ``"dymu"`` (a
             DYMU controller, :mod:`hybridmoo.dymu`: ``hypernet`` then holds its
             :class:`~hybridmoo.dymu.DymuConfig` and ``train`` the trial's resource preference
@@ -214,6 +234,13 @@ class TrialResult:
     def ok(self) -> bool:
         """Whether the run finished without failure."""
         return self.status == "ok"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the result: a collapsed front (``extra["collapse"]``, see
+        :mod:`hybridmoo.diagnostics`) with its likely causes; empty if none."""
+        c = self.extra.get("collapse") if isinstance(self.extra, dict) else None
+        return [str(c["warning"])] if c else []
 
     @classmethod
     def failed(cls, error: str, *, problem: dict, hypernet: dict, train: dict, seed: int,
@@ -304,11 +331,7 @@ class Trainer:
         if init_state is not None:
             self._load_state(init_state)
         self.opt = self._make_optimizer()
-        self.sched = None
-        if self.cfg.lr_schedule == "cosine":
-            if self.cfg.steps is None:
-                raise ConfigError("train.lr_schedule = 'cosine' needs train.steps")
-            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, self.cfg.steps)
+        self._cosine = self.cfg.lr_schedule == "cosine"
         ref = self.cfg.ref_point if self.cfg.ref_point is not None else (
             None if problem.ref_point is None else problem.ref_point.tolist())
         if ref is None:
@@ -321,9 +344,8 @@ class Trainer:
         self.ref_point = np.asarray(ref, dtype=np.float64)
         hv_ref = self.cfg.hv_ref if self.cfg.hv_ref is not None else ref
         self._hv_ref = torch.tensor(hv_ref, dtype=self.dtype, device=self.device)
-        ideal = getattr(problem, "ideal", None)
-        self._ideal_known = ideal is not None
-        self._ideal = (ideal.to(self.device, self.dtype) if ideal is not None else None)
+        self.normalizer = ObjectiveNormalizer.for_problem(problem, self.cfg.normalize,
+                                                         dtype=self.dtype, device=self.device)
         kind = "simplex" if self.sampler.on_simplex else "sphere"
         self.eval_prefs = preferences.eval_preferences(m, self.cfg.n_eval, kind=kind,
                                                        dtype=self.dtype, device=self.device)
@@ -374,12 +396,25 @@ class Trainer:
             return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
-    def _ideal_point(self, losses: Tensor) -> Tensor:
-        if self._ideal_known:
-            return self._ideal
-        cur = losses.detach().min(dim=0).values
-        self._ideal = cur if self._ideal is None else torch.minimum(self._ideal, cur)
-        return self._ideal
+    def progress(self) -> float:
+        """Fraction of the budget spent, in [0, 1]: the largest of steps / ``steps``, training
+        seconds / ``seconds`` and epochs / ``epochs`` over the budgets that are set."""
+        c = self.cfg
+        p = 0.0
+        if c.steps is not None:
+            p = max(p, self.step_count / c.steps)
+        if c.seconds is not None:
+            p = max(p, self.train_time / c.seconds)
+        epochs = getattr(self.task, "epochs_done", None)
+        if c.epochs is not None and epochs is not None:
+            p = max(p, float(epochs) / c.epochs)
+        return min(p, 1.0)
+
+    def _anneal(self) -> None:
+        """Cosine schedule: lr = lr₀ · ½ (1 + cos(π · progress))."""
+        lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * self.progress()))
+        for g in self.opt.param_groups:
+            g["lr"] = lr
 
     def generate(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters for preferences `(K, m)` (see :class:`Hypernetwork`)."""
@@ -396,16 +431,22 @@ class Trainer:
         K = self.cfg.n_prefs
         prefs = self.sampler.sample(K, self.gen, dtype=self.dtype, device=self.device)
         params = self.net(prefs)
-        losses = self.task.train_losses(params, self.gen)
-        ideal = self._ideal_point(losses)
+        raw = self.task.train_losses(params, self.gen)
+        norm = self.normalizer
+        if norm.needs_updates:
+            norm.update(raw)
+        losses = norm.transform(raw)
+        ideal = norm.scalarization_ideal()
         if getattr(self.scal, "needs_grads", False):
             grads = self._per_objective_grads(losses, params)
             value = self.scal(losses, prefs, grads=grads, ideal=ideal)
         else:
-            value = self.scal(losses, prefs, ideal=ideal, ref=self._hv_ref)
+            ref = norm.transform(self._hv_ref) if getattr(self.scal, "needs_ref", False) \
+                else None
+            value = self.scal(losses, prefs, ideal=ideal, ref=ref)
         loss = value.mean()
         if not torch.isfinite(loss):
-            bad = losses.detach().cpu().numpy()
+            bad = raw.detach().cpu().numpy()
             raise FloatingPointError(
                 f"non-finite loss at step {self.step_count + 1}: scalarised loss {loss.item()}, "
                 f"objective values {np.array2string(bad, precision=4, threshold=20)}. Try a "
@@ -417,12 +458,12 @@ class Trainer:
         if self.cfg.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
         self.opt.step()
-        if self.sched is not None:
-            self.sched.step()
         self.step_count += 1
         self.samples += self.task.samples_per_step
         self.last_loss = float(loss.detach())
         self.train_time += time.perf_counter() - t0
+        if self._cosine:
+            self._anneal()
         return self.last_loss
 
     def _per_objective_grads(self, losses: Tensor, params: dict[str, Tensor]) -> Tensor:
@@ -546,6 +587,17 @@ class Trainer:
         state = None
         if keep_weights:
             state = {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        extra = dict((ev or {}).get("extra", {}))
+        if ev and not error:
+            report = diagnostics.collapse_report(
+                ev["F"], train=self.cfg.to_dict(), ideal=getattr(self.problem, "ideal", None),
+                nadir=getattr(self.problem, "nadir", None), ref_point=self.ref_point)
+            if report is not None:
+                extra["collapse"] = report
+        if self.normalizer.active:  # what the scalarisation saw: (f - ideal) / (nadir - ideal)
+            norm = self.normalizer
+            extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),
+                                  "state": norm.state_dict()}
         return TrialResult(
             status="failed" if error else "ok",
             error=error,
@@ -567,7 +619,7 @@ class Trainer:
             steps=self.step_count,
             device=str(self.device),
             state_dict=state,
-            extra=(ev or {}).get("extra", {}),
+            extra=extra,
         )
 
 
@@ -587,6 +639,9 @@ def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
         keep_weights: keep the hypernetwork's weights in the result.
         **overrides: individual :class:`TrainConfig` fields, e.g. ``steps=500``.
 
+    A collapsed front (see :mod:`hybridmoo.diagnostics`) issues a
+    :class:`~hybridmoo.diagnostics.CollapseWarning` and is recorded in ``result.warnings``.
+
     >>> r = train("zdt1", problem_options={"n_var": 5}, steps=50, seed=0)
     >>> r.ok and r.F.shape == (100, 2)
     True
@@ -604,6 +659,9 @@ def train(problem, *, hypernet: HypernetConfig | Mapping | None = None,
     threads = torch.get_num_threads()
     try:
         trainer = Trainer(problem, hypernet, config, seed=seed, problem_options=problem_options)
-        return trainer.run(callback=callback, keep_weights=keep_weights)
+        result = trainer.run(callback=callback, keep_weights=keep_weights)
+        for text in result.warnings:
+            warnings.warn(text, diagnostics.CollapseWarning, stacklevel=2)
+        return result
     finally:
         torch.set_num_threads(threads)  # train.threads applies to this run only

@@ -299,10 +299,17 @@ def test_cosine_schedule_anneals_to_zero():
     assert r.ok and tr.opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_cosine_schedule_needs_steps():
-    """A cosine schedule without a steps budget is rejected with a ConfigError."""
-    with pytest.raises(ConfigError, match="lr_schedule = 'cosine' needs train.steps"):
-        Trainer("zdt1", NET, {"steps": None, "seconds": 1.0, "lr_schedule": "cosine"})
+def test_cosine_schedule_follows_a_seconds_budget():
+    """Without a steps budget the cosine schedule anneals over the training seconds."""
+    tr = Trainer("zdt1", NET, {"steps": None, "seconds": 0.2, "lr": 1e-2,
+                               "lr_schedule": "cosine", "n_eval": 4, "eval_every": 1000},
+                 problem_options={"n_var": 5})
+    tr.step()
+    mid = tr.opt.param_groups[0]["lr"]
+    assert 0 < mid < 1e-2 and mid == pytest.approx(
+        0.5e-2 * (1 + math.cos(math.pi * tr.train_time / 0.2)))
+    r = tr.run()
+    assert r.ok and r.steps > 1 and tr.opt.param_groups[0]["lr"] == pytest.approx(0, abs=1e-12)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])

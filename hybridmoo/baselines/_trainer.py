@@ -5,6 +5,11 @@ PHN-LS, PHN-EPO, COSMOS, PSL, HV-PSL, hybridmoo's defaults and controllable Pare
 merges a method's configuration with the user's overrides, converts the budget, trains and turns
 the :class:`~hybridmoo.train.TrialResult` into a :class:`~hybridmoo.baselines.BaselineResult`.
 
+Normalisation: the published methods pin ``train.normalize = "none"`` (their losses reach the
+scalarisation raw, as in their papers and code; ideal point the problem's, else the running
+minimum); only ``hybridmoo`` (the library defaults) normalises. A user's ``train`` override can
+still set it.
+
 Budget conversion (``budget_used`` records what was spent):
 
 - ``steps``: optimiser steps (``train.steps``).

@@ -42,7 +42,8 @@ def cosmos(problem, budget: Budget, seed: int, *, n_eval: int = 100,
     return run_trainer(problem, budget, seed, method="cosmos", hypernet={},
                 config={"n_prefs": 1, "sampler": {"name": "dirichlet", "alpha": 1.2},
                         "scalarization": {"name": "cosmos", "cos_weight": c},
-                        "optimizer": "adam", "lr": 1e-3, "batch_size": 256},
+                        "optimizer": "adam", "lr": 1e-3, "batch_size": 256,
+                        "normalize": "none"},
                 user_hypernet=hypernet, user_train=train, n_eval=n_eval, eval_every=eval_every,
                 ref_point=ref_point, threads=threads, device=device, dtype=dtype)
 

@@ -43,7 +43,7 @@ CPMTL_HYPERNET: dict[str, Any] = {
 #: The training settings both methods share by default (see :func:`cpmtl_ls`).
 CPMTL_TRAIN: dict[str, Any] = {
     "n_prefs": 4, "sampler": {"name": "dirichlet", "alpha": 1.0}, "optimizer": "adam",
-    "lr": 1e-3, "batch_size": 256,
+    "lr": 1e-3, "batch_size": 256, "normalize": "none",
 }
 
 _SETTINGS_DOC = """

@@ -50,7 +50,7 @@ def hv_psl(problem, budget: Budget, seed: int, *, n_eval: int = 100,
     else:
         hv_ref = None  # the trainer falls back to the HV reference point
     hv1 = {"sampler": {"name": "sphere", "clamp": [0.01, 0.99]}, "scalarization": {"name": "hv1"},
-           "grad_clip": 4.0, "hv_ref": hv_ref}
+           "grad_clip": 4.0, "hv_ref": hv_ref, "normalize": "none"}
     if is_data(problem):  # LibMOON's Multi-MNIST PSL settings
         net = {"embed_dim": 0, "width": 100, "depth": 2, "base": False}
         config = {**hv1, "n_prefs": 1, "optimizer": "adam", "lr": 1e-3, "batch_size": 128}

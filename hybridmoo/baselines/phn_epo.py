@@ -35,7 +35,7 @@ def phn_epo(problem, budget: Budget, seed: int, *, n_eval: int = 100,
                 hypernet={"embed_dim": 0, "width": 100, "depth": 2, "base": False},
                 config={"n_prefs": 1, "sampler": {"name": "dirichlet", "alpha": 0.2},
                         "scalarization": {"name": "epo"}, "optimizer": "adam", "lr": lr,
-                        "batch_size": 256},
+                        "batch_size": 256, "normalize": "none"},
                 user_hypernet=hypernet, user_train=train, n_eval=n_eval, eval_every=eval_every,
                 ref_point=ref_point, threads=threads, device=device, dtype=dtype)
 

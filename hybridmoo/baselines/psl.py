@@ -37,7 +37,7 @@ def psl(problem, budget: Budget, seed: int, *, n_eval: int = 100,
                 hypernet={"embed_dim": 0, "width": 256, "depth": 2},
                 config={"n_prefs": 10, "sampler": {"name": "uniform"},
                         "scalarization": {"name": "inverse_tchebycheff"}, "optimizer": "adam",
-                        "lr": 1e-3},
+                        "lr": 1e-3, "normalize": "none"},
                 user_hypernet=hypernet, user_train=train, n_eval=n_eval, eval_every=eval_every,
                 ref_point=ref_point, threads=threads, device=device, dtype=dtype)
 
