@@ -193,7 +193,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     msg = store.recover(args.file)  # a truncated or damaged study is restored from its backup
     if msg:
         print(msg, file=sys.stderr)
-    kind = store.file_kind(args.file)
+    kind = store.check_structure(args.file)  # what recovery could not restore: StoreError
     if kind == "compare":
         raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")

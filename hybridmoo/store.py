@@ -161,7 +161,11 @@ def damaged(path: str | os.PathLike, what: str, kind: str = "study") -> StoreErr
     if kind == "train":
         fix = (f"rerun the training with `hybridmoo train ... --out {path} --overwrite`")
     elif kind == "compare":
-        fix = "rerun the missing runs with `hybridmoo compare COMPARE.toml --resume`"
+        fix = ("`hybridmoo compare COMPARE.toml --resume` restores the recorded runs from the "
+               "journal if the comparison is unfinished, and reruns the missing ones")
+    elif journal.active(path):
+        fix = (f"the study is unfinished and its journal holds every recorded trial: "
+               f"`hybridmoo resume {path}` restores them")
     elif bak.exists():
         fix = (f"a backup exists: `hybridmoo resume {path}` restores {bak} (the damaged file is "
                f"kept as {path}.corrupt)")

@@ -683,3 +683,23 @@ def test_subprocess_damaged_h5_no_traceback(study_h5, tmp_path):
     out = _cli("show", str(path), cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "/trials group" in out.stderr
+
+
+def test_damaged_unfinished_study_points_at_its_journal(tmp_path, capsys):
+    """An unfinished (journaled) study whose /trials was lost: the message says the journal
+    holds the trials, and `resume` restores them."""
+    (tmp_path / "s.toml").write_text(BASE_STUDY)
+    env = {**os.environ, "HYBRIDMOO_FAULT": "finish"}  # dies after every trial is recorded
+    out = subprocess.run([sys.executable, "-m", "hybridmoo.cli", "run", "s.toml", "--backend",
+                          "local", "--quiet"], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path, env=env)
+    assert out.returncode == 97, out.stderr
+    path = tmp_path / "out.h5"
+    with h5py.File(path, "a") as f:
+        _no_trials(f)
+    code, text = _run(["show", str(path)], capsys)
+    _assert_refused(code, text, ["/trials group", "journal holds every recorded trial",
+                                 f"hybridmoo resume {path}"])
+    code, text = _run(["resume", str(path), "--backend", "local", "--quiet"], capsys)
+    assert code == 0, text
+    assert store.list_trials(path) == ([0, 1], [])
