@@ -183,7 +183,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Resume a study from the study file stored in its HDF5 file."""
     from hybridmoo import store
     from hybridmoo.study import Study
-    from hybridmoo.studyfile import load_study
+    from hybridmoo.studyfile import load_stored_study
 
     if Path(args.file).suffix.lower() == ".toml":
         raise ConfigError(f"{args.file} is a TOML file; `hybridmoo resume` takes a study's HDF5 "
@@ -209,21 +209,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
               "`hybridmoo run STUDY.toml --resume`)")
         print(_next_steps(args.file))
         return 0
-    with store.open_checked(args.file) as f:
-        text = f.attrs.get("study_text", "")
-        text = text.item() if hasattr(text, "item") else text
-    if not isinstance(text, str) or not text.strip():
-        raise store.damaged(args.file, "the root attribute 'study_text' (the study file it ran, "
-                            "which resume reruns) is missing or empty")
     if args.working_dir:  # a problem named by import path: where its module lives
         from hybridmoo.usercode import add_import_folder
 
         add_import_folder(args.working_dir)
-    try:
-        spec = load_study(text=text)
-    except ConfigError as exc:
-        raise store.damaged(args.file, f"the study file stored in it (root attribute "
-                            f"'study_text') is invalid: {exc}") from None
+    spec = load_stored_study(args.file)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
                   num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
