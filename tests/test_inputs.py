@@ -213,12 +213,64 @@ def test_bad_study_file_is_refused_before_anything_runs(edits, words, tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]  # nothing written
 
 
+BASE_DYMU = """\
+[study]
+seed = 0
+method = "dymu"
+output = "out.h5"
+[problem]
+name = "mtl_regression"
+options = { n_tasks = 3, in_dim = 8, n_train = 256, n_test = 128 }
+[objectives]
+names = ["hv", "cost"]
+[algorithm]
+name = "nsga2"
+pop_size = 2
+generations = 1
+[budget]
+steps = 30
+[fixed.dymu]
+widths = [8, 8]
+head_hidden = 8
+[search]
+"dymu.c" = { type = "real", low = 0.0, high = 1.0 }
+"dymu.tree" = { type = "choice", values = ["learned", "shared"] }
+"""
+
+DYMU_CASES = [
+    ("c-above-one", [("high = 1.0", "high = 2.0")], ["search.dymu.c = 2.0", "[0, 1]"]),
+    ("tree-misspelled", [('"shared"', '"shard"')], ['search.dymu.tree = "shard"',
+                                                    "Did you mean 'shared'"]),
+    ("fixed-typo", [("head_hidden = 8", "head_hiden = 8")],
+     ["unknown dymu option 'head_hiden' in [fixed.dymu]", "Did you mean 'head_hidden'"]),
+    ("widths-bool", [("widths = [8, 8]", "widths = [8, true]")],
+     ["fixed.dymu.widths = [8, true]", "a list of integers"]),
+    ("stage-fractions-string", [("head_hidden = 8", 'head_hidden = 8\nstage_fractions = "half"')],
+     ['dymu.stage_fractions = "half"', "three numbers"]),
+]
+
+
+@pytest.mark.parametrize(("edits", "words"), [c[1:] for c in DYMU_CASES],
+                         ids=[c[0] for c in DYMU_CASES])
+def test_bad_dymu_study_file(edits, words, tmp_path, capsys):
+    """DYMU studies: the same checks over DymuConfig and the trial keys."""
+    text = BASE_DYMU
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "s.toml").write_text(text)
+    _assert_refused(*_run(["run", str(tmp_path / "s.toml"), "--backend", "local"], capsys),
+                    words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
 def test_the_base_study_is_valid():
     """The battery's base study passes, so each case fails for its own edit only."""
     from hybridmoo.studyfile import load_study
 
     spec = load_study(text=BASE_STUDY)
     assert spec.n_trials == 2 and spec.space.n_var == 2
+    assert load_study(text=BASE_DYMU).method == "dymu"
 
 
 def test_every_choice_value_is_checked_not_only_the_corners():
