@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hybridmoo._config import check_output_path, reject_nonfinite
+from hybridmoo._config import MAX_SEED, check_int, check_output_path, reject_nonfinite
 from hybridmoo.errors import ConfigError, HybridMooError, StoreError
 
 __all__ = ["main"]
@@ -120,6 +120,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg["sampler"] = {"name": args.sampler}
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise StoreError(f"{args.out} already exists; choose another --out or pass --overwrite")
+    check_int("--seed", args.seed, 0, MAX_SEED)
     if args.out:
         check_output_path(args.out, "--out")  # before training, not after
     trainer = Trainer(problem, hyper, TrainConfig.from_dict(cfg), seed=args.seed)

@@ -692,7 +692,10 @@ def test_plot_out_dir_is_a_file(study_h5, tmp_path, capsys):
     (["--set", "n_prefs=true"], ["train.n_prefs = true", "true/false"]),
     (["--set", 'steps="50"'], ['train.steps = "50"', "without quotes"]),
     (["--set", "sampler={name='dirichlet',alpha=-1.0}"], ["alpha", "> 0"]),
-], ids=["option-nan", "seconds-inf", "n_prefs-bool", "steps-string", "alpha-negative"])
+    (["--seed", "-1"], ["--seed = -1", "[0, 4,294,967,295]"]),
+    (["--seed", "1000000000000000000000000000000"], ["--seed = 1000000000000000000000000000000"]),
+], ids=["option-nan", "seconds-inf", "n_prefs-bool", "steps-string", "alpha-negative",
+        "seed-negative", "seed-huge"])
 def test_bad_train_input(argv, words, tmp_path, capsys):
     """`hybridmoo train` refuses bad values before training."""
     _assert_refused(*_run(["train", "zdt1", "--out", str(tmp_path / "t.h5"), *argv], capsys),
