@@ -758,3 +758,33 @@ def test_damaged_unfinished_study_points_at_its_journal(tmp_path, capsys):
     code, text = _run(["resume", str(path), "--backend", "local", "--quiet"], capsys)
     assert code == 0, text
     assert store.list_trials(path) == ([0, 1], [])
+
+
+@pytest.mark.parametrize("which", ["study", "compare"])
+def test_any_bad_value_of_any_key_is_a_clear_error(which):
+    """Every `key = value` line of the base files, with each of eleven bad values in turn:
+    loading either passes or raises a hybridmoo error — never another exception."""
+    import re
+
+    from hybridmoo.compare import load_compare
+    from hybridmoo.errors import HybridMooError
+    from hybridmoo.studyfile import load_study
+
+    base, load = (BASE_STUDY, load_study) if which == "study" else (BASE_COMPARE, load_compare)
+    bad_values = ['"x"', "true", "-1", "0", "1e400", "nan", "[1]", "{ a = 1 }", '""', "1.5", "[]"]
+    lines = base.splitlines()
+    refused = 0
+    for i, line in enumerate(lines):
+        m = re.match(r'^("?[\w.]+"?) = (.*)$', line)
+        if not m:
+            continue
+        for bad in bad_values:
+            text = "\n".join([*lines[:i], f"{m.group(1)} = {bad}", *lines[i + 1:]])
+            try:
+                load(text=text)
+            except HybridMooError as exc:
+                refused += 1
+                assert str(exc), (line, bad)
+            except Exception as exc:  # noqa: BLE001 - the point of the test
+                pytest.fail(f"{line!r} -> {bad}: {type(exc).__name__}: {exc}")
+    assert refused > 50  # most substitutions are refused
