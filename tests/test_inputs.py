@@ -788,3 +788,30 @@ def test_any_bad_value_of_any_key_is_a_clear_error(which):
             except Exception as exc:  # noqa: BLE001 - the point of the test
                 pytest.fail(f"{line!r} -> {bad}: {type(exc).__name__}: {exc}")
     assert refused > 50  # most substitutions are refused
+
+
+def test_any_part_of_a_study_file_deleted_is_a_clear_error(study_h5, tmp_path, capsys):
+    """Delete each object of the file, each root attribute and each attribute of trial 0 in
+    turn: show, export and predict exit 0 (the part was optional) or 2 with a message — never
+    a traceback."""
+    targets: list[tuple[str, str, str]] = []
+    with h5py.File(study_h5) as f:
+        f.visit(lambda name: targets.append(("obj", name, "")))
+        targets += [("attr", "/", k) for k in f.attrs]
+        targets += [("attr", "trials/000000", k) for k in f["trials/000000"].attrs]
+    refused = 0
+    for kind, name, attr in targets:
+        path = _copy(study_h5, tmp_path)
+        with h5py.File(path, "a") as f:
+            if kind == "obj":
+                if name not in f:  # below a group deleted in an earlier round? (fresh copy)
+                    continue
+                del f[name]
+            else:
+                del f[name].attrs[attr]
+        for argv in (["show"], ["export", "--overwrite"], ["predict", "-p", "0.5,0.5",
+                                                           "--trial", "0"]):
+            code, text = _run([argv[0], str(path), *argv[1:]], capsys)
+            assert code in (0, 2) and "Traceback" not in text, (kind, name, attr, argv, text)
+            refused += code == 2
+    assert refused > 20
