@@ -224,6 +224,27 @@ def check_field_value(cls: type, name: str, value: Any, key: str, where: str = "
         raise invalid(key, value, _describe(hint), where)
 
 
+def check_like(key: str, value: Any, default: Any, where: str = "") -> None:
+    """``value`` has the type of ``default`` (a function parameter's default: booleans are not
+    numbers, an int default takes integers, a float default finite numbers); a ``None`` default
+    takes anything."""
+    if isinstance(default, bool):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, expected = is_int(value), "an integer"
+    elif isinstance(default, float):
+        ok, expected = is_number(value), "a finite number"
+    elif isinstance(default, str):
+        ok, expected = isinstance(value, str), f"a string such as {show(default)}"
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list | tuple) and all(is_number(v) for v in value)
+        expected = f"a list of numbers such as {show(default)}"
+    else:
+        return
+    if not ok:
+        raise invalid(key, value, expected, where)
+
+
 def check_ranges(prefix: str, obj: Any, checks: list[tuple[str, bool, str]]) -> None:
     """``checks`` are ``(field, ok, allowed)``; the first failing one raises ConfigError."""
     for key, ok, allowed in checks:

@@ -197,7 +197,12 @@ class StudyData:
         train_cfg["device"] = "cpu"
         trainer = Trainer(problem, r.hypernet, train_cfg, seed=r.seed)
         state = {k: torch.as_tensor(v) for k, v in r.state_dict.items()}
-        trainer.net.load_state_dict(state)
+        try:
+            trainer.net.load_state_dict(state)
+        except RuntimeError as exc:  # missing or misshapen tensors: the file was damaged
+            raise store.damaged(self.path, f"the stored weights of trial {trial_id} do not fit "
+                                f"its hypernetwork ({str(exc).splitlines()[-1].strip()})",
+                                self.kind) from None
         trainer.net.eval()
         return trainer
 
@@ -233,7 +238,12 @@ class StudyData:
                              "use StudyData.hypernetwork(trial_id)")
         data = dymu_data(_problem(self.problem_info))
         data.ref_point = np.asarray(r.ref_point, dtype=np.float64)
-        return build_dymu(data, r.hypernet, r.seed, state=r.state_dict), data
+        try:
+            return build_dymu(data, r.hypernet, r.seed, state=r.state_dict), data
+        except RuntimeError as exc:  # missing or misshapen tensors: the file was damaged
+            raise store.damaged(self.path, f"the stored weights of trial {trial_id} do not fit "
+                                f"its DYMU controller ({str(exc).splitlines()[-1].strip()})",
+                                self.kind) from None
 
     def predict(self, trial_id: int, preference, c: float | None = None) -> dict[str, Any]:
         """Generate the solution of one preference with a stored hypernetwork or DYMU trial.

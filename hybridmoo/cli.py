@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hybridmoo._config import MAX_SEED, check_int, check_output_path, reject_nonfinite
 from hybridmoo.errors import ConfigError, HybridMooError, StoreError
 
 __all__ = ["main"]
@@ -92,6 +93,7 @@ def _kv(items: list[str] | None, what: str) -> dict:
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word such as relu
         out[key.strip()] = value
+    reject_nonfinite(out, what)
     return out
 
 
@@ -118,6 +120,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg["sampler"] = {"name": args.sampler}
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise StoreError(f"{args.out} already exists; choose another --out or pass --overwrite")
+    check_int("--seed", args.seed, 0, MAX_SEED)
+    if args.out:
+        check_output_path(args.out, "--out")  # before training, not after
     trainer = Trainer(problem, hyper, TrainConfig.from_dict(cfg), seed=args.seed)
     total = trainer.cfg.steps
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -185,14 +190,25 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Resume a study from the study file stored in its HDF5 file."""
     from hybridmoo import store
     from hybridmoo.study import Study
-    from hybridmoo.studyfile import load_study
+    from hybridmoo.studyfile import load_stored_study
 
-    msg = store.recover(args.file)  # first: a truncated study is restored from its backup
+    if Path(args.file).suffix.lower() == ".toml":
+        raise ConfigError(f"{args.file} is a TOML file; `hybridmoo resume` takes a study's HDF5 "
+                          f"output. Continue a study from its study file with `hybridmoo run "
+                          f"{args.file} --resume`, a comparison with `hybridmoo compare "
+                          f"{args.file} --resume`")
+    msg = store.recover(args.file)  # a truncated or damaged study is restored from its backup
     if msg:
         print(msg, file=sys.stderr)
-    if store.file_kind(args.file) == "compare":
+    kind = store.check_structure(args.file)  # what recovery could not restore: StoreError
+    if kind == "compare":
         raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
+    if kind == "train":
+        raise StoreError(f"{args.file} holds one training run (`hybridmoo train --out`), not a "
+                         "study: there is nothing to resume. Rerun it with `hybridmoo train "
+                         f"PROBLEM ... --out {args.file} --overwrite`, or run a study with "
+                         "`hybridmoo run STUDY.toml`")
     done = _finished_study(args.file)
     if done is not None:  # nothing to run: no backend (no Ray) is started
         store.end_journal(args.file)  # killed after finishing, before closing the journal
@@ -201,13 +217,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
               "`hybridmoo run STUDY.toml --resume`)")
         print(_next_steps(args.file))
         return 0
-    with store.open_checked(args.file) as f:
-        text = str(f.attrs.get("study_text", ""))
     if args.working_dir:  # a problem named by import path: where its module lives
         from hybridmoo.usercode import add_import_folder
 
         add_import_folder(args.working_dir)
-    spec = load_study(text=text)
+    spec = load_stored_study(args.file)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
                   num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
@@ -222,7 +236,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _show_compare(path: str) -> int:
     """``show`` for a comparison's file: per method, runs and HV over seeds."""
-    import json
 
     import numpy as np
     from rich.console import Console
@@ -233,7 +246,7 @@ def _show_compare(path: str) -> int:
 
     with store.open_checked(path) as f:
         a = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-    info = json.loads(a["problem"])
+    info = store.root_json(a, "problem", path, kind="compare")
     rows = compare_records(path, "runs")
     console = Console()
     console.print(f"[bold]{path}[/]  (compare, hybridmoo {a.get('hybridmoo_version', '?')}, "
@@ -329,7 +342,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write tidy tables (fronts, traces, trials, outer front)."""
     from hybridmoo.export import export
 
-    ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    try:
+        ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    except ValueError:
+        raise ConfigError(f"--trials {args.trials!r} must be comma-separated trial ids, e.g. "
+                          "3,8,12") from None
+    path = Path(args.file)
+    # the default name is export()'s: <stem>.<what>.<format> beside the study file
+    target = Path(args.out) if args.out else path.with_name(f"{path.stem}.{args.what}."
+                                                            f"{args.format}")
+    check_output_path(target, "--out")
     out = export(args.file, args.what, args.format, args.out, trial_ids=ids,
                  overwrite=args.overwrite)
     print(f"wrote {out}")
@@ -342,6 +364,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     out_dir = Path(args.out_dir) if args.out_dir else path.parent
+    check_output_path(out_dir / "plot.png", "--out-dir")
     names = [f"{path.stem}_{k}.png" for k in ("fronts", "traces", "outer")]
     existing = [str(out_dir / n) for n in names if (out_dir / n).exists()]
     if existing and not args.overwrite:
@@ -371,6 +394,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from hybridmoo.analysis import StudyData
 
+    if args.save:  # checked before anything is computed; missing folders are created
+        check_output_path(args.save, "--save")
+    if args.c is not None and not 0.0 <= args.c <= 1.0:  # also refuses nan
+        raise ConfigError(f"--c {args.c} is invalid: expected the resource preference, a number "
+                          "in [0, 1] (1: the most frugal model)")
     data = StudyData(args.file)
     tid = args.trial
     if tid is None:  # the best HV among the trials whose weights are kept (the outer front)
@@ -399,6 +427,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if "params" not in out:
             raise ConfigError(f"--save writes generated target parameters; trial {tid} is a "
                               "DYMU controller (read it with hybridmoo.load(FILE).dymu(trial))")
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.detach().clone() for k, v in out["params"].items()}, args.save)
         print(f"wrote {args.save} (a state dict: torch.load, then load_state_dict or "
               "functional_call on the target)")
@@ -421,6 +450,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
     spec = load_compare(args.file)
+    if not args.report_only:
+        check_output_path(spec.output, "compare.output")
+    check_output_path(spec.report, "compare.report")
     if args.rerun and not args.resume:
         raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
@@ -680,6 +712,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE
     except HybridMooError as exc:
         print(f"hybridmoo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system refused (permissions, a full disk): no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"hybridmoo {args.command}: error: {exc.strerror or exc}{where}; nothing more was "
+              "written. Check the path and its permissions, then run the command again",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # runs and trials are flushed as they finish: say where they are and how to go on

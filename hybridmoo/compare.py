@@ -52,8 +52,6 @@ from hybridmoo._config import (
     check_int,
     check_number,
     invalid,
-    is_int,
-    is_number,
     read_toml,
     reject_unknown,
     show,
@@ -200,25 +198,11 @@ def _check_param(key: str, value, default, where: str) -> None:
     hypernetwork and training tables are checked field by field."""
     import dataclasses
 
-    from hybridmoo._config import check_field_value
+    from hybridmoo._config import check_field_value, check_like
     from hybridmoo.hypernet import HypernetConfig
     from hybridmoo.train import TrainConfig
 
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise invalid(key, value, "true or false", where)
-    elif isinstance(default, int):
-        if not is_int(value):
-            raise invalid(key, value, "an integer", where)
-    elif isinstance(default, float):
-        if not is_number(value):
-            raise invalid(key, value, "a finite number", where)
-    elif isinstance(default, str):
-        if not isinstance(value, str):
-            raise invalid(key, value, f"a string such as {show(default)}", where)
-    elif isinstance(default, tuple):
-        if not isinstance(value, list | tuple) or not all(is_number(v) for v in value):
-            raise invalid(key, value, f"a list of numbers such as {show(default)}", where)
+    check_like(key, value, default, where)
     leaf = key.rsplit(".", 1)[1]
     if leaf in ("hypernet", "train") and value is not None:
         cls = HypernetConfig if leaf == "hypernet" else TrainConfig

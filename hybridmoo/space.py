@@ -203,20 +203,23 @@ class SearchSpace:
         """
         import itertools
 
+        def named(values: Mapping[str, Any]) -> str:
+            return ", ".join(f"search.{k} = {show(v)}" for k, v in values.items())
+
         centre = self.values(np.full(self.n_var, 0.5))
-        yield "the centre of the search space", self.config(centre)
+        yield f"the centre of the search space ({named(centre)})", self.config(centre)
         for var in self.variables:
             for value in var.probe_values():
                 yield f"search.{var.path} = {show(value)}", self.config({**centre,
                                                                            var.path: value})
-        yield "every searched value at its low end", self.decode(np.zeros(self.n_var))
-        yield "every searched value at its high end", self.decode(np.ones(self.n_var))
+        for end, u in (("low", 0.0), ("high", 1.0)):
+            values = self.values(np.full(self.n_var, u))
+            yield f"every searched value at its {end} end ({named(values)})", self.config(values)
         choices = [v for v in self.variables if v.type == "choice"]
         if len(choices) >= 2 and math.prod(len(v.values) for v in choices) <= max_combinations:
             for combo in itertools.product(*(v.values for v in choices)):
                 values = dict(zip((v.path for v in choices), combo, strict=True))
-                desc = ", ".join(f"search.{k} = {show(x)}" for k, x in values.items())
-                yield desc, self.config({**centre, **values})
+                yield named(values), self.config({**centre, **values})
 
     def pymoo_vars(self) -> dict[str, Any]:
         """The variables as pymoo variable objects (see the module docstring)."""

@@ -161,7 +161,11 @@ def damaged(path: str | os.PathLike, what: str, kind: str = "study") -> StoreErr
     if kind == "train":
         fix = (f"rerun the training with `hybridmoo train ... --out {path} --overwrite`")
     elif kind == "compare":
-        fix = "rerun the missing runs with `hybridmoo compare COMPARE.toml --resume`"
+        fix = ("`hybridmoo compare COMPARE.toml --resume` restores the recorded runs from the "
+               "journal if the comparison is unfinished, and reruns the missing ones")
+    elif journal.active(path):
+        fix = (f"the study is unfinished and its journal holds every recorded trial: "
+               f"`hybridmoo resume {path}` restores them")
     elif bak.exists():
         fix = (f"a backup exists: `hybridmoo resume {path}` restores {bak} (the damaged file is "
                f"kept as {path}.corrupt)")
@@ -190,6 +194,8 @@ def root_json(attrs, key: str, path: str | os.PathLike, default: Any = ..., kind
 
 _TRIAL_PARTS = ("ref_point", "front", "front/prefs", "front/F", "trace")
 _TRIAL_JSON = ("problem", "hypernet", "train", "extra")
+_TRIAL_ATTRS = ("trial_id", "status", "error", "seed", "hv", "igd", "n_params", "n_target_params",
+                "wall_time", "train_time", "steps")
 
 
 def check_structure(path: str | os.PathLike) -> str:
@@ -219,6 +225,10 @@ def check_structure(path: str | os.PathLike) -> str:
                 if part not in g:
                     raise damaged(path, f"trial {key.lstrip('0') or '0'} has no {part!r} "
                                   f"(/trials/{key}/{part} is missing)", kind)
+            for k in _TRIAL_ATTRS:
+                if k not in g.attrs:
+                    raise damaged(path, f"trial {key.lstrip('0') or '0'} has no attribute {k!r}",
+                                  kind)
             for k in _TRIAL_JSON:
                 if k in g.attrs:
                     try:

@@ -156,6 +156,7 @@ class Study:
                  num_cpus: int | None = None, resume: bool = False,
                  working_dir: str | Path | None = None) -> None:
         from hybridmoo import problems
+        from hybridmoo._config import check_output_path
         from hybridmoo.backends import check_ray_options
         from hybridmoo.usercode import user_runtime_env
 
@@ -180,6 +181,9 @@ class Study:
             self.reference_hv = metrics.hypervolume(pf, self.problem.ref_point)
         if resume and overwrite:
             raise ConfigError("--resume and --overwrite exclude each other")
+        if not (resume and self.spec.output.exists()):  # before Ray starts or anything runs
+            check_output_path(self.spec.output, "--output" if output is not None
+                              else "study.output")
         if self.spec.output.exists() and not (overwrite or resume):
             raise ConfigError(
                 f"{self.spec.output} already exists; pass --resume to continue that study, "

@@ -340,6 +340,30 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     )
 
 
+def load_stored_study(path: str | Path) -> StudySpec:
+    """The study file stored in a study's HDF5 file (root attribute ``study_text``), validated,
+    with its output set to that file.
+
+    Raises:
+        StoreError: the attribute is missing or empty, or the stored study file is invalid.
+    """
+    from hybridmoo import store
+
+    with store.open_checked(path) as f:
+        text = f.attrs.get("study_text", "")
+        text = text.item() if hasattr(text, "item") else text
+    if not isinstance(text, str) or not text.strip():
+        raise store.damaged(path, "the root attribute 'study_text' (the study file it ran, "
+                            "which resume reruns) is missing or empty")
+    try:
+        spec = load_study(text=text)
+    except ConfigError as exc:
+        raise store.damaged(path, f"the study file stored in it (root attribute 'study_text') "
+                            f"is invalid: {exc}") from None
+    spec.output = Path(path).resolve()
+    return spec
+
+
 def _check_algorithm_options(name: str, opts: dict, where: str) -> None:
     """Every key of ``[algorithm] options`` is one the algorithm takes, with a valid value."""
     allowed = ALGORITHM_OPTIONS[name]
