@@ -46,8 +46,10 @@ class StudyData:
                 "of a study): `hybridmoo show` and `hybridmoo export` read it; its report and "
                 "plots are redrawn by `hybridmoo compare COMPARE.toml --report-only`, and an "
                 "interrupted comparison continues with `hybridmoo compare COMPARE.toml --resume`")
-        self.problem_info = json.loads(self.attrs["problem"])
-        self.objective_names = json.loads(self.attrs.get("objectives", '["hv"]'))
+        store.check_structure(self.path)  # /trials, the fronts, the root JSON: StoreError
+        self.problem_info = store.root_json(self.attrs, "problem", self.path, kind=self.kind)
+        self.objective_names = store.root_json(self.attrs, "objectives", self.path, ["hv"],
+                                               self.kind)
 
     # ----------------------------------------------------------------------------- listings
     def trial_ids(self) -> list[int]:
@@ -72,31 +74,45 @@ class StudyData:
         """One flat dict per trial: id, generation, status, error, HV, sizes, times, values."""
         rows = []
         with store.open_checked(self.path) as f:
+            if "trials" not in f:
+                raise store.damaged(self.path, "the /trials group (every recorded trial) is "
+                                    "missing", self.kind)
             for key, g in f["trials"].items():
                 if key.startswith(".") or not g.attrs.get("complete", False):
                     continue
-                a = g.attrs
-                row = {"trial_id": int(a["trial_id"]), "generation": int(a["generation"]),
-                       "status": str(a["status"]), "error": str(a["error"]).split("\n")[0],
-                       "hv": float(a["hv"]), "igd": float(a["igd"]),
-                       "n_params": int(a["n_params"]),
-                       "n_target_params": int(a["n_target_params"]),
-                       "steps": int(a["steps"]), "train_time": float(a["train_time"]),
-                       "wall_time": float(a["wall_time"]), "node": str(a["node"]),
-                       "seed": int(a["seed"]), "has_weights": "weights" in g}
-                if "values" in a:
-                    row.update(json.loads(a["values"]))
-                if "outer_objectives" in a:
-                    for k, v in json.loads(a["outer_objectives"]).items():
-                        row[f"outer.{k}"] = v
-                rows.append(row)
+                try:
+                    rows.append(self._record(g))
+                except (KeyError, ValueError) as exc:
+                    raise store.damaged(self.path, f"trial {key} cannot be read ({exc})",
+                                        self.kind) from None
         return sorted(rows, key=lambda r: r["trial_id"])
+
+    @staticmethod
+    def _record(g) -> dict[str, Any]:
+        """The flat record of one complete trial group (KeyError/ValueError if damaged)."""
+        a = g.attrs
+        row = {"trial_id": int(a["trial_id"]), "generation": int(a["generation"]),
+               "status": str(a["status"]), "error": str(a["error"]).split("\n")[0],
+               "hv": float(a["hv"]), "igd": float(a["igd"]),
+               "n_params": int(a["n_params"]),
+               "n_target_params": int(a["n_target_params"]),
+               "steps": int(a["steps"]), "train_time": float(a["train_time"]),
+               "wall_time": float(a["wall_time"]), "node": str(a["node"]),
+               "seed": int(a["seed"]), "has_weights": "weights" in g}
+        if "values" in a:
+            row.update(json.loads(a["values"]))
+        if "outer_objectives" in a:
+            for k, v in json.loads(a["outer_objectives"]).items():
+                row[f"outer.{k}"] = v
+        return row
 
     def outer_front_ids(self) -> list[int]:
         """Trial ids on the outer Pareto front (empty for a ``train`` file)."""
         with store.open_checked(self.path) as f:
             if "outer_front" not in f:
                 return []
+            if "trial_ids" not in f["outer_front"]:
+                raise store.damaged(self.path, "/outer_front has no trial_ids", self.kind)
             return [int(t) for t in f["outer_front/trial_ids"][()]]
 
     def best_trial(self, objective: str = "hv") -> int:

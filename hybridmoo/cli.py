@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +12,40 @@ from pathlib import Path
 from hybridmoo.errors import ConfigError, HybridMooError, StoreError
 
 __all__ = ["main"]
+
+#: choices of `export` (the same as hybridmoo.export.FORMATS / WHAT, which import pandas; a test
+#: checks that they agree) — kept here so that `--help` imports nothing heavy.
+EXPORT_FORMATS = ("csv", "parquet", "json", "npz")
+EXPORT_WHAT = ("fronts", "traces", "trials", "outer-front")
+
+
+def _next_steps(path) -> str:
+    """The hint printed when a study or a training run has finished."""
+    return (f"next steps: hybridmoo show {path}  |  hybridmoo plot {path}  |  "
+            f"hybridmoo export {path} --what fronts --format csv  |  "
+            f"hybridmoo predict {path} -p P1,P2,...")
+
+
+def _finished_study(path, n_trials: int | None = None) -> int | None:
+    """The number of finished trials when ``path`` is a study whose status is "finished" and
+    that holds at least ``n_trials`` trials (default: as many as its stored study file asks
+    for); ``None`` when there is something left to run or the file cannot tell."""
+    from hybridmoo import store
+    from hybridmoo.studyfile import load_study
+
+    try:
+        if store.file_kind(path) != "study":
+            return None
+        with store.open_checked(path) as f:
+            if str(f.attrs.get("status", "")) != "finished" or "trials" not in f:
+                return None
+            done = sum(1 for k in f["trials"] if not k.startswith("."))
+            text = str(f.attrs.get("study_text", ""))
+        if n_trials is None:
+            n_trials = load_study(text=text).n_trials
+    except (HybridMooError, OSError, KeyError, ValueError):
+        return None  # let the command itself report what is wrong
+    return done if done >= n_trials else None
 
 
 def _fmt_vec(v) -> str:
@@ -111,6 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"warning: {text}", file=sys.stderr)
     if args.out:
         print(f"wrote {args.out}")
+        print(_next_steps(args.out))
     return 0
 
 
@@ -120,13 +157,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
-                  resume=args.resume)
+                  resume=args.resume, working_dir=args.working_dir)
+    if args.resume and study.spec.output.exists():
+        done = _finished_study(study.spec.output, study.spec.n_trials)
+        if done is not None:
+            print(f"{study.spec.output}: nothing to do — the study has finished all {done} "
+                  "trials (raise [algorithm] generations in the study file to extend it)")
+            print(_next_steps(study.spec.output))
+            return 0
     args.on_interrupt = (f"the finished trials are saved in {study.spec.output}; continue "
                          f"with `hybridmoo resume {study.spec.output}`")
     result = study.run()
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed, "
               f"{len(result.front_ids)} on the outer front, {result.wall_time:.1f} s")
+    print(_next_steps(result.path))
     return 0
 
 
@@ -142,17 +187,29 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if store.file_kind(args.file) == "compare":
         raise StoreError(f"{args.file} is the output of `hybridmoo compare`, not a study: "
                          "continue it with `hybridmoo compare COMPARE.toml --resume`")
+    done = _finished_study(args.file)
+    if done is not None:  # nothing to run: no backend (no Ray) is started
+        print(f"{args.file}: nothing to do — the study has finished all {done} trials (to "
+              "extend it, raise [algorithm] generations in its study file and run "
+              "`hybridmoo run STUDY.toml --resume`)")
+        print(_next_steps(args.file))
+        return 0
     with store.open_checked(args.file) as f:
         text = str(f.attrs.get("study_text", ""))
+    if args.working_dir:  # a problem named by import path: where its module lives
+        from hybridmoo.usercode import add_import_folder
+
+        add_import_folder(args.working_dir)
     spec = load_study(text=text)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
-                  num_cpus=args.num_cpus, resume=True)
+                  num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
     args.on_interrupt = (f"the finished trials are saved in {spec.output}; continue with "
                          f"`hybridmoo resume {args.file}`")
     result = study.run()
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed")
+    print(_next_steps(args.file))
     return 0
 
 
@@ -266,6 +323,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hybridmoo.export import export
 
     ids = [int(t) for t in args.trials.split(",")] if args.trials else None
+    path = Path(args.file)
+    # the default name is export()'s: <stem>.<what>.<format> beside the study file
+    target = Path(args.out) if args.out else path.with_name(f"{path.stem}.{args.what}."
+                                                            f"{args.format}")
+    if target.exists() and not args.overwrite:
+        raise StoreError(f"{target} already exists; pass --overwrite to replace it, or choose "
+                         "another file with --out")
     out = export(args.file, args.what, args.format, args.out, trial_ids=ids)
     print(f"wrote {out}")
     return 0
@@ -275,8 +339,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Write the study's figures as PNG files."""
     from hybridmoo.plots import plot_all
 
+    path = Path(args.file)
+    out_dir = Path(args.out_dir) if args.out_dir else path.parent
+    names = [f"{path.stem}_{k}.png" for k in ("fronts", "traces", "outer")]
+    existing = [str(out_dir / n) for n in names if (out_dir / n).exists()]
+    if existing and not args.overwrite:
+        raise StoreError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace "
+                         "them, or write elsewhere with --out-dir DIR")
     for p in plot_all(args.file, args.out_dir):
         print(f"wrote {p}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML page of a study, train or comparison file."""
+    from hybridmoo.report import write_report
+
+    print(f"wrote {write_report(args.file, args.out)}")
     return 0
 
 
@@ -337,7 +416,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("--rerun LABEL needs --resume: it reruns methods of an existing file")
     if args.report_only:
         write_report(spec, load_runs(spec), problems.get(spec.problem, **spec.problem_options))
-        print(f"wrote {spec.report} from {spec.output}")
+        print(f"wrote {spec.report} and {spec.report.with_suffix('.html')} from {spec.output}")
         return 0
     if spec.output.exists() and not (args.overwrite or args.resume):
         raise StoreError(f"{spec.output} already exists; pass --resume to keep its finished "
@@ -347,7 +426,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     run_compare(spec, backend=args.backend, overwrite=args.overwrite, resume=args.resume,
                 rerun=tuple(args.rerun), address=args.address, num_cpus=args.num_cpus,
                 progress=not args.quiet)
-    print(f"wrote {spec.output} and {spec.report}")
+    print(f"wrote {spec.output}, {spec.report} and {spec.report.with_suffix('.html')}")
     return 0
 
 
@@ -357,24 +436,74 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
                    help="ray (default: a local Ray started on demand, or --address) or local "
                    "(in-process, for debugging)")
     p.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    p.add_argument("--working-dir", dest="working_dir", default=None,
+                   help="folder shipped to every Ray worker (Ray's runtime_env working_dir) so "
+                        "that a problem named by import path imports there (default: the "
+                        "study file's folder when the problem is an import path)")
     p.add_argument("--num-cpus", dest="num_cpus", type=int,
                    help="CPUs of the local Ray (default: all)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows each option's default, unless it has none (None, False) or its help names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" not in text and action.default not in (None, False, argparse.SUPPRESS)
+                and action.option_strings and action.default != []):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _negative_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Join an option that takes a value with a following negative number (``-p -0.2,1.2``
+    becomes ``-p=-0.2,1.2``): argparse would take the number for an option."""
+    takes_value = set()
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.option_strings and action.nargs is None:
+                takes_value.update(action.option_strings)
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in takes_value and i + 1 < len(argv) and \
+                re.match(r"^-(\d|\.\d)", argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``hybridmoo`` command."""
-    from hybridmoo import __version__
+    """The argument parser of the ``hybridmoo`` command (imports nothing heavy)."""
+    from hybridmoo._version import __version__
 
     parser = argparse.ArgumentParser(
-        prog="hybridmoo",
+        prog="hybridmoo", formatter_class=_HelpFormatter,
         description="Evolutionary + gradient hybrid multi-objective optimisation: pymoo searches "
         "preference-conditioned hypernetworks trained on Ray actors; studies are kept in HDF5.",
     )
     parser.add_argument("--version", action="version", version=f"hybridmoo {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add = sub.add_parser
 
-    p = sub.add_parser("problems", help="list the registered problems")
+    def add_parser(name: str, **kw) -> argparse.ArgumentParser:
+        kw.setdefault("formatter_class", _HelpFormatter)
+        return _add(name, **kw)
+
+    sub.add_parser = add_parser
+
+    p = sub.add_parser("problems", help="list the registered problems",
+                       description="List every registered problem: its family, numbers of "
+                       "variables and objectives, reference point and whether a reference "
+                       "front is known.")
     p.add_argument("--family", help="only this family (ZDT, DTLZ, VLMOP, RE, ...)")
     p.set_defaults(func=cmd_problems)
 
@@ -399,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hypernetwork option, e.g. --hypernet width=256 (repeatable)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any other training option, e.g. --set grad_clip=4.0 (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the run")
     p.add_argument("--out", help="write the result to this HDF5 file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--no-weights", action="store_true", help="do not store the weights")
@@ -419,34 +548,54 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted study from its output file")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("show", help="summarise a study file (works while it runs)")
-    p.add_argument("file", help="a study's (or a train run's) HDF5 file")
+    p = sub.add_parser("show", help="summarise a study file (works while it runs)",
+                       description="Print a study's problem, status, trials done and failed, "
+                       "best HV and its outer Pareto front (a comparison's file: runs and HV "
+                       "per method). Works while the study runs.")
+    p.add_argument("file", help="a study's (or a train run's, or a comparison's) HDF5 file")
     p.add_argument("--errors", type=int, default=5,
                    help="failed and collapsed trials to list (default 5)")
     p.set_defaults(func=cmd_show)
 
-    from hybridmoo.export import FORMATS, WHAT
-
-    p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front")
-    p.add_argument("file")
-    p.add_argument("--format", choices=FORMATS, default="csv")
-    p.add_argument("--what", choices=WHAT, default="fronts")
-    p.add_argument("--out", help="output file (default: beside the study file)")
+    p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front",
+                       description="Write one tidy table of a study (one row per front point, "
+                       "trace point or trial) as CSV, Parquet, JSON or NPZ. An existing file is "
+                       "never replaced without --overwrite.")
+    p.add_argument("file", help="a study's (or a comparison's) HDF5 file")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="file format")
+    p.add_argument("--what", choices=EXPORT_WHAT, default="fronts", help="which table")
+    p.add_argument("--out", help="output file (default: FILE's stem + .WHAT.FORMAT, beside it)")
     p.add_argument("--trials", help="only these trial ids, e.g. 3,8,12 (fronts, traces)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("plot", help="write PNG figures of a study")
-    p.add_argument("file")
-    p.add_argument("--out-dir", dest="out_dir", help="folder for the PNGs (default: beside)")
+    p = sub.add_parser("plot", help="write PNG figures of a study",
+                       description="Write a study's figures as PNG files: the learned fronts, "
+                       "the HV traces and the outer Pareto front (STEM_fronts.png, "
+                       "STEM_traces.png, STEM_outer.png). Existing figures are never replaced "
+                       "without --overwrite.")
+    p.add_argument("file", help="a study's (or a train run's) HDF5 file")
+    p.add_argument("--out-dir", dest="out_dir",
+                   help="folder for the PNGs (default: the study file's folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing figures")
     p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("report", help="write one self-contained HTML page of a file",
+                       description="Write one HTML page for a study, train or comparison file: "
+                       "figures embedded, tables, settings, machine and version, and the "
+                       "commands that reproduce it; no external requests.")
+    p.add_argument("file", help="HDF5 file of `hybridmoo run`, `train` or `compare`")
+    p.add_argument("--out", help="the page (default: FILE with .html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="generate the solution of a preference",
                        description="Load a stored hypernetwork and generate the solution of a "
                        "preference: the decision vector and its objectives, or a neural "
                        "target's metrics on held-out data.")
-    p.add_argument("file")
+    p.add_argument("file", help="a study's (or a train run's) HDF5 file")
     p.add_argument("--trial", type=int, help="trial id (default: the best-HV trial)")
-    p.add_argument("--preference", "-p", required=True, help="e.g. 0.2,0.8")
+    p.add_argument("--preference", "-p", required=True,
+                   help="the preference, comma-separated, e.g. 0.2,0.8 (sums to 1)")
     p.add_argument("--save", help="write the generated target parameters (torch.save)")
     p.add_argument("--c", type=float, help="DYMU trials: the resource preference in [0, 1] "
                    "(default: the trial's own; 1: the most frugal model)")
@@ -462,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="run methods against each other (N seeds, equal budget)",
                        description="Run the methods of a compare file on its problem for N "
-                       "seeds under an equal budget; write an HDF5 file and a Markdown report.")
+                       "seeds under an equal budget; write an HDF5 file, a Markdown report "
+                       "and its HTML page.")
     p.add_argument("file", help="compare file (TOML), e.g. studies/compare_zdt1.toml")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -478,10 +628,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_options(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("data", help="manage data sets (download MNIST, Fashion-MNIST)")
+    p = sub.add_parser("data", help="manage data sets (download MNIST, Fashion-MNIST)",
+                       description="Manage the data sets of the multi-task problems. The data "
+                       "root is $HYBRIDMOO_DATA, else ../shared/data next to the repository, "
+                       "else ~/.cache/hybridmoo/data.")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     q = dsub.add_parser(
         "fetch", help="download a data set and verify its checksums",
+        formatter_class=_HelpFormatter,
         description="Download the original gzip IDX files of DATASET into DIR/DATASET/ and "
         "verify their published MD5 checksums (needs network access). The multi-task problems "
         "read them with data_dir = DIR (or HYBRIDMOO_DATA = DIR).",
@@ -498,12 +652,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hybridmoo`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_negative_values(argv, parser))
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`hybridmoo ... | head`): stop quietly, as Unix tools do; point
+        # stdout at /dev/null so that the interpreter's final flush cannot raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE
     except HybridMooError as exc:
         print(f"hybridmoo {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -41,14 +41,24 @@ import datetime as _dt
 import json
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hybridmoo import __version__, baselines, metrics, store
-from hybridmoo._config import read_toml
-from hybridmoo.errors import ConfigError, StoreError, did_you_mean
+from hybridmoo._config import (
+    check_int,
+    check_number,
+    invalid,
+    is_int,
+    is_number,
+    read_toml,
+    reject_unknown,
+    show,
+)
+from hybridmoo.errors import ConfigError, HybridMooError, StoreError, did_you_mean
 
 __all__ = ["CompareSpec", "compare_records", "load_compare", "load_runs", "run_compare",
            "write_report"]
@@ -79,6 +89,9 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
     from hybridmoo import problems
 
     text, doc, where = read_toml(path, text, "compare file")
+    if "study" in doc and "compare" not in doc:
+        raise ConfigError(f"{where} is a study file ([study] table), not a compare file: run it "
+                          f"with `hybridmoo run {where}`")
     for table, value in doc.items():
         if table not in _SCHEMA:
             raise ConfigError(f"unknown table [{table}] in {where}."
@@ -86,8 +99,13 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                               f"{', '.join(_SCHEMA)}")
         rows = value if table == "methods" else [value]
         if table == "methods" and not isinstance(value, list):
-            raise ConfigError("methods must be an array of tables: [[methods]] name = ...")
+            raise ConfigError(f"{where}: methods must be an array of tables: [[methods]] "
+                              "name = ...")
         for row in rows:
+            if not isinstance(row, dict):
+                raise invalid(table, row, f"a table ([{table}]" +
+                              ("]" if table == "methods" else "") + " with its keys below it)",
+                              where)
             for key in row:
                 if key not in _SCHEMA[table]:
                     raise ConfigError(
@@ -98,39 +116,57 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
         if table not in doc:
             raise ConfigError(f"{where} has no [{table}] table; it is required")
     c = doc["compare"]
-    seeds = c.get("seeds", 3)
-    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
-        raise ConfigError(f"compare.seeds = {seeds!r} is invalid: expected an integer ≥ 1")
+    seeds = check_int("compare.seeds", c.get("seeds", 3), 1, 1000, where)
+    for key in ("name", "description"):
+        if key in c and not isinstance(c[key], str):
+            raise invalid(f"compare.{key}", c[key], "a string", where)
     base = Path(path).parent if path else Path.cwd()
 
     def resolve(key: str, default: str) -> Path:
         v = c.get(key, default)
-        if not isinstance(v, str):
-            raise ConfigError(f"compare.{key} = {v!r} must be a file name")
+        if not isinstance(v, str) or not v.strip():
+            raise invalid(f"compare.{key}", v, 'a file name such as "compare.h5"', where)
         q = Path(v)
         return q if q.is_absolute() else (base / q).resolve()
 
     name = str(c.get("name", doc["problem"].get("name", "compare")))
     pr = doc["problem"]
+    if not isinstance(pr.get("name"), str):
+        raise invalid("problem.name", pr.get("name"), "a problem name (see `hybridmoo "
+                      "problems`)", where)
+    if not isinstance(pr.get("options", {}), dict):
+        raise invalid("problem.options", pr.get("options"), "a table of problem options", where)
     try:
         problems.get(pr.get("name"), **pr.get("options", {}))
     except Exception as exc:  # noqa: BLE001 - reported as a config error
-        raise ConfigError(f"problem: {exc}") from None
-    budget = baselines.Budget.of(doc["budget"])
+        raise ConfigError(f"{where}: problem: {exc}") from None
+    budget = _check_budget(doc["budget"], where)
     methods = []
     labels = set()
     for m in doc["methods"]:
         if "name" not in m:
-            raise ConfigError("every [[methods]] entry needs a name")
+            raise ConfigError(f"{where}: every [[methods]] entry needs a name")
+        if not isinstance(m["name"], str):
+            raise invalid("methods.name", m["name"], "a method name (see the README's "
+                          "comparison section)", where)
         entry = baselines.get(m["name"])  # unknown names raise, listing what exists
-        params = dict(m.get("params", {}))
-        if not entry.accepts_any():
-            for k in params:
-                if k not in entry.defaults():
-                    raise ConfigError(
-                        f"methods.{m['name']}.params: {m['name']} has no parameter {k!r}; "
-                        f"accepted: {', '.join(entry.defaults()) or 'none'}")
+        params = m.get("params", {})
+        if not isinstance(params, dict):
+            raise invalid(f"methods.{m['name']}.params", params, "a table of the method's "
+                          "parameters", where)
+        params = dict(params)
+        defaults = entry.defaults()
+        for k, v in params.items():
+            if k not in defaults:
+                if entry.accepts_any():
+                    continue
+                raise ConfigError(
+                    f"{where}: methods.{m['name']}.params: {m['name']} has no parameter {k!r}."
+                    f"{did_you_mean(k, list(defaults))} Accepted: {', '.join(defaults) or 'none'}")
+            _check_param(f"methods.{m['name']}.params.{k}", v, defaults[k], where)
         label = m.get("label", m["name"])
+        if not isinstance(label, str):
+            raise invalid("methods.label", label, "a string", where)
         if label in labels:
             raise ConfigError(f"two methods share the label {label!r}; give one a `label`")
         labels.add(label)
@@ -143,6 +179,56 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                        methods=methods)
 
 
+def _check_budget(table: dict, where: str) -> baselines.Budget:
+    """``[budget]``: a kind and a positive amount (an integer for steps and evaluations)."""
+    kind = table.get("kind")
+    if kind not in baselines.BUDGET_KINDS:
+        raise ConfigError(f"{where}: budget.kind = {show(kind)} is not allowed."
+                          f"{did_you_mean(str(kind), baselines.BUDGET_KINDS)} Allowed: "
+                          f"{', '.join(baselines.BUDGET_KINDS)}")
+    amount = table.get("amount")
+    if kind == "seconds":
+        check_number("budget.amount", amount, 0, 10**7, low_open=True, where=where,
+                     what=" (seconds per run)")
+    else:
+        check_int("budget.amount", amount, 1, 10**12, where, f" ({kind} per run)")
+    return baselines.Budget.of(table)
+
+
+def _check_param(key: str, value, default, where: str) -> None:
+    """A method parameter has the type of its default (booleans are not numbers); the
+    hypernetwork and training tables are checked field by field."""
+    import dataclasses
+
+    from hybridmoo._config import check_field_value
+    from hybridmoo.hypernet import HypernetConfig
+    from hybridmoo.train import TrainConfig
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise invalid(key, value, "true or false", where)
+    elif isinstance(default, int):
+        if not is_int(value):
+            raise invalid(key, value, "an integer", where)
+    elif isinstance(default, float):
+        if not is_number(value):
+            raise invalid(key, value, "a finite number", where)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise invalid(key, value, f"a string such as {show(default)}", where)
+    elif isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or not all(is_number(v) for v in value):
+            raise invalid(key, value, f"a list of numbers such as {show(default)}", where)
+    leaf = key.rsplit(".", 1)[1]
+    if leaf in ("hypernet", "train") and value is not None:
+        cls = HypernetConfig if leaf == "hypernet" else TrainConfig
+        if not isinstance(value, dict):
+            raise invalid(key, value, f"a table of {cls.__name__} fields", where)
+        reject_unknown(value, [f.name for f in dataclasses.fields(cls)], leaf, where, key)
+        for k, v in value.items():
+            check_field_value(cls, k, v, f"{key}.{k}", where)
+
+
 def _job(args: tuple, cache: dict | None = None):
     """One (method, seed) run, as a backend job: ``args`` = (method, params, problem, problem
     options, budget, seed); one torch thread (runs share the CPUs)."""
@@ -153,7 +239,7 @@ def _job(args: tuple, cache: dict | None = None):
     torch.set_num_threads(1)
     try:
         return baselines.run(method, problem, budget, seed=seed, problem_options=options,
-                             **params)
+                             on_failure="return", **params)  # failed runs are recorded
     finally:
         torch.set_num_threads(threads)
 
@@ -198,6 +284,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
     else:
         store.create(spec.output, kind="compare", problem=problem.describe(),
                      study_text=spec.text, overwrite=overwrite)
+        store.begin_journal(spec.output)  # crash safety: every run journaled first
         results = {m["label"]: [None] * spec.seeds for m in spec.methods}
     jobs = [(m, s) for m in spec.methods for s in range(spec.seeds)
             if results[m["label"]][s] is None]
@@ -241,6 +328,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
                 record(i, r)
     finally:
         pool.close()
+    store.end_journal(spec.output)  # every run recorded and durable
     write_report(spec, results, problem)
     return results
 
@@ -258,7 +346,10 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
     if not spec.output.exists():
         raise StoreError(f"nothing to resume: {spec.output} does not exist; run `hybridmoo "
                          f"compare {spec.path or spec.name}` without --resume")
-    with _open_compare(spec.output, "a") as f:
+    msg = store.recover(spec.output)  # a crash mid-write: repaired from the journal
+    if msg:
+        print(msg, file=sys.stderr)
+    with _open_compare(spec.output, "r") as f:
         stored = json.loads(f.attrs.get("problem", "null"))
         now = json.loads(json.dumps(problem.describe()))
         if stored != now:
@@ -275,7 +366,7 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                 f"cannot resume {spec.output}: its runs had the budget {old_budget.to_dict()}, "
                 f"the compare file gives {spec.budget.to_dict()}; runs under different budgets "
                 "are not comparable: write to another [compare].output or pass --overwrite")
-        runs = f.require_group("runs")
+        runs = f.get("runs", {})
         drop = []  # checked in full before anything is deleted
         for label, group in runs.items():
             if label not in labels:
@@ -294,10 +385,9 @@ def _prepare_resume(spec: CompareSpec, problem, rerun: tuple[str, ...]) -> dict[
                         f"{json.dumps(m['params'])}; pass --rerun {label!r} to run it again")
                 if label in rerun or g.attrs["status"] != "ok":
                     drop.append(f"{label}/{key}")
-        for path in drop:
-            del runs[path]
-        f.attrs["study_text"] = spec.text
-        f.flush()
+    store.delete_groups(spec.output, [f"runs/{p}" for p in drop])
+    store.set_attrs(spec.output, study_text=spec.text)
+    store.begin_journal(spec.output)  # no-op when the interrupted run's journal is active
     return load_runs(spec)
 
 
@@ -308,18 +398,22 @@ def _open_compare(path: str | Path, mode: str):
         if f.attrs.get("kind") != "compare":
             raise StoreError(f"{path} is a {f.attrs.get('kind', 'unknown')!r} file, not the "
                              "output of `hybridmoo compare`; check [compare].output")
-        yield f
+        try:
+            yield f
+        except HybridMooError:
+            raise
+        except (KeyError, ValueError) as exc:  # a missing group/attribute, broken JSON
+            raise store.damaged(path, f"a run or attribute cannot be read ({exc})",
+                                "compare") from None
 
 
 def _write_run(path: Path, method: dict, seed: int, r) -> None:
     # written under a temporary name and renamed when complete: a run cut off mid-write is
-    # never read back as finished (resume deletes the ``.partial`` leftovers)
-    with store.open_checked(path, "a") as f:
-        runs = f.require_group("runs").require_group(method["label"])
-        key = f"{seed:03d}"
-        if key + ".partial" in runs:
-            del runs[key + ".partial"]
-        g = runs.create_group(key + ".partial")
+    # never read back as finished (resume deletes the ``.partial`` leftovers); journaled first
+    # (store.write_group), so that a crash inside the HDF5 write cannot cost a finished run
+    key = f"{seed:03d}"
+
+    def fill(g, mid) -> None:
         g.attrs["method"] = method["name"]
         g.attrs["family"] = method["family"]
         g.attrs["params"] = json.dumps(method["params"])
@@ -331,6 +425,7 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         g.attrs["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         g.attrs["hybridmoo_version"] = __version__
         g.create_dataset("F", data=np.asarray(r.F, dtype=np.float64), compression="gzip")
+        mid()
         if r.X is not None:
             g.create_dataset("X", data=np.asarray(r.X, dtype=np.float64), compression="gzip")
         if r.prefs is not None:
@@ -339,8 +434,8 @@ def _write_run(path: Path, method: dict, seed: int, r) -> None:
         for k, v in r.trace.items():
             t[k] = np.asarray(v, dtype=np.float64)
         g["ref_point"] = np.asarray(r.ref_point, dtype=np.float64)
-        runs.move(key + ".partial", key)
-        f.flush()
+
+    store.write_group(path, f"runs/{method['label']}/{key}", fill, tmp_name=key + ".partial")
 
 
 def load_runs(spec: CompareSpec | str | Path) -> dict[str, list]:
@@ -446,7 +541,27 @@ def _fmt(mean: float, std: float, digits: int = 4) -> str:
 
 
 def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
-    """Markdown report, HV-over-time and final-front plots beside it."""
+    """Markdown report, its figures (PNG) and one self-contained HTML page beside it.
+
+    Beside ``spec.report`` (``NAME.md``): ``NAME_hv.png`` (HV over time), ``NAME_final.png``
+    (final HV per method and seed), ``NAME_fronts.png`` (fronts, one panel per method) and
+    ``NAME.html`` (the report, its figures embedded, the compare file and the commands)."""
+    out = spec.report
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines, figures = _report(spec, results, problem)
+    from hybridmoo.report.html import compare_page
+    from hybridmoo.report.palette import png_bytes
+
+    images = {}
+    for key, fig in figures.items():
+        images[f"{out.stem}_{key}.png"] = png_bytes(fig)
+        out.with_name(f"{out.stem}_{key}.png").write_bytes(images[f"{out.stem}_{key}.png"])
+    out.write_text("\n".join(lines))
+    out.with_suffix(".html").write_text(compare_page(spec, lines, images, _machine()))
+    return out
+
+
+def _report(spec: CompareSpec, results: dict[str, list], problem):
     import warnings
 
     with warnings.catch_warnings():  # NaN columns (no reference front) are expected: "—"
@@ -454,7 +569,7 @@ def write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
         return _write_report(spec, results, problem)
 
 
-def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
+def _write_report(spec: CompareSpec, results: dict[str, list], problem):
     from scipy.stats import ranksums
 
     pf = problem.pareto_front(2000)
@@ -526,45 +641,29 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem) -> Path:
             lines.append(f"- **{r['label']} {verdict} {best['label']}** on final HV by "
                          f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%{sig}).")
     out = spec.report
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _plots(spec, rows, pf, out)
+    figures = _figures(spec, rows, pf, problem, ref_hv)
+    from hybridmoo.report.compare_figures import TEST_NAME
+
     lines += ["", f"![HV over time]({out.stem}_hv.png)", "",
+              f"![final HV per method]({out.stem}_final.png)", "",
+              f"Final HV per method: one dot per seed, a box over the seeds; p: {TEST_NAME} "
+              "against the best method's final HVs (with "
+              f"{spec.seeds} seeds against {spec.seeds} the smallest possible p is "
+              f"{2 / math.comb(2 * spec.seeds, spec.seeds):.2g}).", "",
               f"![final fronts]({out.stem}_fronts.png)", ""]
-    out.write_text("\n".join(lines))
-    return out
+    return lines, figures
 
 
-def _plots(spec: CompareSpec, rows: list[dict], pf, out: Path) -> None:
-    import matplotlib
+def _figures(spec: CompareSpec, rows: list[dict], pf, problem, ref_hv) -> dict:
+    """The report's figures (matplotlib Figures): ``hv``, ``final`` and ``fronts``."""
+    from hybridmoo.report import compare_figures as cf
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k, r in enumerate(rows):
-        for j, run in enumerate(r["runs"]):
-            ax.plot(run.trace["seconds"], run.trace["hv"], color=f"C{k}", alpha=0.8, lw=1,
-                    label=r["label"] if j == 0 else None)
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("hypervolume")
-    ax.set_title(f"{spec.name}: HV over time ({spec.seeds} seeds per method)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_hv.png"), dpi=110)
-    plt.close(fig)
-    m = rows[0]["runs"][0].F.shape[1] if rows and rows[0]["runs"] else 2
-    fig = plt.figure(figsize=(7, 5.5))
-    ax = fig.add_subplot(projection="3d") if m == 3 else fig.add_subplot()
-    if pf is not None and m in (2, 3):
-        ax.scatter(*pf[:, :m].T, s=1, color="0.6", label="reference front")
-    for k, r in enumerate(rows):
-        if r["runs"] and m in (2, 3):
-            ax.scatter(*r["runs"][0].F[:, :m].T, s=8, color=f"C{k}", label=r["label"])
-    ax.set_title(f"{spec.name}: final fronts (seed 0)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out.with_name(f"{out.stem}_fronts.png"), dpi=110)
-    plt.close(fig)
+    names = list(problem.obj_names)
+    ref = problem.ref_point.numpy()
+    return {"hv": cf.hv_over_time(rows, name=spec.name, seeds=spec.seeds, ref_hv=ref_hv),
+            "final": cf.final_hv(rows, name=spec.name, ref_hv=ref_hv),
+            "fronts": cf.compare_fronts(rows, names, name=spec.name, reference=pf,
+                                        ref_point=ref)}
 
 
 def _provenance(spec: CompareSpec) -> str:

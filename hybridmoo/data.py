@@ -17,8 +17,18 @@ directly is accepted as well. The root is, in order:
    10,000 MNIST test images that the tests use);
 4. ``~/.cache/hybridmoo/data``.
 
-``hybridmoo data fetch mnist --dir DIR`` (see :func:`fetch`) downloads the originals into
-``DIR/mnist/`` (``DIR/fashion/`` for Fashion-MNIST) and verifies them.
+``HYBRIDMOO_DATA`` is the one variable behind every lookup of reference data (these loaders, the
+tests and the benchmarks). ``hybridmoo data fetch mnist --dir DIR`` (see :func:`fetch`)
+downloads the originals into ``DIR/mnist/`` (``DIR/fashion/`` for Fashion-MNIST) and verifies
+them.
+
+Synthetic stand-ins (:func:`write_synthetic`)
+---------------------------------------------
+Without network access or the shared copy, :func:`write_synthetic` writes IDX files of the same
+names, format and sizes (10,000 t10k images) holding generated class patterns, not digits, and a
+``SYNTHETIC.md5`` manifest beside them. A file whose checksum is not the published one is
+accepted only when that manifest lists it; data sets built from such files say so
+(``MultiDataset.info["synthetic"]``). The test suite uses them when the real files are absent.
 
 Multi-MNIST construction (:func:`overlay`)
 ------------------------------------------
@@ -79,9 +89,12 @@ __all__ = [
     "make_multi",
     "md5sum",
     "overlay",
+    "is_synthetic",
     "read_idx",
     "split_pools",
     "verify_file",
+    "write_idx",
+    "write_synthetic",
 ]
 
 #: data sets that :func:`fetch` and :func:`load_images_labels` know.
@@ -116,6 +129,8 @@ MIRRORS: dict[str, tuple[str, ...]] = {
 
 _NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 _IDX_TYPES = {0x08: np.uint8}
+#: the manifest that :func:`write_synthetic` leaves beside generated stand-in files.
+SYNTHETIC_MANIFEST = "SYNTHETIC.md5"
 _SIDE = 28
 CANVAS = 36  # side of the Multi-MNIST canvas
 
@@ -192,6 +207,8 @@ def verify_file(path: str | os.PathLike, dataset: str) -> None:
             + _fetch_hint(dataset, path.parent)
         )
     actual = md5sum(path)
+    if actual != expected and _synthetic_md5s(path.parent, dataset).get(path.name) == actual:
+        return  # a generated stand-in listed in its manifest (see write_synthetic)
     if actual != expected:
         other = [d for d in DATASETS if d != dataset and CHECKSUMS[d].get(path.name) == actual]
         why = (f" It is the {_NAMES[other[0]]} file of that name: keep the two data sets in "
@@ -204,7 +221,109 @@ def verify_file(path: str | os.PathLike, dataset: str) -> None:
         )
 
 
+def _synthetic_md5s(directory: Path, dataset: str) -> dict[str, str]:
+    """``{file name: md5}`` of the synthetic manifest of ``dataset`` in ``directory`` (empty
+    when there is none, or when it was written for another data set)."""
+    manifest = Path(directory) / SYNTHETIC_MANIFEST
+    if not manifest.is_file():
+        return {}
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].startswith(f"# dataset = {dataset};"):
+        return {}
+    out = {}
+    for line in lines[1:]:
+        parts = line.split()
+        if len(parts) == 2:
+            out[parts[1]] = parts[0]
+    return out
+
+
+def is_synthetic(dataset: str, data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether the files of ``dataset`` under ``data_dir`` are generated stand-ins."""
+    return bool(_synthetic_md5s(dataset_dir(dataset, data_dir), dataset))
+
+
 # ---------------------------------------------------------------------------- IDX files
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write a uint8 array as a gzip-compressed IDX file (the inverse of :func:`read_idx`).
+
+    Args:
+        path: the file (``.gz``). array: any shape, dtype ``uint8``.
+
+    Returns:
+        The path written.
+    """
+    array = np.ascontiguousarray(array)
+    if array.dtype != np.uint8:
+        raise ConfigError(f"write_idx writes uint8 arrays, got {array.dtype}")
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    path = Path(path)
+    # mtime=0: the same array always gives the same bytes (and checksum)
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1,
+                                                mtime=0) as f:
+        f.write(header + array.tobytes())
+    return path
+
+
+def synthetic_images(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` generated 28×28 images of 10 classes, learnable but not digits.
+
+    Each class has a fixed random pattern of bright strokes (drawn once from ``rng``); an image
+    is its class's pattern shifted by up to 2 pixels in each direction, with a random intensity
+    per image and per stroke pixel on a black background.
+
+    Returns:
+        ``(images (n, 28, 28) uint8, labels (n,) uint8)``; labels cycle through 0..9 before
+        shuffling, so every class has n/10 images (± 1).
+    """
+    templates = np.zeros((10, _SIDE + 4, _SIDE + 4), np.float32)
+    for k in range(10):
+        for _ in range(3):  # three strokes per class: horizontal or vertical bars
+            r0, c0 = rng.integers(4, 24, size=2)
+            length, width = int(rng.integers(8, 16)), int(rng.integers(2, 4))
+            if rng.random() < 0.5:
+                templates[k, r0: r0 + width, c0 - 4: c0 - 4 + length] = 1.0
+            else:
+                templates[k, r0 - 4: r0 - 4 + length, c0: c0 + width] = 1.0
+    labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)
+    shifts = rng.integers(0, 5, size=(n, 2))
+    images = np.empty((n, _SIDE, _SIDE), np.float32)
+    for i in range(n):
+        r, c = shifts[i]
+        images[i] = templates[labels[i], r: r + _SIDE, c: c + _SIDE]
+    # intensity per image and per stroke pixel; the background stays 0 as in MNIST
+    images *= rng.uniform(0.5, 1.0, size=(n, 1, 1)).astype(np.float32)
+    images *= rng.uniform(0.7, 1.0, size=images.shape).astype(np.float32)
+    return np.clip(images * 255.0, 0, 255).astype(np.uint8), labels
+
+
+def write_synthetic(root: str | os.PathLike, dataset: str = "mnist", *, n: int = 10000,
+                    seed: int = 0) -> Path:
+    """Write generated stand-ins for the t10k files of ``dataset`` under ``<root>/<dataset>/``.
+
+    The files have the published names and the IDX format (``n`` images, default the 10,000
+    of the real test set, so ``source = "t10k"`` works), and a ``SYNTHETIC.md5`` manifest that
+    makes :func:`verify_file` accept them. They hold class patterns, not digits (see
+    :func:`synthetic_images`): for tests and offline demos only, never for results.
+
+    Returns:
+        The directory written.
+    """
+    _check_dataset(dataset)
+    dest = Path(root).expanduser() / dataset
+    dest.mkdir(parents=True, exist_ok=True)
+    images, labels = synthetic_images(n, np.random.default_rng(seed))
+    names = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+    for name, arr in zip(names, (images, labels), strict=True):
+        write_idx(dest / name, arr)
+    lines = [f"# dataset = {dataset}; generated by hybridmoo.data.write_synthetic(n={n}, "
+             f"seed={seed}): class patterns, not {_NAMES[dataset]}"]
+    lines += [f"{md5sum(dest / name)}  {name}" for name in names]
+    (dest / SYNTHETIC_MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dest
+
+
 def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip-compressed when its name ends in ``.gz``) into a numpy array.
 
@@ -429,7 +548,8 @@ def make_multi(kind: str = "mnist", *, data_dir: str | os.PathLike | None = None
         splits[name] = (X, Y)
     info = {"kind": kind, "source": source, "max_shift": int(max_shift),
             "sizes": {k: int(v[0].shape[0]) for k, v in splits.items()},
-            "left": left_ds, "right": right_ds}
+            "left": left_ds, "right": right_ds,
+            "synthetic": any(is_synthetic(d, data_dir) for d in {left_ds, right_ds})}
     return MultiDataset(splits=splits, info=info)
 
 

@@ -39,7 +39,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from hybridmoo._config import check_choices, check_ranges, reject_unknown
+from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ShapeError
 
 __all__ = [
@@ -91,6 +91,7 @@ class HypernetConfig:
     out_scale: float = 1.0
 
     def __post_init__(self) -> None:
+        check_types("hypernet", self)  # booleans, quoted numbers, nan/inf: refused
         checks = [
             ("embed_dim", self.embed_dim >= 0, "an integer ≥ 0"),
             ("width", self.width >= 1, "an integer ≥ 1"),

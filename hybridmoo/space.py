@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from hybridmoo._config import is_number, show
 from hybridmoo.errors import ConfigError
 
 __all__ = ["SearchSpace", "Variable", "set_path"]
@@ -78,20 +79,37 @@ class Variable:
         if t == "choice":
             values = spec.get("values")
             if not isinstance(values, list | tuple) or len(values) < 1:
-                raise ConfigError(f"{key}.values must be a non-empty list, got {values!r}")
+                raise ConfigError(f"{key}.values = {show(values)} is invalid: expected a "
+                                  'non-empty list, e.g. values = ["tchebycheff", "linear"]')
+            for i, v in enumerate(values):
+                if any(v == w and type(v) is type(w) for w in values[:i]):
+                    raise ConfigError(f"{key}.values = {show(values)} lists {show(v)} twice; "
+                                      "each value once (a repeat would be drawn twice as often)")
             return cls(path, t, values=tuple(values))
         lo, hi = spec.get("low"), spec.get("high")
         for name, v in (("low", lo), ("high", hi)):
-            if not isinstance(v, int | float) or isinstance(v, bool):
-                raise ConfigError(f"{key}.{name} = {v!r} must be a number")
+            if not is_number(v):
+                raise ConfigError(f"{key}.{name} = {show(v)} is invalid: expected a finite number"
+                                  + (f" (write it without quotes: {v})" if isinstance(v, str)
+                                     else ""))
         if t == "int" and (int(lo) != lo or int(hi) != hi):
-            raise ConfigError(f"{key}: low and high of an int variable must be integers")
+            raise ConfigError(f"{key}: low = {show(lo)} and high = {show(hi)} of an int variable "
+                              "must be integers")
         if not lo < hi:
-            raise ConfigError(f"{key}: low = {lo} must be below high = {hi}")
-        log = bool(spec.get("log", False))
+            raise ConfigError(f"{key}: low = {show(lo)} must be below high = {show(hi)} (for a "
+                              "single value, set it under [fixed] instead)")
+        log = spec.get("log", False)
+        if not isinstance(log, bool):
+            raise ConfigError(f"{key}.log = {show(log)} is invalid: expected true or false")
         if log and lo <= 0:
-            raise ConfigError(f"{key}: log = true needs low > 0, got low = {lo}")
+            raise ConfigError(f"{key}: log = true needs low > 0, got low = {show(lo)}")
         return cls(path, t, float(lo), float(hi), log)
+
+    def probe_values(self) -> list:
+        """The values validation tries: every value of a choice, the two ends of a range."""
+        if self.type == "choice":
+            return list(self.values)
+        return [self.decode(0.0), self.decode(1.0)]
 
     def decode(self, u: float) -> Any:
         """Value of encoded coordinate ``u ∈ [0, 1]``."""
@@ -174,6 +192,31 @@ class SearchSpace:
         for var in self.variables:
             set_path(cfg, var.path, values[var.path])
         return cfg
+
+    def probes(self, max_combinations: int = 256):
+        """``(description, configuration)`` pairs that validation checks before a study runs.
+
+        Every value of every variable (each choice value, both ends of each range) with the
+        others at the centre of the space; the all-low and all-high corners; and, when there are
+        at most ``max_combinations`` of them, every combination of the choice values. So a
+        misspelled value anywhere in a choice list is found before any trial draws it.
+        """
+        import itertools
+
+        centre = self.values(np.full(self.n_var, 0.5))
+        yield "the centre of the search space", self.config(centre)
+        for var in self.variables:
+            for value in var.probe_values():
+                yield f"search.{var.path} = {show(value)}", self.config({**centre,
+                                                                           var.path: value})
+        yield "every searched value at its low end", self.decode(np.zeros(self.n_var))
+        yield "every searched value at its high end", self.decode(np.ones(self.n_var))
+        choices = [v for v in self.variables if v.type == "choice"]
+        if len(choices) >= 2 and math.prod(len(v.values) for v in choices) <= max_combinations:
+            for combo in itertools.product(*(v.values for v in choices)):
+                values = dict(zip((v.path for v in choices), combo, strict=True))
+                desc = ", ".join(f"search.{k} = {show(x)}" for k, x in values.items())
+                yield desc, self.config({**centre, **values})
 
     def pymoo_vars(self) -> dict[str, Any]:
         """The variables as pymoo variable objects (see the module docstring)."""

@@ -20,24 +20,34 @@ Schema (format ``hybridmoo-study``, version :data:`FORMAT_VERSION`), readable wi
 A trial is first written under ``/trials/.partial-<id>`` and moved to its final name once
 complete, then the file is flushed; a trial group without ``complete = True`` (a crash while
 writing) is reported by :func:`read_trial` and never used silently.
+
+Crash safety: while a study or comparison runs, every group it records goes first to a
+write-ahead journal next to the file (``FILE.h5.journal/``, see :mod:`hybridmoo.journal`), then
+into the file; :func:`recover` checks the file against the journal after a crash and repairs or
+rebuilds it. Files written before the journal existed (with a ``FILE.h5.bak`` copy taken after
+every trial) still open, recover from their backup and resume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hybridmoo import journal
 from hybridmoo.errors import StoreError
 from hybridmoo.train import TrialResult
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "create", "file_kind", "list_trials", "read_trial",
-           "write_trial"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "begin_journal", "create", "delete_groups", "end_journal",
+           "file_kind", "list_trials", "read_trial", "recover", "write_group", "write_trial"]
 
 FORMAT = "hybridmoo-study"
 FORMAT_VERSION = 1
@@ -63,7 +73,7 @@ def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str
     Raises:
         StoreError: if the file exists and ``overwrite`` is false.
     """
-    from hybridmoo import __version__
+    from hybridmoo._version import __version__
 
     path = Path(path)
     if path.exists() and not overwrite:
@@ -72,6 +82,10 @@ def create(path: str | os.PathLike, *, kind: str, problem: dict, study_text: str
             "--overwrite (its finished trials would be lost)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a journal or backup left by an earlier file of this name would rebuild *its* trials
+    if journal.journal_dir(path).exists():
+        shutil.rmtree(journal.journal_dir(path))
+    backup_path(path).unlink(missing_ok=True)
     h5py = _h5py()
     with h5py.File(path, "w") as f:
         f.attrs["format"] = FORMAT
@@ -140,21 +154,129 @@ def open_checked(path: str | os.PathLike, mode: str = "r"):
     return f
 
 
+def damaged(path: str | os.PathLike, what: str, kind: str = "study") -> StoreError:
+    """The :class:`StoreError` for a readable file whose structure is damaged: names the file,
+    what is missing or broken, and what to do (restore the backup, or rerun)."""
+    bak = backup_path(path)
+    if kind == "train":
+        fix = (f"rerun the training with `hybridmoo train ... --out {path} --overwrite`")
+    elif kind == "compare":
+        fix = "rerun the missing runs with `hybridmoo compare COMPARE.toml --resume`"
+    elif bak.exists():
+        fix = (f"a backup exists: `hybridmoo resume {path}` restores {bak} (the damaged file is "
+               f"kept as {path}.corrupt)")
+    else:
+        fix = ("there is no backup to restore; rerun the study with `hybridmoo run STUDY.toml "
+               "--overwrite` (h5py shows the study file it ran in the root attribute study_text)")
+    return StoreError(f"{path} is damaged: {what}; {fix}")
+
+
+def root_json(attrs, key: str, path: str | os.PathLike, default: Any = ..., kind: str = "study"):
+    """JSON-decoded root attribute ``key``; :func:`damaged` if it is missing (and no
+    ``default``) or not valid JSON."""
+    if key not in attrs:
+        if default is ...:
+            raise damaged(path, f"the root attribute {key!r} is missing", kind)
+        return default
+    raw = attrs[key]
+    raw = raw.item() if hasattr(raw, "item") else raw
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        text = str(raw)
+        raise damaged(path, f"the root attribute {key!r} is not valid JSON "
+                      f"({text[:40]!r}{'…' if len(text) > 40 else ''})", kind) from None
+
+
+_TRIAL_PARTS = ("ref_point", "front", "front/prefs", "front/F", "trace")
+_TRIAL_JSON = ("problem", "hypernet", "train", "extra")
+
+
+def check_structure(path: str | os.PathLike) -> str:
+    """Check a hybridmoo file's structure beyond its format: the root attributes decode, a
+    study or train file has ``/trials``, and every complete trial has its ref_point, front and
+    trace. Returns the file's kind.
+
+    Raises:
+        StoreError: as :func:`open_checked`, or :func:`damaged` naming what is missing.
+    """
+    with open_checked(path) as f:
+        kind = str(f.attrs.get("kind", "study"))
+        if kind not in ("study", "train", "compare"):
+            raise damaged(path, f"the root attribute 'kind' is {kind!r} (expected study, train "
+                          "or compare)")
+        root_json(f.attrs, "problem", path, kind=kind)
+        for key in ("objectives", "search_space", "ref_point"):
+            root_json(f.attrs, key, path, None, kind)
+        if kind == "compare":
+            return kind
+        if "trials" not in f or not hasattr(f["trials"], "items"):
+            raise damaged(path, "the /trials group (every recorded trial) is missing", kind)
+        for key, g in f["trials"].items():
+            if key.startswith(_PARTIAL) or not g.attrs.get("complete", False):
+                continue
+            for part in _TRIAL_PARTS:
+                if part not in g:
+                    raise damaged(path, f"trial {key.lstrip('0') or '0'} has no {part!r} "
+                                  f"(/trials/{key}/{part} is missing)", kind)
+            for k in _TRIAL_JSON:
+                if k in g.attrs:
+                    try:
+                        json.loads(g.attrs[k])
+                    except (TypeError, ValueError):
+                        raise damaged(path, f"the attribute {k!r} of trial {key.lstrip('0') or '0'}"
+                                      " is not valid JSON", kind) from None
+    return kind
+
+
+def write_group(path: str | os.PathLike, dest: str, fill: Callable, *, tmp_name: str) -> None:
+    """Record one group at ``dest`` (e.g. ``"trials/000012"``), replacing any group there.
+
+    With an active journal (:func:`begin_journal`) the group goes to the journal first and is
+    copied into the file after (write cost independent of the file's size; see
+    :mod:`hybridmoo.journal`); without one it is written straight into the file. Either way it
+    is written under ``tmp_name`` (in the same parent) and renamed when complete.
+
+    Args:
+        fill: ``fill(group, mid)`` writes the content into an empty h5py group and calls
+            ``mid()`` halfway through (a fault-injection point).
+    """
+    parent_name, name = journal.split(dest)
+    if journal.active(path):
+        with journal.dirty(path):
+            entry = journal.put(path, dest, fill, tmp_name)
+            with open_checked(path, "a") as f, _h5py().File(entry, "r") as e:
+                journal.install(e, f.require_group(parent_name), name)
+                journal.fault("main-close")  # a crash with the file neither flushed nor closed
+        return
+    with open_checked(path, "a") as f:
+        parent = f.require_group(parent_name)
+        if tmp_name in parent:
+            del parent[tmp_name]
+        fill(parent.create_group(tmp_name), lambda: journal.fault("main-write"))
+        journal.fault("main-move")
+        if name in parent:
+            del parent[name]
+        parent.move(tmp_name, name)
+        f.flush()
+
+
 def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
                 generation: int = -1, node: str = "", keep_weights: bool = True,
                 attrs: dict | None = None) -> None:
-    """Append one finished trial to the file and flush it (crash-safe, see module docstring).
+    """Append one finished trial to the file (crash-safe, see the module docstring).
 
-    ``attrs`` adds JSON-encoded attributes (e.g. the searched values and outer objectives)."""
+    ``attrs`` adds JSON-encoded attributes (e.g. the searched values and outer objectives).
+
+    Raises:
+        StoreError: the trial is already recorded.
+    """
     key = trial_key(trial_id)
-    with open_checked(path, "a") as f:
-        trials = f.require_group("trials")
-        if key in trials:
+    with open_checked(path) as f:
+        if key in f.get("trials", {}):
             raise StoreError(f"{path}: trial {trial_id} is already recorded")
-        tmp = _PARTIAL + key
-        if tmp in trials:
-            del trials[tmp]
-        g = trials.create_group(tmp)
+
+    def fill(g, mid) -> None:
         a = g.attrs
         a["trial_id"] = int(trial_id)
         a["generation"] = int(generation)
@@ -181,19 +303,23 @@ def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
         tr = g.create_group("trace")
         for k, v in result.trace.items():
             tr[k] = np.asarray(v, dtype=np.float64)
+        mid()
         if keep_weights and result.state_dict:
             w = g.create_group("weights")
             for k, v in result.state_dict.items():
                 w.create_dataset(k.replace(".", "/"), data=v)
         a["complete"] = True
-        trials.move(tmp, key)
-        f.flush()
+
+    write_group(path, f"trials/{key}", fill, tmp_name=_PARTIAL + key)
 
 
 def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
     """JSON-decoded attributes of every complete trial (no arrays): ``{trial_id: attrs}``."""
     out = {}
     with open_checked(path) as f:
+        if "trials" not in f:
+            raise damaged(path, "the /trials group (every recorded trial) is missing",
+                          str(f.attrs.get("kind", "study")))
         for key, g in f["trials"].items():
             if key.startswith(_PARTIAL) or not g.attrs.get("complete", False):
                 continue
@@ -202,58 +328,137 @@ def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
                 v = v.item() if hasattr(v, "item") else v
                 if k in ("values", "outer_objectives", "attempts", "problem", "hypernet", "train",
                          "extra", "warm_start_from"):
-                    v = json.loads(v)
+                    try:
+                        v = json.loads(v)
+                    except (TypeError, ValueError):
+                        raise damaged(path, f"the attribute {k!r} of trial {key} is not valid "
+                                      "JSON") from None
                 a[k] = v
             a["has_weights"] = "weights" in g
             out[int(a["trial_id"])] = a
     return out
 
 
+@contextlib.contextmanager
+def _writing(path: str | os.PathLike):
+    """Open the file for a change that is not journaled (attributes, deletions): under the
+    journal's dirty mark, so that a crash in the middle is checked for on recovery."""
+    with journal.dirty(path), open_checked(path, "a") as f:
+        yield f
+        f.flush()
+
+
 def drop_partial(path: str | os.PathLike) -> list[str]:
     """Delete half-written trial groups (left by a crash); returns their names."""
-    with open_checked(path, "a") as f:
+    with _writing(path) as f:
         names = [k for k in f["trials"] if k.startswith(_PARTIAL)
                  or not f["trials"][k].attrs.get("complete", False)]
         for k in names:
             del f["trials"][k]
-        f.flush()
     return names
 
 
+def delete_groups(path: str | os.PathLike, dests: list[str]) -> None:
+    """Delete groups (e.g. ``"runs/hv_psl/000"``) from the file and from its journal."""
+    if not dests:
+        return
+    with journal.dirty(path):
+        journal.drop(path, dests)
+        with open_checked(path, "a") as f:
+            for dest in dests:
+                if dest in f:
+                    del f[dest]
+            f.flush()
+
+
 def backup_path(path: str | os.PathLike) -> Path:
-    """Where :func:`backup` keeps the last consistent copy of a study file."""
+    """Where files written before the journal kept a copy taken after every trial (legacy)."""
     return Path(f"{path}.bak")
 
 
-def backup(path: str | os.PathLike) -> None:
-    """Copy the (closed, consistent) study file to ``<path>.bak`` atomically.
+def begin_journal(path: str | os.PathLike) -> bool:
+    """Journal every later write to this (consistent, closed) file; see :mod:`hybridmoo.journal`.
 
-    The driver calls it after each recorded trial, so a crash in the middle of an HDF5 write
-    (``kill -9``) can never cost a finished trial: resuming restores the backup."""
-    import shutil
+    Called by a study or comparison once its file is created or recovered. A legacy backup
+    (``FILE.h5.bak``) is superseded by the journal's base and removed. Returns whether a new
+    journal began (False: one is already active)."""
+    began = journal.begin(path)
+    backup_path(path).unlink(missing_ok=True)
+    return began
 
-    tmp = Path(f"{path}.bak.tmp")
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, backup_path(path))
+
+def end_journal(path: str | os.PathLike) -> None:
+    """The study or comparison is finished and written: make the file durable, drop the journal
+    (and any legacy backup)."""
+    journal.end(path)
+    backup_path(path).unlink(missing_ok=True)
 
 
 def recover(path: str | os.PathLike) -> str | None:
-    """If ``path`` is unreadable but its backup is sound, restore the backup.
+    """Bring a file left by a crash back to a consistent state holding every finished record.
+
+    With a journal (:mod:`hybridmoo.journal`): if the writer may have stopped mid-write, the
+    file is read in full and every journaled group compared with its copy; missing or stale
+    groups are copied in again, and a file that cannot be read is rebuilt from the journal
+    (the damaged one kept as ``FILE.h5.corrupt``). Without a journal (files written before it
+    existed): an unreadable file is replaced by its backup ``FILE.h5.bak`` where that is sound.
 
     Returns a message saying what was done, or None when the file was fine.
 
     Raises:
-        StoreError: both the file and its backup are unreadable (or the backup is missing).
+        StoreError: the file is unreadable and neither a journal nor a sound backup exists.
     """
+    path = Path(path)
+    if not journal.active(path):
+        return _recover_from_backup(path)
+    found = journal.entries(path)
+    was_dirty = journal.is_dirty(path)
     try:
-        open_checked(path).close()
+        if not path.exists():
+            raise StoreError(f"{path}: no such file")
+        with open_checked(path) as f:
+            if was_dirty:
+                journal.scan(f)
+                stale = [d for d, e in found.items() if not _matches(f, d, e)]
+            else:
+                stale = [d for d in found if d not in f]
+    except Exception as exc:  # noqa: BLE001 - any damage found reading means: rebuild
+        kept = journal.rebuild(path)
+        return (f"{path} was damaged ({exc}); rebuilt it from its journal "
+                f"({len(found)} recorded group(s), none lost)"
+                + (f"; the damaged file is kept as {kept}" if kept else ""))
+    if stale:
+        with journal.dirty(path), open_checked(path, "a") as f:
+            for dest in stale:
+                parent_name, name = journal.split(dest)
+                with _h5py().File(found[dest], "r") as e:
+                    journal.install(e, f.require_group(parent_name), name)
+            f.flush()
+    journal.clear_dirty(path)
+    if not was_dirty and not stale:
+        return None
+    return (f"{path}: its writer stopped in the middle of a write; checked it against its "
+            f"journal ({len(found)} recorded group(s))"
+            + (f" and restored {len(stale)}: {', '.join(stale[:5])}"
+               + (" …" if len(stale) > 5 else "") if stale else ", nothing lost"))
+
+
+def _matches(f, dest: str, entry: Path) -> bool:
+    with _h5py().File(entry, "r") as e:
+        return journal.matches(f, dest, e)
+
+
+def _recover_from_backup(path: Path) -> str | None:
+    """The recovery of files written without a journal: restore ``FILE.h5.bak``."""
+    try:
+        check_structure(path)  # readable, and nothing missing (a damaged file is restored too)
         return None
     except StoreError as exc:
         bak = backup_path(path)
         if not bak.exists():
             raise
         try:
-            open_checked(bak).close()
+            check_structure(bak)
         except StoreError:
             raise exc from None
         broken = Path(f"{path}.corrupt")
@@ -308,91 +513,100 @@ def read_trial(path: str | os.PathLike, trial_id: int, *, weights: bool = True) 
         a = g.attrs
         if not a.get("complete", False):
             raise StoreError(f"{path}: trial {trial_id} is incomplete and cannot be used")
-        fr, tr = g["front"], g["trace"]
-        state = None
-        if weights and "weights" in g:
-            state = {}
-            g["weights"].visititems(
-                lambda name, obj: state.__setitem__(name.replace("/", "."), obj[()])
-                if hasattr(obj, "shape") else None
-            )
-        return TrialResult(
-            status=str(a["status"]),
-            error=str(a["error"]),
-            problem=json.loads(a["problem"]),
-            hypernet=json.loads(a["hypernet"]),
-            train=json.loads(a["train"]),
-            extra=json.loads(a["extra"]),
-            seed=int(a["seed"]),
-            prefs=fr["prefs"][()],
-            F=fr["F"][()],
-            X=fr["X"][()] if "X" in fr else None,
-            trace={k: tr[k][()] for k in tr},
-            ref_point=g["ref_point"][()],
-            hv=float(a["hv"]),
-            igd=float(a["igd"]),
-            n_params=int(a["n_params"]),
-            n_target_params=int(a["n_target_params"]),
-            wall_time=float(a["wall_time"]),
-            train_time=float(a["train_time"]),
-            steps=int(a["steps"]),
-            device=str(a["device"]),
-            state_dict=state,
-            method=str(a.get("method", "hypernet")),
+        for part in _TRIAL_PARTS:
+            if part not in g:
+                raise damaged(path, f"trial {trial_id} has no {part!r} (/trials/{key}/{part} is "
+                              "missing)", str(f.attrs.get("kind", "study")))
+        try:
+            return _trial_result(g, weights)
+        except (KeyError, ValueError) as exc:
+            raise damaged(path, f"trial {trial_id} cannot be read ({exc})",
+                          str(f.attrs.get("kind", "study"))) from None
+
+
+def _trial_result(g, weights: bool) -> TrialResult:
+    """A complete trial group as a :class:`TrialResult` (KeyError/ValueError if damaged)."""
+    a = g.attrs
+    fr, tr = g["front"], g["trace"]
+    state = None
+    if weights and "weights" in g:
+        state = {}
+        g["weights"].visititems(
+            lambda name, obj: state.__setitem__(name.replace("/", "."), obj[()])
+            if hasattr(obj, "shape") else None
         )
+    return TrialResult(
+        status=str(a["status"]),
+        error=str(a["error"]),
+        problem=json.loads(a["problem"]),
+        hypernet=json.loads(a["hypernet"]),
+        train=json.loads(a["train"]),
+        extra=json.loads(a["extra"]),
+        seed=int(a["seed"]),
+        prefs=fr["prefs"][()],
+        F=fr["F"][()],
+        X=fr["X"][()] if "X" in fr else None,
+        trace={k: tr[k][()] for k in tr},
+        ref_point=g["ref_point"][()],
+        hv=float(a["hv"]),
+        igd=float(a["igd"]),
+        n_params=int(a["n_params"]),
+        n_target_params=int(a["n_target_params"]),
+        wall_time=float(a["wall_time"]),
+        train_time=float(a["train_time"]),
+        steps=int(a["steps"]),
+        device=str(a["device"]),
+        state_dict=state,
+        method=str(a.get("method", "hypernet")),
+    )
 
 
 def write_generation(path: str | os.PathLike, generation: int, *, trial_ids: list[int],
                      encoded: np.ndarray, objectives: np.ndarray, configs: list[dict],
                      objective_names: list[str]) -> None:
-    """Record one generation of the outer population: ``/generations/<g>``.
+    """Record one generation of the outer population: ``/generations/<g>`` (journaled).
 
     Datasets: ``trial_ids`` `(n,)`, ``encoded`` `(n, d)` (the pymoo vectors), ``objectives``
     `(n, k)` (natural direction: HV as is, not negated); attribute ``configs`` (JSON list of the
     decoded searched values) and ``objective_names``.
     """
-    with open_checked(path, "a") as f:
-        gens = f.require_group("generations")
-        key = f"{int(generation):04d}"
-        if key in gens:
-            del gens[key]
-        g = gens.create_group(key)
+    def fill(g, mid) -> None:
         g["trial_ids"] = np.asarray(trial_ids, dtype=np.int64)
+        mid()
         g["encoded"] = np.asarray(encoded, dtype=np.float64)
         g["objectives"] = np.asarray(objectives, dtype=np.float64)
         g.attrs["configs"] = json.dumps(configs, default=_json_default)
         g.attrs["objective_names"] = json.dumps(objective_names)
-        f.flush()
+
+    key = f"{int(generation):04d}"
+    write_group(path, f"generations/{key}", fill, tmp_name=_PARTIAL + key)
 
 
 def write_outer_front(path: str | os.PathLike, *, trial_ids: list[int],
                       objectives: np.ndarray, objective_names: list[str]) -> None:
     """Record the study-level outer Pareto front: ``/outer_front`` (replaced each time)."""
-    with open_checked(path, "a") as f:
-        if "outer_front" in f:
-            del f["outer_front"]
-        g = f.create_group("outer_front")
+    def fill(g, mid) -> None:
         g["trial_ids"] = np.asarray(trial_ids, dtype=np.int64)
+        mid()
         g["objectives"] = np.asarray(objectives, dtype=np.float64).reshape(
             len(trial_ids), len(objective_names))
         g.attrs["objective_names"] = json.dumps(objective_names)
-        f.flush()
+
+    write_group(path, "outer_front", fill, tmp_name=".partial-outer_front")
 
 
 def drop_weights(path: str | os.PathLike, trial_ids: list[int]) -> None:
     """Delete the stored weights of these trials (e.g. no longer on the outer front)."""
-    with open_checked(path, "a") as f:
+    with _writing(path) as f:
         for tid in trial_ids:
             key = trial_key(tid)
             if key in f["trials"] and "weights" in f["trials"][key]:
                 del f["trials"][key]["weights"]
-        f.flush()
 
 
 def set_attrs(path: str | os.PathLike, **attrs: Any) -> None:
     """Set root attributes (JSON-encoded unless str/int/float)."""
-    with open_checked(path, "a") as f:
+    with _writing(path) as f:
         for k, v in attrs.items():
             f.attrs[k] = v if isinstance(v, str | int | float) else json.dumps(
                 v, default=_json_default)
-        f.flush()

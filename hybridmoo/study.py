@@ -153,11 +153,16 @@ class Study:
     def __init__(self, spec: StudySpec | str | Path, *, backend: str = "ray",
                  address: str | None = None, output: str | Path | None = None,
                  overwrite: bool = False, progress: bool = True,
-                 num_cpus: int | None = None, resume: bool = False) -> None:
+                 num_cpus: int | None = None, resume: bool = False,
+                 working_dir: str | Path | None = None) -> None:
         from hybridmoo import problems
         from hybridmoo.backends import check_ray_options
+        from hybridmoo.usercode import user_runtime_env
 
         self.spec = spec if isinstance(spec, StudySpec) else load_study(spec)
+        if working_dir is not None:
+            self.spec.runtime_env = user_runtime_env(self.spec.runtime_env, self.spec.problem,
+                                                     Path.cwd(), working_dir=working_dir)
         if output is not None:
             self.spec.output = Path(output)
         check_ray_options(backend, address, num_cpus)
@@ -190,7 +195,7 @@ class Study:
         return get_backend("ray", address=self.address, cpus_per_trial=self.spec.cpus_per_trial,
                            gpus_per_trial=self.spec.gpus_per_trial, workers=self.spec.workers,
                            max_workers=self.spec.pop_size, threads=self.spec.threads_per_trial,
-                           num_cpus=self.num_cpus)
+                           num_cpus=self.num_cpus, runtime_env=self.spec.runtime_env)
 
     def trial_spec(self, trial_id: int, config: dict, warm: tuple[int, dict] | None = None
                    ) -> dict:
@@ -261,6 +266,7 @@ class Study:
                                  [v.__dict__ for v in spec.space.variables], default=list),
                              "ref_point": json.dumps(self.problem.ref_point.tolist()),
                              "status": "running"})
+        store.begin_journal(spec.output)  # crash safety: every record journaled first
         k = len(self.names)
         mixed = spec.algorithm == "mixed"
         if mixed:  # pymoo's own mixed-variable types
@@ -358,7 +364,6 @@ class Study:
                                        "attempts": attempts[tid],
                                        "warm_start_from": -1 if warm_from[tid] is None
                                        else warm_from[tid]})
-                            store.backup(spec.output)
                             ui.update(done=1, failed=int(not outcome.ok),
                                       running=backend.running(), hv=outcome.hv)
                     Fgen = np.stack([objs[t] for t in ids])
@@ -379,10 +384,10 @@ class Study:
         if spec.keep_weights == "front":
             store.drop_weights(spec.output, sorted(weight_ids - set(front)))
         wall = time.perf_counter() - t_start
-        store.backup_path(spec.output).unlink(missing_ok=True)  # finished: no backup needed
         driver_time = wall - wait_time - startup_time
         store.set_attrs(spec.output, status="finished", wall_time=wall, trial_time=trial_time,
                         failed=failed, driver_time=driver_time, startup_time=startup_time)
+        store.end_journal(spec.output)  # finished and durable: the journal is no longer needed
         result = StudyResult(path=spec.output, trials=trials, values=values, objectives=objs,
                              front_ids=front, objective_names=self.names, wall_time=wall,
                              trial_time=trial_time, failed=failed,
@@ -432,6 +437,7 @@ class Study:
         if dropped:
             notes.append(f"{len(dropped)} half-written trial(s) discarded; they will rerun")
         recorded = store.read_trial_attrs(mine.output)
+        store.begin_journal(mine.output)  # no-op when the interrupted run's journal is active
         store.set_attrs(mine.output, status="running")
         notes.append(f"resuming {mine.output}: {len(recorded)} finished trial(s) kept")
         return recorded, notes

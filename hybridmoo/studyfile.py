@@ -71,9 +71,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hybridmoo._config import read_toml
+from hybridmoo._config import (
+    MAX_SEED,
+    check_int,
+    check_number,
+    invalid,
+    read_toml,
+    reject_unknown,
+    show,
+)
 from hybridmoo.errors import ConfigError, did_you_mean
 from hybridmoo.space import SearchSpace, Variable
+from hybridmoo.usercode import add_import_folder, user_runtime_env
 
 __all__ = ["ALGORITHMS", "METHODS", "OBJECTIVES", "StudySpec", "load_study"]
 
@@ -91,6 +100,17 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
     "flops": ("min", "DYMU: mean FLOPs per example of the trees at the trial's c"),
 }
 ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa", "mixed")
+#: the [algorithm] options each algorithm takes (what TOML can express), and what each allows
+ALGORITHM_OPTIONS: dict[str, dict[str, str]] = {
+    "nsga2": {"eliminate_duplicates": "bool", "n_offsprings": "int"},
+    "nsga3": {"eliminate_duplicates": "bool", "n_offsprings": "int", "n_partitions": "int"},
+    "smsemoa": {"eliminate_duplicates": "bool", "n_offsprings": "int", "normalize": "bool"},
+    "mixed": {"n_offsprings": "int"},
+    "moead": {"n_partitions": "int", "n_neighbors": "int", "prob_neighbor_mating": "prob"},
+}
+#: upper bounds that catch a slip of the keyboard (a study of 10^30 trials never ends)
+MAX_POP, MAX_GENERATIONS = 100_000, 100_000
+MAX_BUDGET = {"steps": 10**9, "seconds": 10**7, "epochs": 10**6}
 WARM_STARTS = ("none", "nearest")
 METHODS = ("hypernet", "dymu")
 #: objectives only a DYMU trial has
@@ -106,6 +126,7 @@ _SCHEMA: dict[str, set[str]] = {
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
     "budget": {"steps", "seconds", "epochs"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
+                  "runtime_env",
                   "threads_per_trial"},
     "fixed": {"hypernet", "train", "dymu"},
     "search": set(),  # free-form dotted paths
@@ -139,6 +160,7 @@ class StudySpec:
     warm_start: str = "none"
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
     method: str = "hypernet"
+    runtime_env: dict | None = None
 
     @property
     def n_trials(self) -> int:
@@ -146,11 +168,11 @@ class StudySpec:
         return self.pop_size * self.generations
 
 
-def _check_type(key: str, value: Any, types: tuple, allowed: str) -> None:
+def _check_type(key: str, value: Any, types: tuple, allowed: str, where: str = "") -> None:
     if isinstance(value, bool) and bool not in types:
-        raise ConfigError(f"{key} = {value!r} is invalid: expected {allowed}")
+        raise invalid(key, value, allowed, where)
     if not isinstance(value, types):
-        raise ConfigError(f"{key} = {value!r} is invalid: expected {allowed}")
+        raise invalid(key, value, allowed, where)
 
 
 def _flatten_search(table: dict, prefix: str = "") -> dict[str, dict]:
@@ -197,10 +219,17 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
             raise ConfigError(f"{where} has no [{table}] table; it is required")
 
     st = doc["study"]
-    seed = st.get("seed", 0)
-    _check_type("study.seed", seed, (int,), "an integer")
+    seed = check_int("study.seed", st.get("seed", 0), 0, MAX_SEED, where)
+    for k in ("name", "description"):
+        if k in st:
+            _check_type(f"study.{k}", st[k], (str,), "a string", where)
     output = st.get("output")
-    _check_type("study.output", output, (str,), "a file name such as 'study.h5'")
+    if output is None:
+        raise ConfigError(f"{where} has no study.output: set the HDF5 file the study writes, "
+                          'e.g. output = "study.h5" (relative to the study file)')
+    _check_type("study.output", output, (str,), "a file name such as \"study.h5\"", where)
+    if not output.strip():
+        raise invalid("study.output", output, 'a file name such as "study.h5"', where)
     base_dir = Path(path).parent if path else Path.cwd()
     out_path = Path(output)
     if not out_path.is_absolute():
@@ -211,6 +240,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
     popts = pr.get("options", {})
     _check_type("problem.options", popts, (dict,), "a table of problem options")
+    if problems.registry.is_import_path(pname):
+        add_import_folder(base_dir)
     try:
         problem = problems.get(pname, **popts)
     except Exception as exc:  # unknown name or option, bad option value
@@ -249,44 +280,32 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
             f"algorithm.name = {al.get('name')!r} is not allowed.{did_you_mean(aname, ALGORITHMS)}"
             f" Allowed: {', '.join(ALGORITHMS)}"
         )
-    pop = al.get("pop_size", 8)
-    gens = al.get("generations", 4)
-    _check_type("algorithm.pop_size", pop, (int,), "an integer ≥ 2")
-    _check_type("algorithm.generations", gens, (int,), "an integer ≥ 1")
-    if pop < 2:
-        raise ConfigError(f"algorithm.pop_size = {pop} is invalid: expected an integer ≥ 2")
-    if gens < 1:
-        raise ConfigError(f"algorithm.generations = {gens} is invalid: expected an integer ≥ 1")
+    pop = check_int("algorithm.pop_size", al.get("pop_size", 8), 2, MAX_POP, where)
+    gens = check_int("algorithm.generations", al.get("generations", 4), 1, MAX_GENERATIONS,
+                     where)
     aopts = al.get("options", {})
-    _check_type("algorithm.options", aopts, (dict,), "a table of pymoo options")
+    _check_type("algorithm.options", aopts, (dict,), "a table of pymoo options", where)
+    _check_algorithm_options(aname, aopts, where)
     if aname in ("nsga3", "moead") and len(obj) < 2:
         raise ConfigError(f"algorithm {aname} needs at least two objectives")
 
-    budget = doc["budget"]
-    if not budget:
-        raise ConfigError("[budget] is empty: set steps, seconds or epochs per trial")
+    budget = _check_budget(doc["budget"], where)
 
     res = doc.get("resources", {})
-    cpus = res.get("cpus_per_trial", 1)
-    gpus = res.get("gpus_per_trial", 0)
-    _check_type("resources.cpus_per_trial", cpus, (int, float), "a number > 0 (fractions ok)")
-    _check_type("resources.gpus_per_trial", gpus, (int, float), "a number ≥ 0 (fractions ok)")
-    if cpus <= 0 or gpus < 0:
-        raise ConfigError(
-            f"resources: cpus_per_trial = {cpus} must be > 0 and gpus_per_trial = {gpus} ≥ 0"
-        )
+    cpus = check_number("resources.cpus_per_trial", res.get("cpus_per_trial", 1), 0, 1024,
+                        low_open=True, where=where, what=" (fractions ok, e.g. 0.5)")
+    gpus = check_number("resources.gpus_per_trial", res.get("gpus_per_trial", 0), 0, 64,
+                        where=where, what=" (fractions ok, e.g. 0.25)")
     workers = res.get("workers", "auto")
     if workers != "auto":
-        _check_type("resources.workers", workers, (int,), "an integer ≥ 1 or \"auto\"")
-        if workers < 1:
-            raise ConfigError(f"resources.workers = {workers} must be ≥ 1 or \"auto\"")
-    retries = res.get("retries", 1)
-    _check_type("resources.retries", retries, (int,), "an integer ≥ 0")
-    if retries < 0:
-        raise ConfigError(f"resources.retries = {retries} must be ≥ 0")
+        check_int("resources.workers", workers, 1, 100_000, where, ' or "auto"')
+    retries = check_int("resources.retries", res.get("retries", 1), 0, 100, where)
+    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
-        raise ConfigError(f"resources.keep_weights = {keep!r}; allowed: front, all, none")
+        raise ConfigError(f"{where}: resources.keep_weights = {keep!r} is not allowed."
+                          f"{did_you_mean(str(keep), ['front', 'all', 'none'])} Allowed: "
+                          "front, all, none")
     warm = al.get("warm_start", "none")
     if warm not in WARM_STARTS:
         raise ConfigError(
@@ -298,7 +317,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
                           'resources.keep_weights = "front" or "all"')
     threads = res.get("threads_per_trial")
     if threads is not None:
-        _check_type("resources.threads_per_trial", threads, (int,), "an integer ≥ 1")
+        check_int("resources.threads_per_trial", threads, 1, 1024, where)
 
     if method == "dymu":
         if gpus > 0:
@@ -308,25 +327,92 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
             raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
                               'a DYMU study (study.method = "dymu") starts every trial afresh: '
                               'remove warm_start')
-        space = _dymu_space(doc, problem)
+        space = _dymu_space(doc, problem, where)
     else:
-        space = _hypernet_space(doc, budget, problem)
+        space = _hypernet_space(doc, budget, problem, where)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
         algorithm=aname, pop_size=pop, generations=gens, algorithm_options=dict(aopts),
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
-        warm_start=warm, space=space, method=method,
+        warm_start=warm, space=space, method=method, runtime_env=runtime_env,
     )
 
 
-def _corners(space: SearchSpace):
-    """Configurations at the all-0, all-1 and centre vectors of the space."""
-    import numpy as np
+def _check_algorithm_options(name: str, opts: dict, where: str) -> None:
+    """Every key of ``[algorithm] options`` is one the algorithm takes, with a valid value."""
+    allowed = ALGORITHM_OPTIONS[name]
+    for key, value in opts.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown key algorithm.options.{key} in {where}: {name} takes "
+                f"{', '.join(sorted(allowed)) or 'no options'}."
+                f"{did_you_mean(str(key), sorted(allowed))} (sampling, crossover and the "
+                "other operators are hybridmoo's choice; remove the key)")
+        kind = allowed[key]
+        if kind == "bool" and not isinstance(value, bool):
+            raise invalid(f"algorithm.options.{key}", value, "true or false", where)
+        if kind == "int":
+            check_int(f"algorithm.options.{key}", value, 1, MAX_POP, where)
+        if kind == "prob":
+            check_number(f"algorithm.options.{key}", value, 0, 1, where=where)
 
-    for u in (np.zeros(space.n_var), np.ones(space.n_var), np.full(space.n_var, 0.5)):
-        yield space.decode(u)
+
+def _check_budget(budget: Any, where: str) -> dict:
+    """``[budget]``: steps (integer), seconds and epochs (numbers), each > 0 and bounded."""
+    if not budget:
+        raise ConfigError(f"[budget] in {where} is empty: set steps, seconds or epochs per "
+                          "trial, e.g. steps = 600")
+    for key, value in budget.items():
+        top = MAX_BUDGET[key]
+        if key == "steps":
+            check_int("budget.steps", value, 1, top, where, " (gradient steps per trial)")
+        else:
+            check_number(f"budget.{key}", value, 0, top, low_open=True, where=where,
+                         what=f" ({key} per trial)")
+    return dict(budget)
+
+
+def _check_fixed(table: str, d: Any, cls: type, where: str, extra: dict | None = None) -> dict:
+    """``[fixed.<table>]``: every key a field of ``cls`` (or of ``extra``), every value of the
+    field's type; errors name the table and the file."""
+    import dataclasses
+
+    from hybridmoo._config import check_field_value
+
+    if not isinstance(d, dict):
+        raise invalid(f"fixed.{table}", d, "a table", where)
+    names = [f.name for f in dataclasses.fields(cls)] + list(extra or {})
+    reject_unknown(d, names, table, where, f"[fixed.{table}]")
+    for key, value in d.items():
+        if key not in (extra or {}):
+            check_field_value(cls, key, value, f"fixed.{table}.{key}", where)
+    return dict(d)
+
+
+def _check_path(vpath: str, cls: type, head: str, where: str, extra: tuple = ()) -> None:
+    """The field a searched path writes exists (``train.n_pref`` is caught here)."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(cls)] + list(extra)
+    field_ = vpath.split(".")[1]
+    if field_ not in names:
+        raise ConfigError(
+            f"unknown {head} option {field_!r} in search.\"{vpath}\" of {where}."
+            f"{did_you_mean(field_, names)} Allowed after '{head}.': {', '.join(sorted(names))}"
+        )
+
+
+def _probe(space: SearchSpace, where: str, check) -> None:
+    """Run ``check(cfg)`` on every probe configuration of ``space`` (every choice value, both
+    ends of every range, the corners); the first failure names the searched value behind it."""
+    for desc, cfg in space.probes():
+        try:
+            check(cfg)
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {desc} gives an invalid trial configuration: {exc}"
+                              ) from None
 
 
 def dymu_trial_config(cfg: dict) -> tuple[dict, float, list]:
@@ -337,7 +423,7 @@ def dymu_trial_config(cfg: dict) -> tuple[dict, float, list]:
     return d, c, fr
 
 
-def _dymu_space(doc: dict, problem) -> SearchSpace:
+def _dymu_space(doc: dict, problem, where: str = "<study file>") -> SearchSpace:
     from hybridmoo.dymu import DymuConfig, dymu_data
 
     fixed = doc.get("fixed", {})
@@ -349,7 +435,7 @@ def _dymu_space(doc: dict, problem) -> SearchSpace:
         dymu_data(problem)
     except ConfigError as exc:
         raise ConfigError(f'problem: study.method = "dymu": {exc}') from None
-    table = dict(fixed.get("dymu", {}))
+    table = _check_fixed("dymu", fixed.get("dymu", {}), DymuConfig, where, DYMU_TRIAL_KEYS)
     for k in _DYMU_BUDGET_KEYS:
         if k in table:
             raise ConfigError(f"fixed.dymu.{k}: a DYMU trial's stage lengths come from [budget] "
@@ -363,25 +449,29 @@ def _dymu_space(doc: dict, problem) -> SearchSpace:
                 "field other than the stage lengths, or c), e.g. \"dymu.c\", "
                 "\"dymu.lambda_active\""
             )
+        _check_path(vpath, DymuConfig, "dymu", where, tuple(DYMU_TRIAL_KEYS))
         variables.append(Variable.from_spec(vpath, vspec))
     space = SearchSpace(variables, {"dymu": table})
-    for cfg in _corners(space):
+
+    def check(cfg: dict) -> None:
         fields, c, fr = dymu_trial_config(cfg["dymu"])
         if isinstance(c, bool) or not isinstance(c, int | float) or not 0.0 <= c <= 1.0:
-            raise ConfigError(f"dymu.c = {c!r} is invalid: expected a number in [0, 1] (the "
-                              "resource preference; 1: the most frugal model)")
+            raise ConfigError(f"dymu.c = {show(c)} is invalid: expected a number in [0, 1] "
+                              "(the resource preference; 1: the most frugal model)")
         if (not isinstance(fr, list | tuple) or len(fr) != 3
-                or not all(isinstance(v, int | float) and v >= 0 for v in fr) or sum(fr) <= 0):
-            raise ConfigError(f"dymu.stage_fractions = {fr!r} is invalid: expected three "
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                           for v in fr) or sum(fr) <= 0):
+            raise ConfigError(f"dymu.stage_fractions = {show(fr)} is invalid: expected three "
                               "numbers ≥ 0 with a positive sum (anchor, edge, weight)")
-        try:
-            DymuConfig.from_dict(fields)
-        except (ConfigError, TypeError) as exc:
-            raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
+        DymuConfig.from_dict(fields)
+
+    _probe(space, where, check)
     return space
 
 
-def _hypernet_space(doc: dict, budget: dict, problem) -> SearchSpace:
+def _hypernet_space(doc: dict, budget: dict, problem, where: str = "<study file>"
+                    ) -> SearchSpace:
+    from hybridmoo import preferences
     from hybridmoo.hypernet import HypernetConfig
     from hybridmoo.train import TrainConfig
 
@@ -389,15 +479,21 @@ def _hypernet_space(doc: dict, budget: dict, problem) -> SearchSpace:
     if "dymu" in fixed:
         raise ConfigError('[fixed.dymu] configures DYMU trials: set study.method = "dymu" '
                           "(and search 'dymu.…' paths), or remove it")
-    fixed = {"hypernet": dict(fixed.get("hypernet", {})), "train": dict(fixed.get("train", {}))}
+    fixed = {"hypernet": _check_fixed("hypernet", fixed.get("hypernet", {}), HypernetConfig,
+                                      where),
+             "train": _check_fixed("train", fixed.get("train", {}), TrainConfig, where)}
     for k in ("steps", "seconds", "epochs"):
-        fixed["train"].setdefault(k, None)
+        if k in fixed["train"]:
+            raise ConfigError(f"fixed.train.{k} in {where}: a trial's budget is set by "
+                              f"[budget]; move {k} there")
+        fixed["train"][k] = None
     defaults = TrainConfig()  # searched paths such as train.sampler.alpha apply over these
     fixed["train"].setdefault("sampler", dict(defaults.sampler))
     fixed["train"].setdefault("scalarization", dict(defaults.scalarization))
     for k, v in budget.items():
         fixed["train"][k] = v
     variables = []
+    classes = {"hypernet": HypernetConfig, "train": TrainConfig}
     for vpath, spec in _flatten_search(doc["search"]).items():
         head = vpath.split(".", 1)[0]
         if head not in ("hypernet", "train") or "." not in vpath:
@@ -405,20 +501,24 @@ def _hypernet_space(doc: dict, budget: dict, problem) -> SearchSpace:
                 f"search.{vpath}: a searched path starts with 'hypernet.' or 'train.' "
                 "(e.g. \"hypernet.width\", \"train.lr\", \"train.sampler.alpha\")"
             )
+        _check_path(vpath, classes[head], head, where)
+        if vpath.split(".")[1] in ("steps", "seconds", "epochs"):
+            raise ConfigError(f"search.{vpath} in {where}: a trial's budget is set by [budget] "
+                              "and is the same for every trial; it cannot be searched")
         variables.append(Variable.from_spec(vpath, spec))
     space = SearchSpace(variables, fixed)
-    # Validate every corner of the space now: decode the all-0, all-1 and centre vectors.
-    for cfg in _corners(space):
-        try:
-            HypernetConfig.from_dict(cfg["hypernet"])
-            TrainConfig.from_dict(cfg["train"])
-        except ConfigError as exc:
-            raise ConfigError(f"a configuration of this search space is invalid: {exc}") from None
-        if cfg["train"].get("checkpoint") == "best" and \
-                not getattr(problem, "has_validation_split", False):
-            raise ConfigError(
-                f"train.checkpoint = 'best' chooses each trial's evaluation by its validation HV "
-                f"but problem {problem.name!r} has no validation split; use 'last' (or the "
-                "Multi-MNIST family, tabular_sparsity)")
-    return space
 
+    def check(cfg: dict) -> None:
+        HypernetConfig.from_dict(cfg["hypernet"])
+        train = TrainConfig.from_dict(cfg["train"])
+        sampler = dict(train.sampler)
+        sampler.setdefault("n_obj", problem.n_obj)  # checks the sampler's own parameters
+        preferences.from_dict(sampler)
+        if train.checkpoint == "best" and not getattr(problem, "has_validation_split", False):
+            raise ConfigError(
+                f"train.checkpoint = 'best' chooses each trial's evaluation by its validation "
+                f"HV but problem {problem.name!r} has no validation split; use 'last' (or the "
+                "Multi-MNIST family, tabular_sparsity)")
+
+    _probe(space, where, check)
+    return space

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from hybridmoo import diagnostics, metrics, preferences, scalarize
-from hybridmoo._config import check_choices, check_ranges, reject_unknown
+from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
@@ -127,6 +127,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalize", resolve_mode(self.normalize))
+        check_types("train", self)  # booleans, quoted numbers, nan/inf: refused
         if self.steps is None and self.epochs is None and self.seconds is None:
             raise ConfigError("train: no budget: set steps, epochs or seconds")
         checks = [

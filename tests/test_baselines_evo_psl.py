@@ -10,7 +10,7 @@ import torch
 
 from hybridmoo import baselines, metrics, problems
 from hybridmoo.baselines import Budget, Tracer, common, evolutionary, psl
-from hybridmoo.errors import ConfigError, UnknownNameError
+from hybridmoo.errors import ConfigError, TrialFailedError, UnknownNameError
 from hybridmoo.problems.base import Problem
 
 EVO = baselines.names("evolutionary")
@@ -108,13 +108,29 @@ def test_unknown_method_and_parameter_errors():
         baselines.run("pymoo:nonexistent", "zdt1", Budget("steps", 1))
 
 
-def test_failing_run_is_a_result_not_an_exception():
-    """A problem that returns NaN gives status 'failed' with the reason, for both families."""
+def test_failing_run_raises_from_the_api_or_is_a_result_on_request():
+    """A problem that returns NaN raises TrialFailedError (method, problem, seed, reason) by
+    default; with on_failure="return" (compare's way) it is a result with status 'failed'."""
     for name, params in (("nsga2", {"pop_size": 20}), ("psl", {"threads": 1, "n_eval": 10})):
-        r = baselines.run(name, NaNProblem(), Budget("evaluations", 400), seed=0, **params)
+        with pytest.raises(TrialFailedError, match=f"baseline '{name}' failed on 'nan_problem' "
+                           r"\(seed 3\): .*(NaN|non-finite)") as info:
+            baselines.run(name, NaNProblem(), Budget("evaluations", 400), seed=3, **params)
+        assert info.value.result.status == "failed"
+        r = baselines.run(name, NaNProblem(), Budget("evaluations", 400), seed=0,
+                          on_failure="return", **params)
         assert r.status == "failed" and not r.ok, name
         assert "NaN" in r.error or "non-finite" in r.error, r.error
         assert np.isnan(r.hv)
+    with pytest.raises(ConfigError, match="on_failure = 'warn'"):
+        baselines.run("nsga2", "zdt1", Budget("steps", 1), on_failure="warn")
+
+
+def test_missing_data_raises_a_clear_error(tmp_path, monkeypatch):
+    """pcgrad on multi_mnist without data raises, naming the missing file and the fix."""
+    monkeypatch.setenv("HYBRIDMOO_DATA", str(tmp_path))
+    with pytest.raises(TrialFailedError, match="'pcgrad' failed on 'multi_mnist'.*"
+                       r"t10k-images-idx3-ubyte\.gz not found.*hybridmoo data fetch"):
+        baselines.run("pcgrad", "multi_mnist", {"seconds": 5}, seed=0, n_prefs=2)
 
 
 # ------------------------------------------------------------------------------- evolutionary

@@ -258,7 +258,7 @@ def test_unknown_and_invalid_parameters_raise_config_error():
 
 def test_nan_objectives_give_a_failed_result():
     """A NaN objective ends the run with status 'failed' and says why."""
-    r = baselines.run("epo", NaNProblem(), STEPS, seed=0)
+    r = baselines.run("epo", NaNProblem(), STEPS, seed=0, on_failure="return")
     assert r.status == "failed" and "not finite" in r.error
     assert r.F.shape == (0, 2) and math.isnan(r.hv)
 

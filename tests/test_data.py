@@ -16,36 +16,40 @@ T10K = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
 @pytest.fixture
-def mnist_dir(shared_data):
-    """The directory of the shared MNIST test files."""
-    return shared_data / "mnist"
+def mnist_dir(mnist_root):
+    """The directory of the MNIST test files: the real ones, else generated stand-ins."""
+    return mnist_root / "mnist"
 
 
 @pytest.fixture(scope="module")
 def multi():
-    """Multi-MNIST from the shared t10k files, seed 0 (built once for the module)."""
+    """Multi-MNIST from the t10k files (real or stand-ins), seed 0 (built once for the module)."""
     return data.make_multi("mnist", data_dir=data.default_data_root(),
                            rng=np.random.default_rng(0))
 
 
 def _copy_t10k(src, dst):
     dst.mkdir(parents=True, exist_ok=True)
-    for name in T10K:
-        shutil.copy(src / name, dst / name)
+    for name in (*T10K, data.SYNTHETIC_MANIFEST):  # the manifest of stand-ins, if any
+        if (src / name).is_file():
+            shutil.copy(src / name, dst / name)
     return dst
 
 
-def test_read_idx_mnist_test_set(mnist_dir):
-    """The shared t10k files read as 10,000 uint8 28×28 images and labels in 0..9."""
-    X, y = data.load_images_labels("mnist", "t10k", mnist_dir)
+def test_read_idx_mnist_test_set(real_mnist):
+    """The real t10k files read as 10,000 uint8 28×28 images and labels in 0..9."""
+    X, y = data.load_images_labels("mnist", "t10k", real_mnist)
     assert X.shape == (10000, 28, 28) and X.dtype == np.uint8
     assert y.shape == (10000,) and y.dtype == np.int64
     assert set(np.unique(y)) == set(range(10))
     assert np.bincount(y)[1] == 1135  # published: 1,135 ones in the MNIST test set
 
 
-def test_published_checksums_match_shared_md5sums(mnist_dir):
+def test_published_checksums_match_shared_md5sums(real_mnist):
     """The built-in MD5s agree with the MD5SUMS file shipped beside the shared data."""
+    mnist_dir = real_mnist
+    if not (mnist_dir / "MD5SUMS").is_file():
+        pytest.skip(f"no MD5SUMS file beside the MNIST files in {mnist_dir}")
     listed = dict(reversed(line.split()) for line in (mnist_dir / "MD5SUMS").read_text()
                   .splitlines() if line.strip())
     for name in T10K:
@@ -88,10 +92,10 @@ def test_missing_file_is_a_clear_error(mnist_dir, tmp_path):
         data.make_multi("mnist", data_dir=mnist_dir, source="full")
 
 
-def test_mnist_files_in_place_of_fashion_are_named(mnist_dir):
+def test_mnist_files_in_place_of_fashion_are_named(real_mnist):
     """Fashion-MNIST looked up in an MNIST folder says which data set the files belong to."""
     with pytest.raises(DataError, match="It is the MNIST file of that name"):
-        data.load_images_labels("fashion", "t10k", mnist_dir)
+        data.load_images_labels("fashion", "t10k", real_mnist)
 
 
 def test_data_location_rules(tmp_path, monkeypatch):
@@ -105,6 +109,46 @@ def test_data_location_rules(tmp_path, monkeypatch):
     assert data.dataset_dir("mnist") == tmp_path / "mnist"
     with pytest.raises(ConfigError, match="unknown data set 'cifar'"):
         data.dataset_dir("cifar")
+
+
+def test_synthetic_stand_ins_load_like_the_real_files(tmp_path):
+    """write_synthetic gives t10k files that load and build Multi-MNIST, flagged synthetic;
+    the manifest vouches only for its own files, unchanged, of its own data set."""
+    d = data.write_synthetic(tmp_path, "mnist", n=10000, seed=1)
+    assert d == tmp_path / "mnist" and data.is_synthetic("mnist", tmp_path)
+    X, y = data.load_images_labels("mnist", "t10k", tmp_path)
+    assert X.shape == (10000, 28, 28) and X.dtype == np.uint8
+    np.testing.assert_array_equal(np.bincount(y), [1000] * 10)
+    assert len({x.tobytes() for x in X}) == 10000  # every image differs
+    ds = data.make_multi("mnist", data_dir=tmp_path, rng=np.random.default_rng(0))
+    assert ds.info["synthetic"] is True and ds.sizes() == {"train": 8000, "val": 1000,
+                                                            "test": 1000}
+    # the same seed gives the same bytes
+    again = data.write_synthetic(tmp_path / "again", "mnist", n=10000, seed=1)
+    assert data.md5sum(again / T10K[0]) == data.md5sum(d / T10K[0])
+    # a manifest for MNIST does not vouch for Fashion-MNIST
+    with pytest.raises(DataError, match="It is not|corrupt|checksum mismatch"):
+        data.load_images_labels("fashion", "t10k", d)
+    assert not data.is_synthetic("fashion", tmp_path)
+    # a changed file fails its checksum even with the manifest beside it
+    raw = bytearray((d / T10K[1]).read_bytes())
+    raw[-9] ^= 0xFF
+    (d / T10K[1]).write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="checksum mismatch"):
+        data.load_images_labels("mnist", "t10k", tmp_path)
+
+
+def test_real_files_are_not_flagged_synthetic(real_mnist):
+    """Data built from the real files say so (info["synthetic"] is False)."""
+    assert not data.is_synthetic("mnist", real_mnist)
+
+
+def test_write_idx_round_trip(tmp_path):
+    """write_idx is the inverse of read_idx; non-uint8 arrays are refused."""
+    a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    np.testing.assert_array_equal(data.read_idx(data.write_idx(tmp_path / "a.gz", a), 3), a)
+    with pytest.raises(ConfigError, match="uint8"):
+        data.write_idx(tmp_path / "b.gz", a.astype(np.int32))
 
 
 def test_overlay_placement_rule():

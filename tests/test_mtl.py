@@ -66,9 +66,9 @@ def test_options_are_checked():
         problems.get("multi_mnist").evaluate(torch.zeros(1, 0))
 
 
-def test_multi_mnist_trains_briefly(shared_data):
+def test_multi_mnist_trains_briefly(mnist_root):
     """A few steps on a small Multi-MNIST give finite test losses and accuracies in [0, 1]."""
-    p = problems.get("multi_mnist", data_dir=str(shared_data), n_train=256, n_test=100)
+    p = problems.get("multi_mnist", data_dir=str(mnist_root), n_train=256, n_test=100)
     r = train(p, steps=4, batch_size=64, n_prefs=4, n_eval=3, eval_every=2, threads=1,
               lr=1e-3, seed=0, hypernet={"head": "chunked", "n_chunks": 8, "width": 32})
     assert r.ok, r.error
@@ -82,9 +82,9 @@ def test_multi_mnist_trains_briefly(shared_data):
     assert p.data().sizes() == {"train": 256, "val": 1000, "test": 100}
 
 
-def test_multi_mnist_task_uses_the_train_config(shared_data):
+def test_multi_mnist_task_uses_the_train_config(mnist_root):
     """make_task takes batch size and K from the config and keeps the data on the device."""
-    p = MultiMNIST(data_dir=str(shared_data), n_train=128, n_test=50, eval_split="val")
+    p = MultiMNIST(data_dir=str(mnist_root), n_train=128, n_test=50, eval_split="val")
     cfg = TrainConfig(steps=1, batch_size=32, n_prefs=4, split_batch=False, n_eval=5)
     task = p.make_task(cfg, dtype=torch.float64)
     assert task.batch_size == 32 and task.n_prefs == 4 and task.samples_per_step == 128
@@ -94,12 +94,12 @@ def test_multi_mnist_task_uses_the_train_config(shared_data):
     assert p.make_task(cfg).X.data_ptr() != task.X.data_ptr()  # one fresh tensor per task
 
 
-def test_batched_auto_loops_over_conv_targets_on_cpu(shared_data):
+def test_batched_auto_loops_over_conv_targets_on_cpu(mnist_root):
     """batched = "auto" picks the loop for the LeNet on the CPU and vmap for an MLP target;
     both paths give the same losses; a wrong value is a ConfigError naming the choices."""
     from hybridmoo.hypernet import batched_call, looped_call
 
-    p = MultiMNIST(data_dir=str(shared_data), n_train=64, n_test=50, eval_split="val")
+    p = MultiMNIST(data_dir=str(mnist_root), n_train=64, n_test=50, eval_split="val")
     task = p.make_task(TrainConfig(steps=1, batch_size=16, n_prefs=2), dtype=torch.float64)
     assert task.batched == "auto" and task.call_for(16) is looped_call
     assert task.call_for(1) is batched_call  # many networks on few examples: vmap

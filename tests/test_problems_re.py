@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,10 +25,14 @@ DISCRETE = {"re22": [0], "re23": [0, 1], "re25": [0, 2], "re35": [2], "re36": [0
 FRONT_BEYOND_NADIR = {"re33"}  # RE21 uses its front's own nadir (see RE21)
 
 
+VECTORS = Path(__file__).parent / "data" / "re_test_vectors.npz"
+
+
 @pytest.fixture
-def vectors(shared_data):
-    """The reference test vectors (X, F, bounds) of the RE suite."""
-    with np.load(shared_data / "re" / "re_test_vectors.npz") as d:
+def vectors():
+    """The reference test vectors (X, F, bounds) of the RE suite (shipped in tests/data/, a
+    copy of the shared reference data's re/re_test_vectors.npz)."""
+    with np.load(VECTORS) as d:
         return {k: d[k] for k in d.files}
 
 
@@ -91,6 +96,11 @@ def test_bundled_data_identical_to_shared(key, shared_data):
     ]
     for name, ref in pairs:
         assert bundled.joinpath(name).read_bytes() == ref.read_bytes(), name
+
+
+def test_shipped_test_vectors_identical_to_shared(shared_data):
+    """tests/data/re_test_vectors.npz is byte-identical to the shared reference copy."""
+    assert VECTORS.read_bytes() == (shared_data / "re" / "re_test_vectors.npz").read_bytes()
 
 
 @pytest.mark.parametrize("name", NAMES)

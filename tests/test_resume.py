@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def test_kill_9_then_resume_reaches_the_same_front(tmp_path, straight):
         assert f.attrs["status"] == "finished"
         assert sorted(f["generations"]) == ["0000", "0001", "0002"]
     assert not store.backup_path(out).exists()
+    assert not store.journal.journal_dir(out).exists()  # finished: the journal is removed
 
 
 def test_resume_after_half_written_trial(tmp_path, straight):
@@ -115,7 +117,8 @@ def test_truncated_file_is_recovered_from_backup(tmp_path):
     path = write_study(tmp_path, STUDY.replace("generations = 3", "generations = 1"))
     out = tmp_path / "out.h5"
     Study(path, backend="local", progress=False).run()
-    store.backup(out)  # as left by a driver killed after its last trial
+    # a file written before the journal existed, with the backup it kept after every trial
+    shutil.copyfile(out, store.backup_path(out))
     data = out.read_bytes()
     out.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError, match="not a readable HDF5 file"):

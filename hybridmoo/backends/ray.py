@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
+from pathlib import Path
 
 from hybridmoo.backends.base import WorkerLost
 from hybridmoo.errors import ConfigError
@@ -66,26 +67,51 @@ def _loopback_only() -> None:
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None,
-              num_gpus: int | None = None) -> None:
+              num_gpus: int | None = None, runtime_env: dict | None = None) -> bool:
     """Connect to ``address`` (``"auto"`` or ``host:port``) or start a local Ray on 127.0.0.1.
 
     A local Ray listens and talks on the loopback interface only: Ray resolves 127.0.0.1 to the
     machine's network address unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` is set before
     ``ray`` is first imported, which this function does (keep it so if you import ray earlier).
+    ``runtime_env`` is the job's (Ray ships local folders only at this level). Returns whether
+    Ray was started or joined here (``False``: it was already initialised in this process).
     """
     if not address:
         _loopback_only()
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="WARNING",
                   configure_logging=True)
+    if runtime_env:
+        kwargs["runtime_env"] = dict(runtime_env)
     if address:
         ray.init(address=address, **kwargs)
     else:
         ray.init(num_cpus=num_cpus, num_gpus=num_gpus, _node_ip_address="127.0.0.1", **kwargs)
+    return True
+
+
+def _actor_env(runtime_env: dict | None) -> dict | None:
+    """A per-actor runtime_env for a Ray initialised before hybridmoo's (e.g. by the user).
+
+    Ray uploads local folders only with the job's runtime_env (``ray.init``); here the folders
+    are put on the workers' ``PYTHONPATH`` instead, which reaches workers on this machine.
+    """
+    if not runtime_env:
+        return None
+    env = {k: v for k, v in runtime_env.items() if k not in ("working_dir", "py_modules",
+                                                              "excludes")}
+    paths = [runtime_env["working_dir"]] if "working_dir" in runtime_env else []
+    paths += [str(Path(m).parent) for m in runtime_env.get("py_modules", [])]
+    if paths:
+        env_vars = dict(env.get("env_vars", {}))
+        old = env_vars.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        env_vars["PYTHONPATH"] = os.pathsep.join(paths + ([old] if old else []))
+        env["env_vars"] = env_vars
+    return env or None
 
 
 class RayBackend:
@@ -99,13 +125,16 @@ class RayBackend:
         max_workers: upper bound for ``"auto"`` (e.g. the population size).
         threads: torch threads per actor (default ``max(1, floor(cpus_per_trial))``).
         num_cpus: CPUs of a locally started Ray (default: all).
+        runtime_env: Ray ``runtime_env`` of every actor (e.g. ``{"working_dir": DIR}`` so that
+            workers import the user's problem module); ``None``: the cluster's default.
     """
 
     def __init__(self, address: str | None = None, cpus_per_trial: float = 1.0,
                  gpus_per_trial: float = 0.0, workers: int | str = "auto",
                  max_workers: int | None = None, threads: int | None = None,
-                 num_cpus: int | None = None) -> None:
-        start_ray(address, num_cpus=num_cpus)  # before `import ray`: see start_ray
+                 num_cpus: int | None = None, runtime_env: dict | None = None) -> None:
+        # before `import ray`: see start_ray
+        started = start_ray(address, num_cpus=num_cpus, runtime_env=runtime_env)
         import ray
 
         self._ray = ray
@@ -127,6 +156,7 @@ class RayBackend:
         self.cpus = cpus_per_trial
         self.gpus = gpus_per_trial
         self.threads = threads or max(1, math.floor(cpus_per_trial))
+        self.runtime_env = None if started else _actor_env(runtime_env)
         self.slots = n
         self._pid_refs: dict = {}
         self._idle: deque = deque(self._new_actor() for _ in range(n))
@@ -134,8 +164,10 @@ class RayBackend:
         self._pending: dict = {}  # ref -> (key, actor)
 
     def _new_actor(self):
-        actor = _actor_class().options(num_cpus=self.cpus, num_gpus=self.gpus).remote(
-            self.threads)
+        opts = {"num_cpus": self.cpus, "num_gpus": self.gpus}
+        if self.runtime_env:
+            opts["runtime_env"] = self.runtime_env
+        actor = _actor_class().options(**opts).remote(self.threads)
         # asked now, answered before any job: a busy actor could not answer later
         self._pid_refs[actor] = actor.pid.remote()
         return actor

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hybridmoo.baselines.gradient import cagrad_direction, pcgrad_direction
+from hybridmoo.aggregate import cagrad_direction, pcgrad_direction
 from hybridmoo.errors import ConfigError, ShapeError
 
 __all__ = [  # re-exported by hybridmoo.baselines.connstr

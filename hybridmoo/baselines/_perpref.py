@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from hybridmoo.aggregate import combine, min_norm_weights
 from hybridmoo.baselines._trainer import is_data
 from hybridmoo.baselines.common import BaselineResult, Budget, Tracer
 from hybridmoo.errors import ConfigError
@@ -33,81 +34,6 @@ PARAMETERIZATIONS = ("project", "sigmoid")
 OPTIMIZERS = ("sgd", "adam")
 VECTOR_LR = 0.1  # default learning rate of SGD on decision vectors
 NEURAL_LR = 1e-3  # default learning rate of Adam on networks (Pareto MTL's ResNet, PHN)
-
-
-# ================================================================================ maths
-def min_norm_weights(M: np.ndarray | Tensor) -> np.ndarray:
-    """Weights α on the simplex minimising ‖Σ_i α_i v_i‖² = αᵀMα, from the Gram matrix M.
-
-    The minimum-norm element of the convex hull of vectors v_1..v_n (MGDA's subproblem,
-    Désidéri 2012). Two vectors: the closed form
-    α_1 = clip((M_22 − M_12)/(M_11 + M_22 − 2M_12), 0, 1). More: the QP on the simplex solved
-    by ``scipy.optimize.minimize`` (SLSQP) on M scaled by its largest diagonal entry, started
-    from the best pair (the start of Sener & Koltun's ``MinNormSolver``); the better of the
-    SLSQP answer and the best pair is returned.
-
-    Args:
-        M: `(n, n)` symmetric positive semi-definite Gram matrix, M_ij = v_iᵀv_j.
-
-    Returns:
-        `(n,)` float64 array, α ≥ 0, Σα = 1.
-
-    >>> min_norm_weights(np.array([[1.0, -1.0], [-1.0, 1.0]]))
-    array([0.5, 0.5])
-    """
-    M = _np(M)
-    n = M.shape[0]
-    if n == 1:
-        return np.ones(1)
-    scale = float(np.max(np.diag(M)))
-    if not np.isfinite(scale) or scale <= 0:
-        return np.full(n, 1.0 / n)
-    M = M / scale
-    best, best_val = None, np.inf
-    for i in range(n):
-        for j in range(i + 1, n):
-            a = _pair(M[i, i], M[i, j], M[j, j])
-            val = a * a * M[i, i] + 2 * a * (1 - a) * M[i, j] + (1 - a) ** 2 * M[j, j]
-            if val < best_val:
-                best_val, best = val, (i, j, a)
-    alpha = np.zeros(n)
-    i, j, a = best
-    alpha[i], alpha[j] = a, 1 - a
-    if n == 2:
-        return alpha
-    from scipy.optimize import minimize
-
-    res = minimize(
-        lambda w: float(w @ M @ w), alpha, jac=lambda w: 2 * M @ w, method="SLSQP",
-        bounds=[(0.0, 1.0)] * n,
-        constraints=({"type": "eq", "fun": lambda w: w.sum() - 1, "jac": lambda w: np.ones(n)},),
-        options={"ftol": 1e-12, "maxiter": 200},
-    )
-    w = np.clip(np.asarray(res.x, dtype=np.float64), 0.0, None)
-    if w.sum() > 0 and np.isfinite(w).all():
-        w = w / w.sum()
-        if float(w @ M @ w) <= best_val:
-            return w
-    return alpha
-
-
-def _pair(m11: float, m12: float, m22: float) -> float:
-    """α minimising ‖α v1 + (1 − α) v2‖² over [0, 1]."""
-    den = m11 + m22 - 2 * m12
-    if den <= 1e-18:
-        return 0.5
-    return float(np.clip((m22 - m12) / den, 0.0, 1.0))
-
-
-def _np(M: np.ndarray | Tensor) -> np.ndarray:
-    if isinstance(M, Tensor):
-        M = M.detach().cpu().numpy()
-    return np.asarray(M, dtype=np.float64)
-
-
-def combine(weights: Tensor, G: Tensor) -> Tensor:
-    """Σ_i w_i g_i per row: `(P, m)` weights and `(P, m, d)` Jacobians → `(P, d)`."""
-    return torch.einsum("pm,pmd->pd", weights.to(G.dtype), G)
 
 
 def jacobian(problem, x: Tensor, transform: Callable[[Tensor], Tensor] | None = None

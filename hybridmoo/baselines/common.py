@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 from hybridmoo import metrics
-from hybridmoo.errors import ConfigError, HybridMooError, UnknownNameError, did_you_mean
+from hybridmoo.errors import (
+    ConfigError,
+    HybridMooError,
+    TrialFailedError,
+    UnknownNameError,
+    did_you_mean,
+)
 
 __all__ = [
     "BUDGET_KINDS",
@@ -403,7 +409,8 @@ def resolve_problem(problem, problem_options: Mapping | None = None):
 
 
 def run(name: str, problem, budget: Budget | Mapping | tuple, seed: int = 0, *,
-        problem_options: Mapping | None = None, **params: Any) -> BaselineResult:
+        problem_options: Mapping | None = None, on_failure: str = "raise",
+        **params: Any) -> BaselineResult:
     """Run baseline ``name`` on ``problem`` under ``budget``.
 
     Args:
@@ -412,17 +419,37 @@ def run(name: str, problem, budget: Budget | Mapping | tuple, seed: int = 0, *,
         budget: a :class:`Budget` or anything :meth:`Budget.of` accepts.
         seed: random seed of the run.
         problem_options: options for a problem given by name (e.g. ``{"n_var": 10}``).
+        on_failure: ``"raise"`` (default): a run that failed (NaN objectives, an exception
+            inside the method, missing data) raises :class:`~hybridmoo.errors.TrialFailedError`
+            naming the method, the problem, the seed and the reason, with the failed result as
+            its ``result`` attribute; ``"return"``: return the failed result (``status ==
+            "failed"``, ``error`` says why), as ``hybridmoo compare`` does to record it and go on.
         **params: the method's parameters (see ``get(name).defaults()``).
 
     Returns:
-        A :class:`BaselineResult`; ``status == "failed"`` with the reason if the run failed
-        (NaN objectives, an exception inside the method).
+        A :class:`BaselineResult`.
 
     Raises:
+        TrialFailedError: the run failed and ``on_failure == "raise"``.
         UnknownNameError: unknown method or problem name.
         ConfigError: a parameter the method does not accept (the message lists the accepted
             ones), an invalid budget, or an invalid parameter value.
     """
+    if on_failure not in ("raise", "return"):
+        raise ConfigError(f"on_failure = {on_failure!r}: expected 'raise' or 'return'")
+    result = _run(name, problem, budget, seed, problem_options, params)
+    if not result.ok and on_failure == "raise":
+        exc = TrialFailedError(
+            f"baseline {result.method!r} failed on {result.problem.get('name', '?')!r} (seed "
+            f"{result.seed}): {result.error}. Pass on_failure='return' to get the failed result "
+            "instead of this error.")
+        exc.result = result
+        raise exc
+    return result
+
+
+def _run(name, problem, budget, seed, problem_options, params) -> BaselineResult:
+    """:func:`run` without the failure policy: a failed run is a failed result."""
     entry = get(name)
     budget = Budget.of(budget)
     problem = resolve_problem(problem, problem_options)

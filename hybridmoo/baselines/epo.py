@@ -11,37 +11,20 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from hybridmoo.aggregate import EPO, epo_direction
 from hybridmoo.baselines._perpref import (
     COMMON_DOC,
     Runner,
-    combine,
     common_params,
     execute,
     simplex_prefs,
 )
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 from hybridmoo.errors import ConfigError
-from hybridmoo.scalarize import EPO
 
 __all__ = ["epo", "epo_direction"]
 
 _F64 = torch.float64
-
-
-def epo_direction(
-    G: Tensor, losses: Tensor, prefs: Tensor, solver: EPO, ideal: Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    """EPO: d = Σ_i α_i g_i with α from :class:`hybridmoo.scalarize.EPO` (one LP per row).
-
-    Args:
-        G: `(P, m, d)` gradients. losses: `(P, m)` objectives. prefs: `(P, m)` preferences.
-        solver: an :class:`~hybridmoo.scalarize.EPO` instance. ideal: `(m,)` point z.
-
-    Returns:
-        ``(D, alpha)``: `(P, d)` directions and `(P, m)` weights.
-    """
-    alpha = solver.weights(losses, prefs, G, ideal=ideal)
-    return combine(alpha, G), alpha
 
 
 @register("epo", "gradient", "Mahapatra & Rajan, 'Multi-Task Learning with User Preferences: "

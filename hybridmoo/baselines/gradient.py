@@ -62,13 +62,22 @@ The direction functions (:func:`ls_direction`, :func:`mgda_direction`,
 of neural networks can reuse them.
 """
 
-from hybridmoo.baselines._perpref import jacobian, min_norm_weights
-from hybridmoo.baselines.cagrad import cagrad, cagrad_direction
-from hybridmoo.baselines.epo import epo, epo_direction
-from hybridmoo.baselines.ls import ls, ls_direction
-from hybridmoo.baselines.mgda_ub import mgda_direction, mgda_ub
-from hybridmoo.baselines.pcgrad import pcgrad, pcgrad_direction
-from hybridmoo.baselines.pmtl import pmtl, pmtl_weights
+from hybridmoo.aggregate import (
+    cagrad_direction,
+    epo_direction,
+    ls_direction,
+    mgda_direction,
+    min_norm_weights,
+    pcgrad_direction,
+    pmtl_weights,
+)
+from hybridmoo.baselines._perpref import jacobian
+from hybridmoo.baselines.cagrad import cagrad
+from hybridmoo.baselines.epo import epo
+from hybridmoo.baselines.ls import ls
+from hybridmoo.baselines.mgda_ub import mgda_ub
+from hybridmoo.baselines.pcgrad import pcgrad
+from hybridmoo.baselines.pmtl import pmtl
 
 __all__ = [
     "cagrad",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from hybridmoo.aggregate import ls_direction
 from hybridmoo.baselines._perpref import (
     COMMON_DOC,
     Runner,
-    combine,
     common_params,
     execute,
     simplex_prefs,
@@ -19,20 +19,6 @@ from hybridmoo.baselines._perpref import (
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 
 __all__ = ["ls", "ls_direction"]
-
-
-
-def ls_direction(G: Tensor, prefs: Tensor) -> Tensor:
-    """Linear scalarisation: d = Σ_i λ_i g_i, the gradient of Σ_i λ_i f_i.
-
-    Args:
-        G: `(P, m, d)` per-objective gradients of each model.
-        prefs: `(P, m)` preferences λ.
-
-    Returns:
-        `(P, d)` directions (to be subtracted).
-    """
-    return combine(prefs, G)
 
 
 @register("ls", "gradient", "Linear scalarisation, one model per preference (e.g. Boyd & "

@@ -7,58 +7,20 @@ Comptes Rendus Mathématique 350, 2012.
 
 from __future__ import annotations
 
-import numpy as np
-import torch
 from torch import Tensor
 
+from hybridmoo.aggregate import MGDA_NORMALIZATIONS, mgda_direction
 from hybridmoo.baselines._perpref import (
     COMMON_DOC,
     Runner,
     check_choice,
-    combine,
     common_params,
     execute,
-    min_norm_weights,
     simplex_prefs,
 )
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 
 __all__ = ["mgda_direction", "mgda_ub"]
-
-MGDA_NORMALIZATIONS = ("none", "l2", "loss", "loss+")
-
-
-def mgda_direction(
-    G: Tensor, losses: Tensor | None = None, normalize: str = "none"
-) -> tuple[Tensor, Tensor]:
-    """MGDA: the minimum-norm element of the convex hull of each row's gradients.
-
-    ``normalize`` follows Sener & Koltun's ``gradient_normalizers``: the weights α are computed
-    from g_i / n_i with n_i = 1 (``"none"``, Désidéri's MGDA), ‖g_i‖ (``"l2"``), f_i
-    (``"loss"``) or f_i‖g_i‖ (``"loss+"``), and then applied to the raw gradients,
-    d = Σ α_i g_i, as in their code. Only ``"none"`` makes d = 0 exactly at Pareto-stationary
-    points.
-
-    Args:
-        G: `(P, m, d)` gradients. losses: `(P, m)` objective values (for the loss
-            normalisations). normalize: one of ``"none"``, ``"l2"``, ``"loss"``, ``"loss+"``.
-
-    Returns:
-        ``(D, alpha)``: `(P, d)` directions and `(P, m)` weights (rows on the simplex).
-    """
-    Gn = G
-    if normalize != "none":
-        norms = torch.linalg.vector_norm(G, dim=-1)
-        if normalize == "l2":
-            scale = norms
-        elif normalize == "loss":
-            scale = losses
-        else:
-            scale = losses * norms
-        Gn = G / scale.clamp_min(1e-12).unsqueeze(-1)
-    C = (Gn @ Gn.transpose(-1, -2)).cpu().numpy()
-    alpha = torch.from_numpy(np.stack([min_norm_weights(c) for c in C])).to(G)
-    return combine(alpha, G), alpha
 
 
 @register("mgda_ub", "gradient", "Sener & Koltun, 'Multi-Task Learning as Multi-Objective "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from hybridmoo.aggregate import pcgrad_direction
 from hybridmoo.baselines._perpref import (
     COMMON_DOC,
     Runner,
@@ -21,47 +22,6 @@ from hybridmoo.baselines.common import BaselineResult, Budget, register
 __all__ = ["pcgrad", "pcgrad_direction"]
 
 _F64 = torch.float64
-
-
-def pcgrad_direction(G: Tensor, weights: Tensor, generator: torch.Generator) -> Tensor:
-    """PCGrad's gradient surgery on the weighted gradients w_i g_i, then their sum.
-
-    For each objective i, in a random order of the other objectives j (one permutation per row
-    and per i, drawn from ``generator``): if the (already modified) g_i^PC conflicts with the
-    *original* g_j (g_i^PC·g_j < 0), project it onto the normal plane of g_j,
-    g_i^PC ← g_i^PC − (g_i^PC·g_j/‖g_j‖²) g_j. The direction is Σ_i g_i^PC (Yu et al. 2020,
-    Algorithm 1). Objectives with zero weight have a zero gradient here and so never cause a
-    projection.
-
-    Args:
-        G: `(P, m, d)` gradients. weights: `(P, m)` weights w (the preferences).
-        generator: source of the random orders.
-
-    Returns:
-        `(P, d)` directions.
-    """
-    P, m, _ = G.shape
-    Gw = weights.to(G.dtype).unsqueeze(-1) * G
-    out = Gw.clone()
-    sq = (Gw * Gw).sum(-1)  # (P, m)
-    rows = torch.arange(P, device=G.device)
-    for i in range(m):
-        others = [j for j in range(m) if j != i]
-        if not others:
-            continue
-        keys = torch.rand(P, len(others), generator=generator, dtype=_F64)
-        order = torch.as_tensor(others)[keys.argsort(dim=1)].to(G.device)  # (P, m − 1)
-        gi = out[:, i]
-        for k in range(len(others)):
-            j = order[:, k]
-            gj = Gw[rows, j]  # (P, d)
-            dot = (gi * gj).sum(-1)
-            den = sq[rows, j]
-            coef = torch.where((dot < 0) & (den > 0), dot / den.clamp_min(1e-300),
-                               torch.zeros_like(dot))
-            gi = gi - coef.unsqueeze(-1) * gj
-        out[:, i] = gi
-    return out.sum(1)
 
 
 @register("pcgrad", "gradient", "Yu et al., 'Gradient Surgery for Multi-Task Learning', "

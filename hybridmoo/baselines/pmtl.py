@@ -9,14 +9,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from hybridmoo.aggregate import combine, pmtl_weights
 from hybridmoo.baselines._perpref import (
     COMMON_DOC,
     Runner,
-    combine,
     common_params,
     execute,
     is_real,
-    min_norm_weights,
 )
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 from hybridmoo.errors import ConfigError
@@ -25,53 +24,6 @@ from hybridmoo.preferences import eval_preferences
 __all__ = ["pmtl", "pmtl_weights"]
 
 _F64 = torch.float64
-
-
-def pmtl_weights(
-    C: np.ndarray, f: np.ndarray, refs: np.ndarray, k: int, *, init: bool
-) -> tuple[np.ndarray, bool]:
-    """Pareto MTL's loss weights for the model of reference vector u_k (Lin et al. 2019).
-
-    With w_j = u_j − u_k, the constraint j is active when w_jᵀ f/‖f‖ > 0 (f is closer in
-    angle to u_j than to u_k). Let A hold the active w_j as rows.
-
-    * ``init=True`` (the initial phase, which seeks a feasible point): no active constraint →
-      ``(0, True)`` (feasible); otherwise β = min-norm weights of {w_jᵀG} (β = 1 for a single
-      one) and the weights are Aᵀβ.
-    * ``init=False``: (λ, β) = min-norm weights of {g_i} ∪ {w_jᵀG : j active} and the weights
-      are λ + Aᵀβ, multiplied by m / Σ|weights| (the Multi-MNIST code's normalisation); with no
-      active constraint this is MGDA.
-
-    Only Gram matrices are needed: for V = [I; A]·G the Gram matrix is [I; A] C [I; A]ᵀ.
-
-    Args:
-        C: `(m, m)` Gram matrix G Gᵀ of the model's gradients. f: `(m,)` objectives.
-        refs: `(K, m)` reference vectors. k: the model's index. init: which phase.
-
-    Returns:
-        ``(weights, feasible)``: `(m,)` loss weights (the direction is Σ_i weights_i g_i) and
-        whether no constraint is active.
-    """
-    m = C.shape[0]
-    u = refs / np.linalg.norm(refs, axis=1, keepdims=True)
-    w = u - u[k]
-    fn = np.linalg.norm(f)
-    gx = w @ (f / fn) if fn > 0 else np.zeros(len(u))
-    active = gx > 0
-    A = w[active]
-    feasible = not bool(active.any())
-    if init:
-        if feasible:
-            return np.zeros(m), True
-        beta = np.ones(1) if len(A) == 1 else min_norm_weights(A @ C @ A.T)
-        return A.T @ beta, False
-    B = np.vstack([np.eye(m), A])
-    sol = min_norm_weights(B @ C @ B.T)
-    weights = B.T @ sol
-    total = np.abs(weights).sum()
-    if total > 0:
-        weights = weights * (m / total)
-    return weights, feasible
 
 
 @register("pmtl", "gradient", "Lin et al., 'Pareto Multi-Task Learning', NeurIPS 2019")

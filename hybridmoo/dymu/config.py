@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridmoo._config import check_choices, check_ranges
+from hybridmoo._config import check_choices, check_ranges, check_types
 
 PAPER = ("Raychaudhuri et al., 'Controllable Dynamic Multi-Task Architectures', CVPR 2022")
 
@@ -108,6 +108,7 @@ class DymuConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
+        check_types("dymu", self)  # booleans, quoted numbers, nan/inf: refused
         for name in ("widths", "eval_c"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.stage_seconds is not None:

@@ -1,7 +1,17 @@
-"""The problem registry: names → factories, with option checking."""
+"""The problem registry: names → factories, with option checking.
+
+A name is a registered problem (``"zdt1"``) or an **import path** ``"package.module:factory"``
+naming the user's own factory: a callable whose keyword arguments are the problem's options and
+which returns a :class:`~hybridmoo.problems.Problem` (e.g. built with
+:func:`~hybridmoo.problems.from_function`) or a pymoo ``Problem`` (wrapped with
+:func:`~hybridmoo.problems.from_pymoo`). The module must be importable where the problem is
+built: on the driver (a study file's folder is put on ``sys.path``) and on every Ray worker
+(``[resources] runtime_env`` / ``--working-dir``).
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +67,10 @@ def options_of(name: str) -> dict[str, object]:
             or p.kind is p.POSITIONAL_OR_KEYWORD}
 
 
+def _takes_any_keyword(factory: Callable) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(factory).parameters.values())
+
+
 def get(name: str, **options):
     """Build the problem registered under ``name`` (case-insensitive) with ``options``.
 
@@ -67,18 +81,86 @@ def get(name: str, **options):
     entry = _lookup(name)
     allowed = options_of(entry.name)
     unknown = [k for k in options if k not in allowed]
-    if unknown:
+    if unknown and not _takes_any_keyword(entry.factory):
         accepted = ", ".join(f"{k}={v!r}" for k, v in allowed.items()) or "none"
         raise UnknownNameError(
             f"problem {entry.name!r} has no option {unknown[0]!r}."
             f"{did_you_mean(unknown[0], list(allowed))} Accepted options: {accepted}."
         )
-    return entry.factory(**options)
+    if entry.family != "user":
+        return entry.factory(**options)
+    return _user_problem(entry, options)
+
+
+def is_import_path(name: object) -> bool:
+    """Whether ``name`` names a user's factory (``"package.module:factory"``)."""
+    return isinstance(name, str) and ":" in name
+
+
+def _import_entry(path: str) -> _Entry:
+    module, _, attr = path.partition(":")
+    if not module or not attr:
+        raise UnknownNameError(
+            f"problem {path!r}: an import path is 'package.module:factory' (module and "
+            "factory both named), e.g. 'my_problems:make_problem'.")
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise UnknownNameError(
+            f"problem {path!r}: module {module!r} cannot be imported ({exc}). Put the folder "
+            "that holds it on PYTHONPATH (a study file's own folder is added), install it, or "
+            "on a Ray cluster ship it with --working-dir / [resources] runtime_env.") from None
+    except Exception as exc:
+        raise UnknownNameError(
+            f"problem {path!r}: importing module {module!r} failed: "
+            f"{type(exc).__name__}: {exc}") from exc
+    obj = mod
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            public = sorted(n for n in dir(mod) if not n.startswith("_"))
+            raise UnknownNameError(
+                f"problem {path!r}: module {module!r} has no {attr!r}."
+                f"{did_you_mean(part, public)} It defines: {', '.join(public[:20])}.")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UnknownNameError(f"problem {path!r}: {attr!r} is a {type(obj).__name__}, not a "
+                               "callable returning a problem.")
+    doc = (inspect.getdoc(obj) or "").split("\n", 1)[0]
+    return _Entry(path, obj, "user", doc)
+
+
+def _user_problem(entry: _Entry, options: dict):
+    from hybridmoo.problems.base import Problem
+
+    try:
+        made = entry.factory(**options)
+    except Exception as exc:
+        raise UnknownNameError(
+            f"problem {entry.name!r}: calling the factory with options {options!r} failed: "
+            f"{type(exc).__name__}: {exc}") from exc
+    if isinstance(made, Problem):
+        made.options = {**dict(getattr(made, "options", {}) or {}), **options}
+        return made
+    try:
+        from pymoo.core.problem import Problem as PymooProblem
+    except ImportError:  # pragma: no cover - pymoo is a dependency
+        PymooProblem = ()
+    if isinstance(made, PymooProblem):
+        from hybridmoo.problems.custom import from_pymoo
+
+        wrapped = from_pymoo(made)
+        wrapped.options = dict(options)
+        return wrapped
+    raise UnknownNameError(
+        f"problem {entry.name!r}: the factory returned a {type(made).__name__}; it must return "
+        "a hybridmoo Problem (e.g. problems.from_function / from_numpy) or a pymoo Problem.")
 
 
 def _lookup(name: str) -> _Entry:
     if not isinstance(name, str):
         raise UnknownNameError(f"problem name must be a string, got {type(name).__name__}")
+    if is_import_path(name):
+        return _import_entry(name)
     key = name.lower()
     if key not in _REGISTRY:
         raise UnknownNameError(

@@ -1,0 +1,170 @@
+"""Users' own problems: torch functions, numpy black boxes and pymoo problems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import hybridmoo
+from hybridmoo import metrics
+from hybridmoo.errors import ConfigError, ShapeError
+from hybridmoo.problems import from_function, from_numpy, from_pymoo, get
+
+
+def _zdt1_torch(x):
+    f1 = x[..., 0]
+    g = 1 + 9 * x[..., 1:].mean(-1)
+    return torch.stack([f1, g * (1 - torch.sqrt(f1 / g))], -1)
+
+
+def test_function_problem_matches_the_shipped_one_in_values_and_gradients():
+    mine = from_function(_zdt1_torch, 5, 2, 0.0, 1.0, ref_point=[1.1, 1.1], name="my_zdt1")
+    ship = get("zdt1", n_var=5)
+    x = torch.rand(7, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 0.9
+    x = (x + 0.05).requires_grad_(True)
+    a, b = mine.evaluate(x), ship.evaluate(x)
+    torch.testing.assert_close(a, b)
+    (ga,) = torch.autograd.grad(a[:, 1].sum(), x)
+    (gb,) = torch.autograd.grad(b[:, 1].sum(), x)
+    torch.testing.assert_close(ga, gb)
+    assert mine.ref_point.tolist() == [1.1, 1.1] and mine.ref_point_source == "given"
+
+
+@pytest.mark.parametrize("f, error, words", [
+    (lambda x: x[..., :2].numpy(), ShapeError, "from_numpy"),
+    (lambda x: x[..., :3], ShapeError, "(1024, 3)"),
+    (lambda x: torch.stack([x[..., 0], torch.log(x[..., 0] - 2)], -1), ShapeError, "non-finite"),
+    (lambda x: x.sum(), ShapeError, "returned shape ()"),
+    (lambda x: 1 / 0, ConfigError, "ZeroDivisionError"),
+    (lambda x: x[..., :2].detach(), ShapeError, "autograd"),
+    (lambda x: x[..., :2].long(), ShapeError, "floating"),
+])
+def test_function_problem_names_what_f_returned(f, error, words):
+    with pytest.raises(error, match=None) as info:
+        from_function(f, 4, 2, 0.0, 1.0, name="bad")
+    assert words in str(info.value) and "'bad'" in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"lower": 1.0, "upper": 0.0}, "not below upper"),
+    ({"lower": [0.0, 0.0], "upper": 1.0}, "one per variable"),
+    ({"lower": 0.0, "upper": float("inf")}, "non-finite"),
+    ({"n_var": 0}, "n_var = 0"),
+    ({"n_obj": 1}, "n_obj = 1"),
+    ({"n_var": True}, "n_var = True"),
+])
+def test_bad_sizes_and_bounds(kwargs, words):
+    args = {"n_var": 4, "n_obj": 2, "lower": 0.0, "upper": 1.0, **kwargs}
+    with pytest.raises(ConfigError, match=None) as info:
+        from_function(lambda x: x[..., :2], **args)
+    assert words in str(info.value)
+
+
+def test_reference_point_is_estimated_and_said_so():
+    p = from_function(_zdt1_torch, 5, 2, 0.0, 1.0)
+    assert p.ref_point_source.startswith("estimated")
+    x = torch.rand(4000, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    F = p.evaluate(x).numpy()
+    # the estimate covers (nearly) everything in the box: a sample of 4,000 points
+    assert (F <= p.ref_point.numpy()).all(axis=1).mean() > 0.99
+
+
+def _quadratic(X):
+    A = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 3.0]])
+    return np.stack([(X - 0.3) ** 2 @ A[0] + X[:, 0] * X[:, 1], X @ A[1]], axis=1)
+
+
+def test_es_jacobian_against_the_analytic_gradient():
+    p = from_numpy(_quadratic, 3, 2, -1.0, 1.0, es_samples=4000, es_sigma=0.01, seed=3)
+    x = np.array([[0.1, -0.4, 0.5], [0.7, 0.2, -0.6]])
+    J = p.es_jacobian(x)
+    A = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 3.0]])
+    exact = np.empty((2, 2, 3))
+    for n, xn in enumerate(x):
+        exact[n, 0] = 2 * (xn - 0.3) * A[0] + np.array([xn[1], xn[0], 0.0])
+        exact[n, 1] = A[1]
+    np.testing.assert_allclose(J, exact, atol=0.15)
+    # and the estimate is not trivially exact: few samples leave visible noise
+    few = from_numpy(_quadratic, 3, 2, -1.0, 1.0, es_samples=2, seed=3).es_jacobian(x)
+    assert np.abs(few - exact).max() > 0.05
+
+
+def test_black_box_gradients_flow_and_evaluations_are_counted():
+    p = from_numpy(_quadratic, 3, 2, -1.0, 1.0, es_samples=5)
+    assert p.n_evals == 0
+    x = torch.zeros(4, 3, dtype=torch.float32, requires_grad=True)
+    F = p.evaluate(x)
+    assert F.dtype == torch.float32 and F.shape == (4, 2) and p.n_evals == 4
+    F.sum().backward()
+    assert p.n_evals == 4 + 2 * 5 * 4
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_black_box_draws_follow_the_seed():
+    x = np.full((2, 3), 0.2)
+    a = from_numpy(_quadratic, 3, 2, -1.0, 1.0, seed=5).es_jacobian(x)
+    b = from_numpy(_quadratic, 3, 2, -1.0, 1.0, seed=5).es_jacobian(x)
+    c = from_numpy(_quadratic, 3, 2, -1.0, 1.0, seed=6).es_jacobian(x)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_elementwise_and_vectorised_agree():
+    vec = from_numpy(_quadratic, 3, 2, -1.0, 1.0, seed=0)
+    one = from_numpy(lambda x: _quadratic(x[None])[0], 3, 2, -1.0, 1.0, vectorized=False, seed=0)
+    x = np.random.default_rng(0).uniform(-1, 1, (6, 3))
+    np.testing.assert_allclose(vec.evaluate_raw(x)[0], one.evaluate_raw(x)[0])
+    np.testing.assert_allclose(vec.es_jacobian(x), one.es_jacobian(x))
+
+
+def test_black_box_errors_name_the_problem():
+    with pytest.raises(ShapeError, match="returned shape"):
+        from_numpy(lambda X: X, 3, 2, 0.0, 1.0, name="sim")
+    with pytest.raises(ShapeError, match="non-finite"):
+        from_numpy(lambda X: np.full((len(X), 2), np.nan), 3, 2, 0.0, 1.0)
+    with pytest.raises(ConfigError, match="failed on 256 points"):
+        from_numpy(lambda X: X.missing, 3, 2, 0.0, 1.0)
+    with pytest.raises(ConfigError, match="es_sigma"):
+        from_numpy(_quadratic, 3, 2, -1.0, 1.0, es_sigma=2.0)
+    with pytest.raises(ConfigError, match="n_constr"):
+        from_numpy(_quadratic, 3, 2, -1.0, 1.0, constraints=lambda X: X[:, :1])
+
+
+def test_constraints_are_penalised_and_reported():
+    p = from_numpy(lambda X: X[:, :2], 2, 2, 0.0, 1.0, constraints=lambda X: 0.5 - X.sum(1,
+                   keepdims=True), n_constr=1, penalty=10.0, ref_point=[2.0, 2.0])
+    x = np.array([[0.1, 0.1], [0.4, 0.4]])
+    F, V = p.evaluate_raw(x)
+    np.testing.assert_allclose(V, [0.3, 0.0])
+    pen = p.evaluate(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(pen, F + 10.0 * V[:, None])
+
+
+def test_pymoo_problem_trains_to_its_front():
+    from pymoo.problems import get_problem
+
+    p = from_pymoo(get_problem("zdt1", n_var=5), ref_point=[1.1, 1.1])
+    assert p.has_pareto_front and p.name == "zdt1"
+    torch.manual_seed(0)
+    r = hybridmoo.train(p, steps=600, seed=0, threads=1, n_eval=50)
+    assert r.ok, r.error
+    best = metrics.hypervolume(p.pareto_front(500), [1.1, 1.1])
+    assert r.hv > 0.9 * best
+    assert p.n_evals > 600 * 8 * 2 * p.es_samples  # the ES samples were paid for
+
+
+def test_pymoo_refuses_what_it_cannot_take():
+    from pymoo.core.problem import Problem as PymooProblem
+
+    class Eq(PymooProblem):
+        def __init__(self):
+            super().__init__(n_var=2, n_obj=2, n_eq_constr=1, xl=0.0, xu=1.0)
+
+        def _evaluate(self, x, out, *args, **kwargs):
+            out["F"], out["H"] = x, x[:, :1]
+
+    with pytest.raises(ConfigError, match="equality"):
+        from_pymoo(Eq())
+    with pytest.raises(ConfigError, match="pymoo"):
+        from_pymoo(lambda x: x)

@@ -1,0 +1,164 @@
+"""Problems named by import path: the registry, study files, Ray workers, the shipped examples."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hybridmoo import problems, store
+from hybridmoo.cli import main
+from hybridmoo.errors import ConfigError, UnknownNameError
+from hybridmoo.study import Study
+from hybridmoo.studyfile import load_study
+from hybridmoo.usercode import user_runtime_env
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "studies" / "examples"
+
+MODULE = '''
+import torch
+from hybridmoo.problems import from_function
+
+def make_problem(n_var=2, scale=1.0):
+    def f(x):
+        return torch.stack([scale * (x ** 2).sum(-1), ((x - 1) ** 2).sum(-1)], -1)
+    return from_function(f, n_var, 2, -1.0, 2.0, ref_point=[9.0 * scale, 9.0], name="sq")
+'''
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """A module with a unique name in a folder that is not on sys.path."""
+    name = f"userprob_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(MODULE)
+    yield name, tmp_path
+    sys.modules.pop(name, None)
+    if str(tmp_path) in sys.path:
+        sys.path.remove(str(tmp_path))
+
+
+def _study(tmp_path: Path, name: str, extra: str = "", steps: int = 30) -> Path:
+    p = tmp_path / "study.toml"
+    p.write_text(textwrap.dedent(f"""
+        [study]
+        name = "user"
+        output = "out.h5"
+        [problem]
+        name = "{name}:make_problem"
+        options = {{ n_var = 3 }}
+        [algorithm]
+        name = "nsga2"
+        pop_size = 2
+        generations = 1
+        [budget]
+        steps = {steps}
+        [fixed.train]
+        n_eval = 20
+        eval_every = 10
+        [search]
+        "hypernet.width" = {{ type = "int", low = 8, high = 16 }}
+        {extra}
+    """))
+    return p
+
+
+def test_import_path_builds_the_users_problem(user_module, monkeypatch):
+    name, folder = user_module
+    monkeypatch.syspath_prepend(str(folder))
+    p = problems.get(f"{name}:make_problem", n_var=4, scale=2.0)
+    assert p.n_var == 4 and p.ref_point.tolist() == [18.0, 9.0]
+    assert p.options == {"n_var": 4, "scale": 2.0}
+
+
+@pytest.mark.parametrize("path, words", [
+    ("no_such_module_xyz:make", "cannot be imported"),
+    ("json:no_such_factory", "has no 'no_such_factory'"),
+    ("json:__doc__", "not a callable"),
+    (":make", "module and factory both named"),
+    ("json:dumps", "must return"),
+])
+def test_import_path_errors_name_path_and_module(path, words):
+    with pytest.raises(UnknownNameError) as info:
+        problems.get(path, obj={})
+    assert words in str(info.value) and repr(path) in str(info.value)
+
+
+def test_factory_that_fails_names_the_options(user_module, monkeypatch):
+    name, folder = user_module
+    monkeypatch.syspath_prepend(str(folder))
+    with pytest.raises(UnknownNameError, match="unexpected keyword|no option"):
+        problems.get(f"{name}:make_problem", colour="red")
+
+
+def test_study_file_finds_the_module_beside_it(user_module):
+    name, folder = user_module
+    spec = load_study(_study(folder, name))
+    assert spec.problem == f"{name}:make_problem"
+    assert spec.runtime_env == {"working_dir": str(folder.resolve())}
+
+
+def test_runtime_env_is_checked():
+    with pytest.raises(ConfigError, match="working_dirr"):
+        user_runtime_env({"working_dirr": "."}, "zdt1", ".")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        user_runtime_env({"working_dir": "nope"}, "zdt1", ".")
+    with pytest.raises(ConfigError, match="expected a table"):
+        user_runtime_env("x", "zdt1", ".")
+    assert user_runtime_env(None, "zdt1", ".") is None  # a shipped problem ships nothing
+    assert user_runtime_env(None, "zdt1", ".", working_dir=".") == {
+        "working_dir": str(Path(".").resolve())}
+
+
+def test_local_study_on_a_users_problem(user_module):
+    name, folder = user_module
+    res = Study(_study(folder, name), backend="local", progress=False).run()
+    assert len(res.trials) == 2 and res.failed == 0
+    data = store.read_study(res.path) if hasattr(store, "read_study") else None
+    assert data is None or data
+
+
+@pytest.mark.ray
+def test_ray_workers_import_the_users_module(user_module, ray_cluster):
+    """The driver has the folder on sys.path; the workers only through runtime_env."""
+    name, folder = user_module
+    res = Study(_study(folder, name), backend="ray", progress=False).run()
+    assert res.failed == 0, [t.error for t in res.trials]
+
+
+@pytest.mark.parametrize("example", ["fonseca", "truss"])
+def test_shipped_examples_run(example, tmp_path, capsys):
+    for f in EXAMPLES.glob(f"{example}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    toml = tmp_path / f"{example}.toml"
+    text = toml.read_text().replace("pop_size = 4", "pop_size = 2").replace(
+        "generations = 2", "generations = 1").replace("steps = 300", "steps = 40").replace(
+        '"../../runs/', '"')
+    toml.write_text(text)
+    try:
+        assert main(["run", str(toml), "--backend", "local", "--quiet"]) == 0
+    finally:
+        sys.modules.pop(example, None)
+    out = capsys.readouterr().out
+    assert "2 trials, 0 failed" in out
+
+
+@pytest.mark.ray
+def test_cli_ships_the_module_to_a_ray_it_starts(user_module, tmp_path):
+    """The user's path: `hybridmoo run` starts a local Ray whose job runtime_env carries the
+    study's folder; the workers run in other processes, where only that makes the module
+    importable."""
+    import os
+    import subprocess
+
+    name, folder = user_module
+    study = _study(folder, name, steps=20)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "hybridmoo", "run", str(study), "--quiet",
+                           "--num-cpus", "1"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path.parent, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2 trials, 0 failed" in proc.stdout
