@@ -115,8 +115,11 @@ def to_result(trial: TrialResult, *, method: str, params: Mapping, k: int) -> Ba
 def run_trainer(problem, budget: Budget, seed: int, *, method: str, hypernet: Mapping,
          config: Mapping, user_hypernet: Mapping | None, user_train: Mapping | None,
          n_eval: int, eval_every: int | None, ref_point, threads: int | None, device: str,
-         dtype: str) -> BaselineResult:
-    """Merge the method's configuration with the user's overrides, train, convert."""
+         dtype: str, paper_defaults: bool = True) -> BaselineResult:
+    """Merge the method's configuration with the user's overrides, train, convert.
+
+    ``paper_defaults``: fill what the method leaves unset from :data:`PAPER_TRAIN` /
+    :data:`PAPER_HYPERNET` (published methods) rather than the library defaults."""
     for what, d, cls in (("hypernet", user_hypernet, HypernetConfig),
                          ("train", user_train, TrainConfig)):
         if d is None:
@@ -130,7 +133,7 @@ def run_trainer(problem, budget: Budget, seed: int, *, method: str, hypernet: Ma
                 f"{what} has no field {bad[0]!r}; {cls.__name__} fields: "
                 f"{', '.join(sorted(allowed))}"
             )
-    legacy = method != "hybridmoo"  # published methods: the pre-issue-16 defaults underneath
+    legacy = paper_defaults  # published methods: the pre-issue-16 defaults underneath
     hcfg = {**(PAPER_HYPERNET if legacy else {}), **dict(hypernet), **dict(user_hypernet or {})}
     cfg = {**(PAPER_TRAIN if legacy else {}), **dict(config), **dict(user_train or {})}
     k = int(cfg.get("n_prefs", TrainConfig.n_prefs))

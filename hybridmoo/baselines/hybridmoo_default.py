@@ -26,7 +26,8 @@ def hybridmoo_default(problem, budget: Budget, seed: int, *, n_eval: int = 100,
     """
     return run_trainer(problem, budget, seed, method="hybridmoo", hypernet={}, config={},
                 user_hypernet=hypernet, user_train=train, n_eval=n_eval, eval_every=eval_every,
-                ref_point=ref_point, threads=threads, device=device, dtype=dtype)
+                ref_point=ref_point, threads=threads, device=device, dtype=dtype,
+                paper_defaults=False)
 
 
 hybridmoo_default.__doc__ = f"{hybridmoo_default.__doc__.rstrip()}\n\n    {COMMON_DOC}\n"
