@@ -62,7 +62,8 @@ class HypernetConfig:
 
     Attributes:
         embed_dim: size of the preference embedding; 0 feeds the raw preference to the trunk.
-        width: units per trunk layer (also the size of the trunk's output features).
+        width: units per trunk layer (also the size of the trunk's output features); default
+            256, chosen by ``benchmarks/bench_defaults.py`` (results/defaults.md).
         depth: number of hidden trunk layers (≥ 1).
         activation: one of ``relu``, ``gelu``, ``tanh``, ``silu``, ``elu``.
         norm: ``none`` or ``layer`` (layer normalisation after each trunk layer).
@@ -77,7 +78,7 @@ class HypernetConfig:
     """
 
     embed_dim: int = 32
-    width: int = 100
+    width: int = 256
     depth: int = 2
     activation: str = "relu"
     norm: str = "none"

@@ -54,6 +54,11 @@ class TrainConfig:
     Budget: training stops at the first of ``steps``, ``epochs`` (data-driven problems) and
     ``seconds`` that is reached; at least one must be set.
 
+    Defaults (``steps`` 2000, K = 8, Dirichlet(0.5), Tchebycheff on normalised objectives, Adam
+    lr 3e-3 with a cosine schedule, gradient clipping at 0.1; with ``HypernetConfig``'s width
+    256) were chosen by ``benchmarks/bench_defaults.py``: the best worst-case rank over a suite
+    of 14 problems (results/defaults.md).
+
     Attributes:
         steps: gradient steps.
         epochs: passes over the training data (data-driven problems only).
@@ -109,13 +114,13 @@ class TrainConfig:
     batch_size: int = 256
     split_batch: bool = True
     batched: bool | str = "auto"
-    lr: float = 1e-3
+    lr: float = 3e-3
     optimizer: str = "adam"
     momentum: float = 0.9
     weight_decay: float = 0.0
-    grad_clip: float | None = None
-    lr_schedule: str = "constant"
-    sampler: Mapping[str, Any] = field(default_factory=lambda: {"name": "dirichlet", "alpha": 1.0})
+    grad_clip: float | None = 0.1
+    lr_schedule: str = "cosine"
+    sampler: Mapping[str, Any] = field(default_factory=lambda: {"name": "dirichlet", "alpha": 0.5})
     scalarization: Mapping[str, Any] = field(default_factory=lambda: {"name": "tchebycheff"})
     eval_every: int = 100
     n_eval: int = 100

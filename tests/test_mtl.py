@@ -118,7 +118,8 @@ def test_batched_auto_loops_over_conv_targets_on_cpu(mnist_root):
 def test_mtl_regression_hv_improves():
     """mtl_regression trains in seconds and the test HV rises from its start."""
     r = train("mtl_regression", problem_options={"n_train": 512, "n_test": 256}, steps=150,
-              batch_size=64, n_prefs=8, n_eval=5, eval_every=50, lr=1e-3, threads=1, seed=0,
+              batch_size=64, n_prefs=8, n_eval=5, eval_every=50, lr=1e-3, lr_schedule="constant",
+              threads=1, seed=0,
               hypernet={"width": 32})
     assert r.ok, r.error
     hv = r.trace["hv"]

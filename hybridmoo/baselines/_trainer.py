@@ -8,7 +8,9 @@ the :class:`~hybridmoo.train.TrialResult` into a :class:`~hybridmoo.baselines.Ba
 Normalisation: the published methods pin ``train.normalize = "none"`` (their losses reach the
 scalarisation raw, as in their papers and code; ideal point the problem's, else the running
 minimum); only ``hybridmoo`` (the library defaults) normalises. A user's ``train`` override can
-still set it.
+still set it. More generally every setting a published method leaves unset takes
+:data:`PAPER_TRAIN` / :data:`PAPER_HYPERNET` (the library defaults before issue 16), so changing
+the library defaults never changes a baseline.
 
 Budget conversion (``budget_used`` records what was spent):
 
@@ -44,8 +46,18 @@ from hybridmoo.hypernet import HypernetConfig
 from hybridmoo.train import TrainConfig, TrialResult
 from hybridmoo.train import train as _train
 
-__all__ = ["COMMON_DOC", "budget_fields", "is_data", "problem_family", "run_trainer",
-           "to_result"]
+__all__ = ["COMMON_DOC", "PAPER_HYPERNET", "PAPER_TRAIN", "budget_fields", "is_data",
+           "problem_family", "run_trainer", "to_result"]
+
+#: Settings a published method's configuration leaves unset take these values (hybridmoo's
+#: defaults before they were chosen by benchmarks/bench_defaults.py), so that the methods keep
+#: their papers' behaviour whatever the library defaults: constant learning rate 1e-3, no
+#: gradient clipping, Dirichlet(1) preferences, raw losses, width-100 hypernetwork.
+PAPER_TRAIN: dict[str, Any] = {"lr": 1e-3, "lr_schedule": "constant", "grad_clip": None,
+                               "sampler": {"name": "dirichlet", "alpha": 1.0},
+                               "normalize": "none"}
+PAPER_HYPERNET: dict[str, Any] = {"width": 100}
+
 
 def is_data(problem) -> bool:
     """Whether the problem is data-driven (trains network weights on minibatches)."""
@@ -103,8 +115,11 @@ def to_result(trial: TrialResult, *, method: str, params: Mapping, k: int) -> Ba
 def run_trainer(problem, budget: Budget, seed: int, *, method: str, hypernet: Mapping,
          config: Mapping, user_hypernet: Mapping | None, user_train: Mapping | None,
          n_eval: int, eval_every: int | None, ref_point, threads: int | None, device: str,
-         dtype: str) -> BaselineResult:
-    """Merge the method's configuration with the user's overrides, train, convert."""
+         dtype: str, paper_defaults: bool = True) -> BaselineResult:
+    """Merge the method's configuration with the user's overrides, train, convert.
+
+    ``paper_defaults``: fill what the method leaves unset from :data:`PAPER_TRAIN` /
+    :data:`PAPER_HYPERNET` (published methods) rather than the library defaults."""
     for what, d, cls in (("hypernet", user_hypernet, HypernetConfig),
                          ("train", user_train, TrainConfig)):
         if d is None:
@@ -118,8 +133,9 @@ def run_trainer(problem, budget: Budget, seed: int, *, method: str, hypernet: Ma
                 f"{what} has no field {bad[0]!r}; {cls.__name__} fields: "
                 f"{', '.join(sorted(allowed))}"
             )
-    hcfg = {**dict(hypernet), **dict(user_hypernet or {})}
-    cfg = {**dict(config), **dict(user_train or {})}
+    legacy = paper_defaults  # published methods: the pre-issue-16 defaults underneath
+    hcfg = {**(PAPER_HYPERNET if legacy else {}), **dict(hypernet), **dict(user_hypernet or {})}
+    cfg = {**(PAPER_TRAIN if legacy else {}), **dict(config), **dict(user_train or {})}
     k = int(cfg.get("n_prefs", TrainConfig.n_prefs))
     cfg.update(budget_fields(budget, k))
     cfg["n_eval"] = n_eval

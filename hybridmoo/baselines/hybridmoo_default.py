@@ -17,14 +17,17 @@ def hybridmoo_default(problem, budget: Budget, seed: int, *, n_eval: int = 100,
                       device: str = "cpu", dtype: str = "float32",
                       hypernet: Mapping | None = None,
                       train: Mapping | None = None) -> BaselineResult:
-    """hybridmoo's inner loop with its defaults: K = 8, Dirichlet(1), Tchebycheff, Adam 1e-3.
+    """hybridmoo's inner loop with its defaults (``HypernetConfig()``, ``TrainConfig()``).
 
-    The untuned library configuration, as a user gets it from ``hybridmoo.train(problem)``;
-    an outer-loop study searches over these settings instead.
+    The library configuration, as a user gets it from ``hybridmoo.train(problem)``: chosen by
+    ``benchmarks/bench_defaults.py`` (results/defaults.md), with objectives normalised
+    (``normalize = "auto"``); an outer-loop study searches over these settings instead. Under
+    a seconds budget its cosine schedule anneals over the seconds.
     """
     return run_trainer(problem, budget, seed, method="hybridmoo", hypernet={}, config={},
                 user_hypernet=hypernet, user_train=train, n_eval=n_eval, eval_every=eval_every,
-                ref_point=ref_point, threads=threads, device=device, dtype=dtype)
+                ref_point=ref_point, threads=threads, device=device, dtype=dtype,
+                paper_defaults=False)
 
 
 hybridmoo_default.__doc__ = f"{hybridmoo_default.__doc__.rstrip()}\n\n    {COMMON_DOC}\n"
