@@ -21,7 +21,7 @@ import torch
 
 from hybridmoo import store
 from hybridmoo.errors import ConfigError, ShapeError, StoreError
-from hybridmoo.train import TrialResult
+from hybridmoo.record import TrialResult
 
 __all__ = ["StudyData", "load"]
 

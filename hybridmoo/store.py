@@ -44,7 +44,7 @@ import numpy as np
 
 from hybridmoo import journal
 from hybridmoo.errors import StoreError
-from hybridmoo.train import TrialResult
+from hybridmoo.record import TrialResult
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "begin_journal", "create", "delete_groups", "end_journal",
            "file_kind", "list_trials", "read_trial", "recover", "write_group", "write_trial"]

@@ -22,8 +22,8 @@ import numpy as np
 from hybridmoo import metrics, store
 from hybridmoo.errors import ConfigError
 from hybridmoo.methods.trial import run_trial
+from hybridmoo.record import TrialResult
 from hybridmoo.studyfile import OBJECTIVES, StudySpec, load_study
-from hybridmoo.train import TrialResult
 
 __all__ = ["Study", "StudyResult", "outer_objectives", "run_study"]
 

@@ -39,6 +39,7 @@ from hybridmoo._config import check_choices, check_ranges, check_types, reject_u
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
+from hybridmoo.record import TrialResult
 from hybridmoo.tasks import VectorTask
 
 __all__ = ["TrainConfig", "Trainer", "TrialResult", "train"]
@@ -196,87 +197,6 @@ class TrainConfig:
             if d.get(key) is not None:
                 d[key] = tuple(float(v) for v in d[key])
         return cls(**d)
-
-
-@dataclass
-class TrialResult:
-    """Outcome of one training run.
-
-    Attributes:
-        status: ``"ok"`` or ``"failed"``; ``error`` says why a run failed.
-        problem: the problem's description (name, options, sizes, reference point).
-        hypernet: the hypernetwork configuration. train: the training configuration.
-        seed: the seed of the run.
-        prefs: `(n_eval, m)` evaluation preferences.
-        F: `(n_eval, m)` objective values (held-out losses) of the final front.
-        X: `(n_eval, n_var)` decision vectors (synthetic problems) or ``None``.
-        trace: HV trace, a dict of `(T,)` arrays ``step``, ``seconds``, ``samples``, ``hv``,
-            ``igd`` (NaN where no reference front exists) and ``loss``.
-        ref_point: `(m,)` the reference point behind every HV.
-        hv: final hypervolume. igd: final IGD (NaN without reference front).
-        n_params: hypernetwork parameters. n_target_params: generated parameters per preference.
-        wall_time: seconds of the whole run; train_time: seconds of training steps only.
-        steps: steps taken. device: where it ran.
-        state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
-        extra: problem-specific evaluation results (e.g. accuracies); ``"collapse"``: the
-            collapse report of :mod:`hybridmoo.diagnostics` when the front collapsed;
-            ``"normalize"``: the ideal/nadir the scalarisation normalised with (and the
-            normaliser's state) unless ``train.normalize = "none"``.
-        method: ``"hypernet"`` (a hypernetwork trained by :class:`Trainer`) or ``"dymu"`` (a
-            DYMU controller, :mod:`hybridmoo.dymu`: ``hypernet`` then holds its
-            :class:`~hybridmoo.dymu.DymuConfig` and ``train`` the trial's resource preference
-            and budget).
-    """
-
-    status: str
-    problem: dict
-    hypernet: dict
-    train: dict
-    seed: int
-    prefs: np.ndarray
-    F: np.ndarray
-    X: np.ndarray | None
-    trace: dict[str, np.ndarray]
-    ref_point: np.ndarray
-    hv: float
-    igd: float
-    n_params: int
-    n_target_params: int
-    wall_time: float
-    train_time: float
-    steps: int
-    device: str
-    error: str = ""
-    state_dict: dict[str, np.ndarray] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    method: str = "hypernet"
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run finished without failure."""
-        return self.status == "ok"
-
-    @property
-    def warnings(self) -> list[str]:
-        """Warnings about the result: a collapsed front (``extra["collapse"]``, see
-        :mod:`hybridmoo.diagnostics`) with its likely causes; empty if none."""
-        c = self.extra.get("collapse") if isinstance(self.extra, dict) else None
-        return [str(c["warning"])] if c else []
-
-    @classmethod
-    def failed(cls, error: str, *, problem: dict, hypernet: dict, train: dict, seed: int,
-               n_obj: int, ref_point=None, device: str = "cpu",
-               method: str = "hypernet") -> TrialResult:
-        """A failed result for a run that could not even start (bad config, dead worker)."""
-        ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
-        return cls(status="failed", error=error, problem=problem, hypernet=dict(hypernet),
-                   train=dict(train), seed=seed, prefs=np.zeros((0, n_obj)),
-                   F=np.zeros((0, n_obj)), X=None,
-                   trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "evaluations",
-                                                   "hv", "igd", "loss")},
-                   ref_point=ref, hv=float("nan"), igd=float("nan"), n_params=0,
-                   n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device,
-                   method=method)
 
 
 def _resolve_device(name: str) -> torch.device:

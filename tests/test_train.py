@@ -127,7 +127,7 @@ def test_result_fields_have_documented_shapes():
     assert r.prefs.shape == (12, 2) and r.F.shape == (12, 2) and r.X.shape == (12, 5)
     assert {r.prefs.dtype, r.F.dtype, r.X.dtype} == {np.dtype(np.float64)}
     np.testing.assert_allclose(r.prefs.sum(axis=1), 1.0, rtol=1e-6)
-    assert set(r.trace) == {"step", "seconds", "samples", "hv", "igd", "loss"}
+    assert set(r.trace) == {"step", "seconds", "samples", "evaluations", "hv", "igd", "loss"}
     assert {len(v) for v in r.trace.values()} == {4}
     np.testing.assert_array_equal(r.trace["step"], [0, 10, 20, 25])
     np.testing.assert_array_equal(r.trace["samples"], r.trace["step"])  # 1 evaluation per step
@@ -359,7 +359,7 @@ def test_huge_lr_with_sgd_fails_cleanly():
     ("kwargs", "error", "pattern"),
     [
         ({"steps": 0}, ConfigError, r"train\.steps = 0 is invalid: expected an integer ≥ 1"),
-        ({"steps": None}, ConfigError, r"no budget: set steps, epochs or seconds"),
+        ({"steps": None}, ConfigError, r"no budget: set steps, epochs, seconds or evaluations"),
         ({"epochs": 0.0}, ConfigError, r"train\.epochs = 0\.0 is invalid"),
         ({"seconds": -1.0}, ConfigError, r"train\.seconds = -1\.0 is invalid"),
         ({"n_prefs": 0}, ConfigError, r"train\.n_prefs = 0 is invalid"),

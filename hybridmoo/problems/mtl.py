@@ -91,6 +91,8 @@ class DataProblem(Problem):
 
     #: whether the task has a validation split (``train.checkpoint = "best"``)
     has_validation_split: bool = False
+    #: a data problem's objectives are minibatch losses: no function evaluations to count
+    n_evals = None
 
     def evaluate(self, x: Tensor) -> Tensor:
         """Not available: a data problem's objectives are losses of generated networks."""
