@@ -55,6 +55,9 @@ class TrialMethod:
     tables: ClassVar[tuple[str, ...]] = ()
     #: the outer objectives used when a study file names none
     default_objectives: ClassVar[tuple[str, ...]] = ("hv",)
+    #: whether a trial's stored weights are a :class:`~hybridmoo.hypernet.Hypernetwork`
+    #: (``StudyData.hypernetwork`` rebuilds it; ``predict`` uses it)
+    hypernetwork: ClassVar[bool] = False
     #: outer objectives only this method measures (others refuse them) → what they measure
     objectives: ClassVar[dict[str, str]] = {}
 

@@ -4,6 +4,7 @@ judged at its resource preference ``c`` (configuration table ``[fixed.dymu]``, s
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 
@@ -41,7 +42,7 @@ class DymuMethod(TrialMethod):
     """A DYMU trial: its front at ``c``, the cost and FLOPs of its trees."""
 
     name = "dymu"
-    summary = "a DYMU controller judged at its resource preference c"
+    summary = "a DYMU controller"
     tables = ("dymu",)
     default_objectives = ("hv", "cost")
     objectives = {"cost": "the trees of a DYMU controller (mean cost at c)",
@@ -102,6 +103,18 @@ class DymuMethod(TrialMethod):
             raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
                               'a DYMU study (study.method = "dymu") starts every trial afresh: '
                               'remove warm_start')
+
+    def front_columns(self, record, i: int) -> dict:
+        """The trial's ``c``, and the tree, cost and FLOPs of point ``i``."""
+        e = record.extra
+        return {"c": float(record.train["c"]), "tree": json.dumps(e["trees"][i]),
+                "cost": float(e["costs"][i]),
+                "flops": float(e["point_flops"][i]) if "point_flops" in e else float("nan")}
+
+    def predict(self, data, trial_id: int, preference, c: float | None = None, **options):
+        """The tree and objectives of one preference at resource preference ``c`` (default:
+        the trial's own), see :meth:`hybridmoo.analysis.StudyData.predict`."""
+        return data._predict_dymu(trial_id, preference, c)
 
     def trial_payload(self, spec, config: dict, seed: int,
                       warm: tuple[int, dict] | None = None) -> dict:

@@ -27,6 +27,7 @@ class HypernetMethod(TrialMethod):
     summary = "a preference-conditioned hypernetwork (Pareto set learning)"
     tables = ("hypernet", "train")
     default_objectives = ("hv", "n_params")
+    hypernetwork = True
 
     def build_space(self, doc: dict, budget: dict, problem, where: str = "<study file>"
                     ) -> SearchSpace:
