@@ -19,6 +19,7 @@ Draws are made in float64 on the generator's device, then cast to ``dtype`` and 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 from abc import ABC, abstractmethod
@@ -378,12 +379,21 @@ class MixtureDirichlet(PreferenceSampler):
 
 
 # ---------------------------------------------------------------------------- registry
-_SAMPLERS: dict[str, type[PreferenceSampler]] = {
+_SAMPLERS: dict[str, type[PreferenceSampler] | str] = {
     "dirichlet": Dirichlet,
     "uniform": Uniform,
     "sphere": Sphere,
     "mixture_dirichlet": MixtureDirichlet,
+    "eps": "hybridmoo.eps:EPS",  # defined elsewhere (it subclasses ours): imported on first use
 }
+
+
+def _sampler_class(key: str) -> type[PreferenceSampler]:
+    entry = _SAMPLERS[key]
+    if isinstance(entry, str):  # "module:Class", resolved lazily so that no import cycle forms
+        module, _, attr = entry.partition(":")
+        entry = _SAMPLERS[key] = getattr(importlib.import_module(module), attr)
+    return entry
 
 
 def names() -> list[str]:
@@ -407,7 +417,7 @@ def get(name: str, n_obj: int, **params: Any) -> PreferenceSampler:
             f"unknown preference sampler {name!r}.{did_you_mean(key, names())} "
             f"Registered samplers: {', '.join(names())}."
         )
-    cls = _SAMPLERS[name.lower()]
+    cls = _sampler_class(name.lower())
     sig = inspect.signature(cls.__init__)
     allowed = {p: v.default for p, v in sig.parameters.items() if p not in ("self", "n_obj")}
     for k in params:

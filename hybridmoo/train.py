@@ -395,6 +395,8 @@ class Trainer:
         if norm.needs_updates:
             norm.update(raw)
         losses = norm.transform(raw)
+        if hasattr(self.sampler, "observe"):  # adaptive samplers (EPS) learn from the losses
+            self.sampler.observe(prefs, losses)
         ideal = norm.scalarization_ideal()
         if getattr(self.scal, "needs_grads", False):
             grads = self._per_objective_grads(losses, params)
