@@ -8,20 +8,32 @@ or steps; an evaluations budget counts K preferences per step; with a seconds bu
 trains for 80% of its share, the rest covering evaluation and set-up). The result is the front
 of the best-HV trial; its trace is the best HV so far against the budget spent so far, so the
 search's cost is charged in full.
+
+The space, the budget split and the result are shared with the outer-loop baselines that
+search the same space under the same accounting (:mod:`~hybridmoo.baselines.random_search`,
+:mod:`~hybridmoo.baselines.optuna_search`): :func:`search_setup` builds the study spec and the
+per-trial budget, :func:`run_outer_loop` trains proposed configurations one after another in
+this process (the Study's trial seeds and trial function), and :func:`search_result` turns the
+trials into a :class:`BaselineResult`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 
-__all__ = ["hybridmoo_search"]
+__all__ = ["SearchSetup", "hybridmoo_search", "run_outer_loop", "search_result", "search_setup"]
 
 _STUDY = """
 [study]
@@ -66,57 +78,165 @@ def _toml_inline(d: dict) -> str:
     return "{ " + ", ".join(f"{k} = {val(v)}" for k, v in d.items()) + " }"
 
 
-@register("hybridmoo_search", "hybridmoo",
-          "this library: pymoo NSGA-II over Pareto-set-learning configurations")
-def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
-                     generations: int = 2, n_prefs: int = 8) -> BaselineResult:
-    """Outer + inner search under ``budget`` (see the module docstring)."""
-    from hybridmoo.study import Study
+@dataclass
+class SearchSetup:
+    """A compare-budget search: the study spec and how the budget is split among trials.
+
+    Attributes:
+        spec: the study spec (problem, space, fixed settings, seed) every search method uses.
+        n_trials: trials of a search that stops none early (``pop_size × generations``).
+        unit: ``"steps"`` or ``"seconds"``, what a trial's budget counts.
+        per_trial: each trial's training budget in ``unit``.
+        budget: the compare budget. n_prefs: preferences per step. params: the search's settings.
+    """
+
+    spec: Any
+    n_trials: int
+    unit: str
+    per_trial: float
+    budget: Budget
+    n_prefs: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        """The training budget of the whole search, in ``unit``."""
+        return self.n_trials * self.per_trial
+
+
+def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, generations: int = 2,
+                 n_prefs: int = 8, eval_every: int = 10**6) -> SearchSetup:
+    """The shared search space and budget split (see the module docstring).
+
+    ``eval_every`` defaults to evaluating at the end of a trial only; a search that prunes
+    trials on intermediate HV sets it lower.
+    """
     from hybridmoo.studyfile import load_study
 
     n = pop_size * generations
     if budget.kind == "seconds":
         # 80% of an even share goes to training: evaluation and set-up take the rest
-        per = f"seconds = {0.8 * budget.amount / n!r}\nsteps = 1000000"
-    elif budget.kind == "steps":
-        per = f"steps = {max(1, int(budget.amount // n))}"
-    else:
-        per = f"steps = {max(1, int(budget.amount // (n * n_prefs)))}"
+        unit, per_trial = "seconds", 0.8 * budget.amount / n
+        per = f"seconds = {per_trial!r}\nsteps = 1000000"
+    else:  # an evaluations budget counts K preferences per step
+        unit = "steps"
+        per_trial = max(1, int(budget.amount // (n if budget.kind == "steps" else n * n_prefs)))
+        per = f"steps = {per_trial}"
     desc = problem.describe()
     text = textwrap.dedent(_STUDY.format(seed=seed, problem=desc["name"],
                                          options=_toml_inline(desc.get("options", {})),
                                          pop=pop_size, gens=generations, budget=per, k=n_prefs,
-                                         eval_every=10**6))  # evaluate at the end only
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = load_study(text=text)
-        spec.output = Path(tmp) / "search.h5"
-        res = Study(spec, backend="local", progress=False).run()
-    ok = [t for t, r in res.trials.items() if r.ok]
+                                         eval_every=eval_every))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
+    return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params)
+
+
+def _trial_cost(setup: SearchSetup, r) -> float:
+    """What a finished trial is charged, in ``setup.unit``: at most its share."""
+    used = r.steps if setup.unit == "steps" else r.train_time
+    return min(float(used), setup.per_trial)
+
+
+class _Stop:
+    """A trainer callback that ends the run at the current evaluation when ``prune`` says so:
+    it lowers the trainer's step budget to the steps done, so the trial returns a normal result
+    (its front at that step) and is charged only what it used."""
+
+    def __init__(self, prune: Callable[[dict], bool]):
+        self.prune, self.trainer, self.pruned = prune, None, False
+
+    def __call__(self, ev: dict) -> None:
+        if not self.pruned and not self.trainer.done() and self.prune(ev):
+            self.pruned = True
+            self.trainer.cfg = dataclasses.replace(self.trainer.cfg,
+                                                   steps=self.trainer.step_count)
+
+
+def _train(payload: dict, cache: dict, prune: Callable[[dict], bool] | None):
+    """One trial in this process: the Study's trial function, or, to prune on intermediate
+    HV, the same Trainer with a stopping callback. Returns ``(TrialResult, pruned)``."""
+    from hybridmoo.methods.trial import _problem, cache_n_obj, run_trial
+    from hybridmoo.train import Trainer, TrialResult
+
+    if prune is None:
+        return run_trial(payload, cache), False
+    stop = _Stop(prune)
+    try:
+        stop.trainer = Trainer(_problem(payload, cache), payload["hypernet"], payload["train"],
+                               seed=payload["seed"])
+        return stop.trainer.run(callback=stop, keep_weights=False), stop.pruned
+    except Exception as exc:  # a bad configuration fails its trial, not the search
+        return TrialResult.failed(f"{type(exc).__name__}: {exc}", problem={
+            "name": payload["problem"], "options": payload["problem_options"]},
+            hypernet=payload["hypernet"], train=payload["train"], seed=payload["seed"],
+            n_obj=cache_n_obj(payload, cache)), False
+
+
+def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
+                   tell: Callable[[int, dict, Any, bool], None], *,
+                   prune: Callable[[int, dict], bool] | None = None) -> tuple[dict, dict]:
+    """Train the configurations ``ask`` proposes, one at a time, until the budget is spent.
+
+    A trial starts only while its full share still fits in the budget that is left (trials
+    are charged what they used, at most their share), so a search that stops none early runs
+    exactly ``setup.n_trials`` trials, as :func:`hybridmoo_search` does, and one that stops
+    trials early spends what it saved on more trials.
+
+    Args:
+        setup: from :func:`search_setup`.
+        ask: ``ask(trial_id) -> {path: value}``, a point of ``setup.spec.space``.
+        tell: ``tell(trial_id, values, result, pruned)`` after each trial.
+        prune: ``prune(trial_id, {"step", "hv", "igd", "seconds"}) -> bool`` at each of the
+            trial's evaluations: True ends the trial there.
+
+    Returns:
+        ``(trials, values)``: trial id → TrialResult and trial id → ``{path: value}``.
+    """
+    spec = setup.spec
+    trials, values, cache = {}, {}, {}
+    spent, tid = 0.0, 0
+    while spent + setup.per_trial <= setup.total * (1 + 1e-9) + 1e-9:
+        values[tid] = vals = ask(tid)
+        payload = spec.trial_method.trial_payload(spec, spec.space.config(vals),
+                                                  spec.seed * 100_003 + tid)  # as Study does
+        hook = None if prune is None else (lambda ev, t=tid: prune(t, ev))
+        trials[tid], pruned = _train(payload, cache, hook)
+        spent += _trial_cost(setup, trials[tid])
+        tell(tid, vals, trials[tid], pruned)
+        tid += 1
+    return trials, values
+
+
+def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: dict,
+                  values: dict, t0: float, extra: dict | None = None) -> BaselineResult:
+    """The front of the best-HV trial; the trace is the best HV so far against the budget
+    spent so far (each trial's training time and steps, in trial order)."""
+    desc = problem.describe()
+    ok = [t for t, r in trials.items() if r.ok and math.isfinite(r.hv)]
     if not ok:
-        first = next(iter(res.trials.values()))
-        return BaselineResult.failed(f"every trial failed; first: {first.error}",
-                                     method="hybridmoo_search", problem=desc, seed=seed,
-                                     n_obj=problem.n_obj, params=params)
-    # trace: best HV so far against the cumulative cost of the trials, in id order
+        first = next(iter(trials.values()), None)
+        why = first.error if first is not None else "no trial ran within the budget"
+        return BaselineResult.failed(f"every trial failed; first: {why}", method=method,
+                                     problem=desc, seed=seed, n_obj=problem.n_obj,
+                                     params=setup.params)
+    n_prefs = setup.n_prefs
     secs, steps, evals, hvs = [], [], [], []
     spent_s = spent_steps = 0.0
     best = -np.inf
-    for t in sorted(res.trials):
-        r = res.trials[t]
+    for t in sorted(trials):
+        r = trials[t]
         spent_s += r.train_time
         spent_steps += r.steps
-        if r.ok:
+        if t in ok:
             best = max(best, r.hv)
         secs.append(spent_s)
         steps.append(spent_steps)
         evals.append(spent_steps * n_prefs)
         hvs.append(best if np.isfinite(best) else 0.0)
-    top = max(ok, key=lambda t: res.trials[t].hv)
-    r = res.trials[top]
+    top = max(ok, key=lambda t: trials[t].hv)
+    r = trials[top]
     return BaselineResult(
-        method="hybridmoo_search", params=params, problem=desc, seed=seed, status="ok", error="",
+        method=method, params=setup.params, problem=desc, seed=seed, status="ok", error="",
         F=r.F, X=r.X, prefs=r.prefs,
         trace={"seconds": np.array(secs), "evaluations": np.array(evals),
                "steps": np.array(steps), "hv": np.array(hvs),
@@ -124,4 +244,22 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
         budget_used={"seconds": time.perf_counter() - t0, "steps": spent_steps,
                      "evaluations": spent_steps * n_prefs},
         hv=r.hv, ref_point=np.asarray(r.ref_point, dtype=np.float64),
-        extra={"best_trial": top, "best_values": res.values[top]})
+        extra={"best_trial": top, "best_values": values[top], "n_trials": len(trials),
+               **(extra or {})})
+
+
+@register("hybridmoo_search", "hybridmoo",
+          "this library: pymoo NSGA-II over Pareto-set-learning configurations")
+def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
+                     generations: int = 2, n_prefs: int = 8) -> BaselineResult:
+    """Outer + inner search under ``budget`` (see the module docstring)."""
+    from hybridmoo.study import Study
+
+    setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
+                         n_prefs=n_prefs)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = setup.spec
+        spec.output = Path(tmp) / "search.h5"
+        res = Study(spec, backend="local", progress=False).run()
+    return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values, t0)
