@@ -12,7 +12,10 @@ defaults it takes from the paper or its code and which are readings. Families:
   ``cosmos``, ``psl``, ``hv_psl`` and hybridmoo's own defaults (``hybridmoo``,
   :mod:`~hybridmoo.baselines.hybridmoo_default`);
 - ``hybridmoo``: the outer + inner search (``hybridmoo_search``,
-  :mod:`~hybridmoo.baselines.search`).
+  :mod:`~hybridmoo.baselines.search`);
+- ``search``: other outer loops over the same space and budget: ``random_search``
+  (:mod:`~hybridmoo.baselines.random_search`), ``optuna_tpe`` and ``optuna_nsga2``
+  (:mod:`~hybridmoo.baselines.optuna_search`, needs ``pip install 'hybridmoo[optuna]'``).
 
 >>> from hybridmoo import baselines
 >>> "nsga2" in baselines.names("evolutionary")
@@ -36,6 +39,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     mt2o,
     nsga2,
     nsga3,
+    optuna_search,
     pcgrad,
     phn_bn,
     phn_epo,
@@ -43,6 +47,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     pmtl,
     psl,
     pymoo_any,
+    random_search,
     search,
     smsemoa,
 )

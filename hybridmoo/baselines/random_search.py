@@ -21,7 +21,7 @@ from hybridmoo.baselines.search import run_outer_loop, search_result, search_set
 __all__ = ["random_search"]
 
 
-@register("random_search", "hybridmoo",
+@register("random_search", "search",
           "Bergstra & Bengio, Random Search for Hyper-Parameter Optimization, JMLR 2012")
 def random_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
                   generations: int = 2, n_prefs: int = 8) -> BaselineResult:
