@@ -1,0 +1,153 @@
+"""Outer-loop baselines of `hybridmoo compare` (random search, Optuna's TPE and NSGA-II): same
+space, trial count and budget accounting as hybridmoo_search; pruning; registry; errors."""
+
+from __future__ import annotations
+
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from hybridmoo import baselines
+from hybridmoo.baselines.search import run_outer_loop, search_setup
+from hybridmoo.cli import main
+from hybridmoo.compare import load_compare
+from hybridmoo.errors import ConfigError
+
+pytest.importorskip("optuna")
+
+TINY = {"pop_size": 2, "generations": 2}
+STEPS = {"kind": "steps", "amount": 240}  # 4 trials of 60 steps
+
+
+def _run(name: str, budget=STEPS, seed: int = 0, **params):
+    return baselines.run(name, "zdt1", budget, seed=seed, problem_options={"n_var": 4},
+                         **TINY, **params)
+
+
+def _check_valid(r, space_values: dict) -> None:
+    assert r.ok, r.error
+    assert r.F.ndim == 2 and r.F.shape[1] == 2 and len(r.F) > 0
+    assert np.isfinite(r.hv) and r.hv > 0
+    assert r.hv == pytest.approx(r.trace["hv"][-1])  # the best trial's front
+    assert np.all(np.diff(r.trace["steps"]) > 0)  # cumulative cost
+    assert np.all(np.diff(r.trace["hv"]) >= 0)  # best so far
+    width = space_values["hypernet.width"]
+    assert 16 <= width <= 256 and 1e-3 <= space_values["train.lr"] <= 1e-2
+    assert space_values["train.scalarization.name"] in (
+        "tchebycheff", "smooth_tchebycheff", "inverse_tchebycheff")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """hybridmoo_search under the same tiny budget: 4 trials of 60 steps."""
+    return _run("hybridmoo_search")
+
+
+@pytest.mark.parametrize("name, params", [
+    ("random_search", {}),
+    ("optuna_tpe", {"pruner": "none"}),
+    ("optuna_nsga2", {"pruner": "none"}),
+])
+def test_same_trials_and_steps_as_hybridmoo_search(reference, name, params):
+    """Without early stopping every outer loop runs hybridmoo_search's trials and steps."""
+    r = _run(name, **params)
+    _check_valid(r, r.extra["best_values"])
+    assert r.extra["n_trials"] == reference.extra["n_trials"] == 4
+    assert r.budget_used["steps"] == reference.budget_used["steps"] == 240
+    np.testing.assert_array_equal(r.trace["steps"], reference.trace["steps"])
+    assert r.budget_used["evaluations"] == 240 * 8  # K = 8 preferences per step
+
+
+def test_random_search_is_seeded():
+    a, b, c = _run("random_search"), _run("random_search"), _run("random_search", seed=1)
+    assert a.extra["best_values"] == b.extra["best_values"]
+    np.testing.assert_array_equal(a.F, b.F)
+    assert a.extra["best_values"] != c.extra["best_values"]
+
+
+def test_outer_loop_trains_a_configuration_as_the_study_does(reference):
+    """The loop uses the Study's trial seeds and trial function: hybridmoo_search's best
+    configuration, run as the same trial id, gives the same front."""
+    setup = search_setup(_problem(), baselines.Budget("steps", 240), 0, **TINY)
+    best = reference.extra["best_trial"]
+    trials, _ = run_outer_loop(setup, lambda tid: reference.extra["best_values"],
+                               lambda *a: None)
+    assert len(trials) == 4
+    assert trials[best].hv == pytest.approx(reference.hv, rel=1e-9)
+    np.testing.assert_allclose(trials[best].F, reference.F)
+
+
+def test_evaluations_budget_counts_preferences_per_step():
+    setup = search_setup(_problem(), baselines.Budget("evaluations", 3200), 0, **TINY)
+    assert (setup.unit, setup.per_trial, setup.n_trials) == ("steps", 100, 4)
+    setup = search_setup(_problem(), baselines.Budget("seconds", 10), 0, **TINY)
+    assert setup.unit == "seconds" and setup.per_trial == pytest.approx(2.0)  # 80% of 10/4
+
+
+def _problem():
+    from hybridmoo import problems
+
+    return problems.get("zdt1", n_var=4)
+
+
+@pytest.mark.parametrize("name", ["optuna_tpe", "optuna_nsga2"])
+@pytest.mark.parametrize("pruner", ["hyperband", "successive_halving"])
+def test_pruning_stops_trials_and_spends_the_savings(name, pruner):
+    """A pruned trial is charged the steps it used; the loop starts trials while a full share
+    fits, so it never overspends and runs at least as many trials as without pruning."""
+    r = _run(name, budget={"kind": "steps", "amount": 480}, pruner=pruner)  # 4 × 120 steps
+    _check_valid(r, r.extra["best_values"])
+    assert r.extra["pruner"] == pruner and r.extra["eval_every"] == 15
+    per_trial = np.diff(np.concatenate([[0.0], r.trace["steps"]]))
+    assert per_trial.max() <= 120 and r.budget_used["steps"] <= 480
+    assert r.extra["n_trials"] == len(per_trial) >= 4
+    assert r.extra["pruned"] == int((per_trial < 120).sum())
+    assert 480 - r.budget_used["steps"] < 120  # no full share left unspent
+
+
+def test_registry_and_compare_file(tmp_path):
+    assert set(baselines.names("search")) == {"random_search", "optuna_tpe", "optuna_nsga2"}
+    for n in baselines.names("search"):
+        assert baselines.get(n).paper
+    text = """
+[compare]
+name = "outer"
+seeds = 1
+output = "out.h5"
+report = "report.md"
+[problem]
+name = "zdt1"
+options = { n_var = 4 }
+[budget]
+kind = "steps"
+amount = 120
+[[methods]]
+name = "random_search"
+params = { pop_size = 2, generations = 1 }
+[[methods]]
+name = "optuna_tpe"
+params = { pop_size = 2, generations = 1, pruner = "none" }
+[[methods]]
+name = "optuna_nsga2"
+params = { pop_size = 2, generations = 1 }
+"""
+    spec = load_compare(text=text)
+    assert [m["name"] for m in spec.methods] == ["random_search", "optuna_tpe", "optuna_nsga2"]
+    (tmp_path / "c.toml").write_text(text)
+    assert main(["compare", str(tmp_path / "c.toml"), "--backend", "local", "--quiet"]) == 0
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert sorted(f["runs"]) == ["optuna_nsga2", "optuna_tpe", "random_search"]
+        assert all(f["runs"][m]["000"].attrs["status"] == "ok" for m in f["runs"])
+    assert "| optuna_tpe" in (tmp_path / "report.md").read_text()
+
+
+def test_bad_settings_and_missing_optuna_are_named(monkeypatch):
+    with pytest.raises(ConfigError, match="pruner = 'hyperbnd' is not allowed.*hyperband"):
+        _run("optuna_tpe", pruner="hyperbnd")
+    with pytest.raises(ConfigError, match="reports = 1 must be an integer >= 2"):
+        _run("optuna_nsga2", reports=1)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'hybridmoo\[optuna\]'"):
+        _run("optuna_tpe")
