@@ -70,17 +70,19 @@ class EPS(PreferenceSampler):
         period: draws between two evolutions (>= 1).
         elite: fraction of the population kept at each evolution, in (0, 1).
         explore: fraction of each draw taken fresh from Dirichlet(``alpha``), in [0, 1).
-        alpha: concentration of the initial and exploration draws (a number > 0).
+        alpha: concentration of the initial and exploration draws (a number > 0; default 0.5,
+            the trainer's default Dirichlet, so that EPS changes only what it adapts).
         eta_c: SBX distribution index (> 0; larger: children nearer their parents).
         eta_m: polynomial-mutation distribution index (> 0).
+        warmup: draws before the first evolution (the population stays Dirichlet meanwhile).
     """
 
     name = "eps"
     on_simplex = True
 
     def __init__(self, n_obj: int, pop_size: int = 32, period: int = 20, elite: float = 0.5,
-                 explore: float = 0.25, alpha: float = 1.0, eta_c: float = 15.0,
-                 eta_m: float = 20.0):
+                 explore: float = 0.25, alpha: float = 0.5, eta_c: float = 15.0,
+                 eta_m: float = 20.0, warmup: int = 0):
         self.n_obj = _check_n_obj(n_obj, "eps")
         _check("pop_size", pop_size, isinstance(pop_size, (int, np.integer)) and pop_size >= 4,
                "an integer >= 4")
@@ -90,6 +92,8 @@ class EPS(PreferenceSampler):
                "a number in (0, 1), the fraction of the population kept")
         _check("explore", explore, _is_real(explore) and 0 <= explore < 1,
                "a number in [0, 1), the fraction of each draw that is fresh Dirichlet rows")
+        _check("warmup", warmup, isinstance(warmup, (int, np.integer)) and warmup >= 0,
+               "an integer >= 0 (draws before the first evolution)")
         for key, v in (("eta_c", eta_c), ("eta_m", eta_m)):
             _check(key, v, _is_real(v) and math.isfinite(v) and v > 0, "a number > 0")
         _check("alpha", alpha, _is_real(alpha) and math.isfinite(alpha) and alpha > 0,
@@ -98,6 +102,7 @@ class EPS(PreferenceSampler):
         self.pop_size, self.period = int(pop_size), int(period)
         self.elite, self.explore = float(elite), float(explore)
         self.eta_c, self.eta_m = float(eta_c), float(eta_m)
+        self.warmup = int(warmup)
         self.population: Tensor | None = None  # (pop_size, m) float64
         self.draws = 0
         self.generations = 0
@@ -107,7 +112,7 @@ class EPS(PreferenceSampler):
         """The constructor arguments other than ``n_obj``."""
         return {"pop_size": self.pop_size, "period": self.period, "elite": self.elite,
                 "explore": self.explore, "alpha": self.alpha, "eta_c": self.eta_c,
-                "eta_m": self.eta_m}
+                "eta_m": self.eta_m, "warmup": self.warmup}
 
     # ------------------------------------------------------------------ sampling
     def _fresh(self, k: int, generator: torch.Generator) -> Tensor:
@@ -120,7 +125,7 @@ class EPS(PreferenceSampler):
             self.population = self._fresh(self.pop_size, generator)
         self.population = self.population.to(dev)
         self.draws += 1
-        if self.draws % self.period == 0 and self._seen:
+        if self.draws % self.period == 0 and self._seen and self.draws > self.warmup:
             self._evolve(generator)
         n_new = int(round(self.explore * k))
         n_pop = k - n_new
