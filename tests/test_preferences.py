@@ -133,7 +133,8 @@ def test_dict_round_trip(key):
 
 def test_registry():
     """get builds samplers by name; names lists them; unknown names raise UnknownNameError."""
-    assert preferences.names() == ["dirichlet", "uniform", "sphere", "mixture_dirichlet"]
+    assert preferences.names() == ["dirichlet", "uniform", "sphere", "mixture_dirichlet",
+                                   "eps"]
     assert preferences.get("Dirichlet", 3, alpha=0.2) == Dirichlet(3, 0.2)
     assert preferences.get("sphere", n_obj=2, clamp=None).clamp is None
     with pytest.raises(UnknownNameError, match=r"Did you mean 'dirichlet'.*Registered samplers"):
