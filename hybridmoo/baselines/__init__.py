@@ -15,7 +15,7 @@ defaults it takes from the paper or its code and which are readings. Families:
   :mod:`~hybridmoo.baselines.search`);
 - ``search``: other outer loops over the same space and budget: ``random_search``
   (:mod:`~hybridmoo.baselines.random_search`), ``optuna_tpe`` and ``optuna_nsga2``
-  (:mod:`~hybridmoo.baselines.optuna_search`, needs ``pip install 'hybridmoo[optuna]'``).
+  (:mod:`~hybridmoo.baselines.optuna`, needs ``pip install 'hybridmoo[optuna]'``).
 
 >>> from hybridmoo import baselines
 >>> "nsga2" in baselines.names("evolutionary")
@@ -39,7 +39,7 @@ from hybridmoo.baselines import (  # noqa: F401  (importing a method's module re
     mt2o,
     nsga2,
     nsga3,
-    optuna_search,
+    optuna,
     pcgrad,
     phn_bn,
     phn_epo,

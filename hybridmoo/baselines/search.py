@@ -11,7 +11,7 @@ search's cost is charged in full.
 
 The space, the budget split and the result are shared with the outer-loop baselines that
 search the same space under the same accounting (:mod:`~hybridmoo.baselines.random_search`,
-:mod:`~hybridmoo.baselines.optuna_search`): :func:`search_setup` builds the study spec and the
+:mod:`~hybridmoo.baselines.optuna`): :func:`search_setup` builds the study spec and the
 per-trial budget, :func:`run_outer_loop` trains proposed configurations one after another in
 this process (the Study's trial seeds and trial function), and :func:`search_result` turns the
 trials into a :class:`BaselineResult`.
