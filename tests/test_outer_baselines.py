@@ -3,6 +3,7 @@ space, trial count and budget accounting as hybridmoo_search; pruning; registry;
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import h5py
@@ -15,7 +16,8 @@ from hybridmoo.cli import main
 from hybridmoo.compare import load_compare
 from hybridmoo.errors import ConfigError
 
-pytest.importorskip("optuna")
+needs_optuna = pytest.mark.skipif(importlib.util.find_spec("optuna") is None,
+                                  reason="optuna is not installed: pip install 'hybridmoo[optuna]'")
 
 TINY = {"pop_size": 2, "generations": 2}
 STEPS = {"kind": "steps", "amount": 240}  # 4 trials of 60 steps
@@ -47,8 +49,8 @@ def reference():
 
 @pytest.mark.parametrize("name, params", [
     ("random_search", {}),
-    ("optuna_tpe", {"pruner": "none"}),
-    ("optuna_nsga2", {"pruner": "none"}),
+    pytest.param("optuna_tpe", {"pruner": "none"}, marks=needs_optuna),
+    pytest.param("optuna_nsga2", {"pruner": "none"}, marks=needs_optuna),
 ])
 def test_same_trials_and_steps_as_hybridmoo_search(reference, name, params):
     """Without early stopping every outer loop runs hybridmoo_search's trials and steps."""
@@ -92,6 +94,7 @@ def _problem():
     return problems.get("zdt1", n_var=4)
 
 
+@needs_optuna
 @pytest.mark.parametrize("name", ["optuna_tpe", "optuna_nsga2"])
 @pytest.mark.parametrize("pruner", ["hyperband", "successive_halving"])
 def test_pruning_stops_trials_and_spends_the_savings(name, pruner):
@@ -107,6 +110,7 @@ def test_pruning_stops_trials_and_spends_the_savings(name, pruner):
     assert 480 - r.budget_used["steps"] < 120  # no full share left unspent
 
 
+@needs_optuna
 def test_registry_and_compare_file(tmp_path):
     assert set(baselines.names("search")) == {"random_search", "optuna_tpe", "optuna_nsga2"}
     for n in baselines.names("search"):

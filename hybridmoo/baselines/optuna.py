@@ -87,7 +87,6 @@ def _optuna_search(method: str, make_sampler, problem, budget: Budget, seed: int
                    reports: int) -> BaselineResult:
     from hybridmoo.study import outer_objectives, to_minimised
 
-    optuna = import_optuna()
     if pruner not in PRUNERS:
         raise ConfigError(f"{method}: pruner = {pruner!r} is not allowed."
                           f"{did_you_mean(str(pruner), list(PRUNERS))} Allowed: "
@@ -95,6 +94,7 @@ def _optuna_search(method: str, make_sampler, problem, budget: Budget, seed: int
     if isinstance(reports, bool) or not isinstance(reports, int) or reports < 2:
         raise ConfigError(f"{method}: reports = {reports!r} must be an integer >= 2 (the HV "
                           "reports per trial that the pruner decides on)")
+    optuna = import_optuna()
     setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
                          n_prefs=n_prefs)
     names = list(setup.spec.objectives)
