@@ -124,3 +124,35 @@ def test_trainer_feeds_eps_and_zdt1_trains_to_a_sensible_hv():
     assert hv["eps"] > 0.9 * ref, (hv, ref)
     assert hv["eps"] > 0.97 * hv["dirichlet"], hv
     assert np.isfinite(hv["eps"])
+
+
+def test_study_files_can_fix_or_search_the_sampler():
+    from hybridmoo.studyfile import load_study
+
+    base = """
+[study]
+seed = 0
+output = "x.h5"
+[problem]
+name = "zdt1"
+[objectives]
+names = ["hv"]
+[algorithm]
+name = "nsga2"
+pop_size = 2
+generations = 1
+[budget]
+steps = 10
+[fixed.train]
+{fixed}
+[search]
+{search}
+"""
+    lr = '"train.lr" = { type = "real", low = 1e-3, high = 1e-2 }'
+    spec = load_study(text=base.format(fixed='sampler = { name = "eps", period = 5 }', search=lr))
+    assert spec.space.fixed["train"]["sampler"] == {"name": "eps", "period": 5}
+    choice = '"train.sampler.name" = { type = "choice", values = ["dirichlet", "eps"] }'
+    spec = load_study(text=base.format(fixed="", search=choice))
+    assert spec.space.config(spec.space.values([0.9]))["train"]["sampler"]["name"] == "eps"
+    with pytest.raises(ConfigError, match="period"):
+        load_study(text=base.format(fixed='sampler = { name = "eps", period = 0 }', search=lr))
