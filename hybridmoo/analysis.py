@@ -179,6 +179,30 @@ class StudyData:
         """pandas DataFrame of :meth:`outer_front_records`."""
         return _frame(self.outer_front_records())
 
+    # ----------------------------------------------------------------------------- study front
+    def study_front(self, n: int | None = None, density: int | None = None, *,
+                    refine: int = 20000, exact: int = 5000):
+        """The study front: ``n`` points chosen by greedy hypervolume contribution from the
+        dense fronts of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
+
+        Args:
+            n: number of points (default: the trials' evaluation-front size, ``n_eval``).
+            density: preferences queried per point and network (default 20; data-driven
+                problems: 1, their stored evaluation fronts — see :mod:`hybridmoo.studyfront`).
+            refine, exact: the selection's exchange budget and exhaustive-search limit (see
+                :func:`~hybridmoo.studyfront.build_study_front`).
+
+        Returns:
+            A :class:`~hybridmoo.studyfront.StudyFront`: ``F`` `(k, m)`, ``X`` or ``None``,
+            ``trial_ids`` `(k,)`, ``prefs`` `(k, m)`, ``hv``, ``seconds`` (build time), …
+
+        Raises:
+            StoreError: no finished hypernetwork trial has stored weights.
+        """
+        from hybridmoo.studyfront import build_study_front
+
+        return build_study_front(self, n, density, refine=refine, exact=exact)
+
     # ----------------------------------------------------------------------------- predict
     def hypernetwork(self, trial_id: int) -> LoadedHypernet:
         """The trained hypernetwork of a trial, rebuilt from its stored configuration and

@@ -39,7 +39,7 @@ threads = 1
 """
 
 
-def _study(d, problem="zdt1", options="{ n_var = 4 }", pop=3, steps=60, n_eval=11):
+def _study(d, problem="zdt1", options="{ n_var = 4 }", pop=3, steps=150, n_eval=11):
     (d / "s.toml").write_text(STUDY.format(problem=problem, options=options, pop=pop,
                                            steps=steps, n_eval=n_eval))
     Study(d / "s.toml", backend="local", progress=False).run()
@@ -83,3 +83,119 @@ def test_rebuilt_network_reproduces_the_trainers_evaluation(which, request, monk
         out = s.predict(tid, r.prefs[1])
         np.testing.assert_allclose(out["objectives"], r.F[1], rtol=1e-5, atol=1e-7)
         assert set(out["params"]) == set(ev["params"])
+
+
+# ------------------------------------------------------------------------------- study front
+def _pool(s, n, density):
+    """The pooled non-dominated points, built independently of hybridmoo.studyfront."""
+    import moocore
+
+    from hybridmoo import preferences
+
+    Fs = []
+    for tid in s.trial_ids():
+        r = s.trial(tid)
+        P = np.vstack([preferences.eval_preferences(2, n * density).double().numpy(), r.prefs])
+        Fs.append(s.hypernetwork(tid).evaluate(P)["F"])
+    F = np.vstack(Fs)
+    return F[moocore.is_nondominated(F)]
+
+
+def test_study_front_equals_brute_force_on_a_tiny_case(study_file):
+    """n = 2 from a tiny pool: the best pair of all pooled non-dominated points (every pair
+    scored with moocore); greedy + exchanges alone reach at least (1 − 1/e) of it."""
+    import itertools
+
+    import moocore
+
+    s = hybridmoo.load(study_file)
+    for n, density in ((2, 2), (3, 1)):
+        sf = s.study_front(n, density=density)
+        ref = sf.ref_point
+        if density == 1:
+            import moocore as mc
+
+            F = np.vstack([s.trial(t).F for t in s.trial_ids()])
+            F = F[mc.is_nondominated(F)]
+        else:
+            F = _pool(s, n, density)
+        F = F[(F < ref).all(axis=1)]
+        assert len(F) > n  # a real choice
+        best = max(itertools.combinations(range(len(F)), n),
+                   key=lambda c: moocore.hypervolume(F[list(c)], ref=ref))
+        best_hv = moocore.hypervolume(F[list(best)], ref=ref)
+        assert sf.hv == pytest.approx(best_hv, rel=1e-12)
+        assert sf.F.shape == (n, 2) and sf.source == "exact"
+        assert sorted(map(tuple, sf.F.round(12))) == sorted(map(tuple, F[list(best)].round(12)))
+        greedy = s.study_front(n, density=density, exact=0, refine=0)
+        refined = s.study_front(n, density=density, exact=0)
+        assert (1 - 1 / np.e) * best_hv <= greedy.hv <= refined.hv <= best_hv + 1e-15
+
+
+def test_study_front_beats_every_trial_at_equal_n(study_file):
+    """At the trials' own front size, the study front's HV is at least every trial's; each
+    point is reproduced by its trial's network at its preference; the build is timed and
+    deterministic."""
+    import moocore
+
+    from hybridmoo.subset import subset_hypervolume
+
+    s = hybridmoo.load(study_file)
+    sf = s.study_front()
+    n = len(s.trial(s.trial_ids()[0]).F)
+    assert sf.n == n and sf.F.shape == (n, 2) and sf.X.shape == (n, 4)
+    assert sf.density == 20 and sf.n_pooled >= 3 * 20 * n
+    for tid in s.trial_ids():
+        r = s.trial(tid)
+        assert sf.hv >= subset_hypervolume(r.F, sf.ref_point, np.arange(len(r.F))) - 1e-12
+        assert sf.hv >= r.hv - 1e-12
+    assert moocore.is_nondominated(sf.F).all()
+    assert sf.hv == pytest.approx(moocore.hypervolume(sf.F, ref=sf.ref_point), rel=1e-12)
+    for i in range(n):
+        ev = s.hypernetwork(int(sf.trial_ids[i])).evaluate(sf.prefs[i: i + 1])
+        np.testing.assert_allclose(ev["F"][0], sf.F[i], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ev["X"][0], sf.X[i], rtol=1e-5, atol=1e-6)
+    assert sf.seconds > 0
+    again = s.study_front()
+    np.testing.assert_array_equal(again.F, sf.F)
+    rows = sf.records()
+    assert len(rows) == n and {"trial_id", "pref_1", "f1", "x_4"} <= set(rows[0])
+
+
+def test_data_problem_pools_the_stored_fronts(data_study):
+    """A data problem's study front (default density 1) is drawn from the stored evaluation
+    fronts, with no decision vectors; density > 1 queries the networks on the test split."""
+    s = hybridmoo.load(data_study)
+    sf = s.study_front()
+    assert sf.density == 1 and sf.X is None and sf.F.shape[0] <= 5
+    for f, t, p in zip(sf.F, sf.trial_ids, sf.prefs, strict=True):
+        r = s.trial(int(t))
+        i = int(np.argmin(np.abs(r.prefs - p).sum(axis=1)))
+        np.testing.assert_allclose(r.F[i], f)
+    dense = s.study_front(density=3)
+    assert dense.density == 3 and dense.n_pooled == 2 * (15 + 5)
+    assert dense.hv >= max(s.trial(t).hv for t in s.trial_ids()) - 1e-12
+
+
+def test_study_front_needs_kept_weights_and_valid_sizes(study_file, tmp_path):
+    """No stored weights: a StoreError naming keep_weights; bad n or density: ConfigError."""
+    import shutil
+
+    from hybridmoo import store
+    from hybridmoo.errors import ConfigError, StoreError
+
+    s = hybridmoo.load(study_file)
+    for bad in ({"n": 0}, {"density": 0}, {"n": 2.5}):
+        with pytest.raises(ConfigError, match="study_front"):
+            s.study_front(**bad)
+    copy = tmp_path / "noweights.h5"
+    shutil.copy(study_file, copy)
+    import h5py
+
+    with h5py.File(copy, "a") as f:
+        for g in f["trials"].values():
+            if "weights" in g:
+                del g["weights"]
+    assert store.list_trials(copy)[0] == s.trial_ids()
+    with pytest.raises(StoreError, match="keep_weights"):
+        hybridmoo.load(copy).study_front()
