@@ -160,7 +160,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     for tid in data.trial_ids():
         r = store.read_trial(data.path, tid)
         # hypernetworks only: a DYMU controller's points also depend on its resource preference
-        if r.ok and r.state_dict and getattr(r, "method", "hypernet") == "hypernet":
+        if r.ok and r.state_dict and r.method == "hypernet":
             kept.append((tid, r))
     if not kept:
         raise StoreError(

@@ -199,3 +199,111 @@ def test_study_front_needs_kept_weights_and_valid_sizes(study_file, tmp_path):
     assert store.list_trials(copy)[0] == s.trial_ids()
     with pytest.raises(StoreError, match="keep_weights"):
         hybridmoo.load(copy).study_front()
+
+
+# ------------------------------------------------------------------------------- command line
+def test_show_prints_the_study_front_next_to_the_best_trial(study_file, capsys):
+    """`hybridmoo show` prints the study front's HV and size beside the best trial's."""
+    from hybridmoo.cli import main
+
+    sf = hybridmoo.load(study_file).study_front()
+    assert main(["show", str(study_file)]) == 0
+    out = capsys.readouterr().out
+    assert "best HV:" in out and "(trial" in out
+    line = next(x for x in out.splitlines() if x.startswith("study front:"))
+    assert f"HV {sf.hv:.6g} ({len(sf)} points" in line
+    assert main(["show", str(study_file), "--n", "4"]) == 0
+    assert "(4 points from" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "npz", "parquet"])
+def test_export_study_front_every_format(study_file, tmp_path, fmt, capsys):
+    """`export --what study-front` writes one row per point: trial, preference, objectives, x."""
+    import pandas as pd
+
+    from hybridmoo.cli import main
+    from hybridmoo.cli._common import EXPORT_WHAT
+    from hybridmoo.export import WHAT
+
+    assert "study-front" in WHAT and tuple(WHAT) == tuple(EXPORT_WHAT)
+    sf = hybridmoo.load(study_file).study_front(6)
+    out = tmp_path / f"sf.{fmt}"
+    assert main(["export", str(study_file), "--what", "study-front", "--format", fmt,
+                 "--n", "6", "--out", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    if fmt == "csv":
+        df = pd.read_csv(out)
+    elif fmt == "json":
+        df = pd.read_json(out)
+    elif fmt == "parquet":
+        df = pd.read_parquet(out)
+    else:
+        df = pd.DataFrame(dict(np.load(out)))
+    assert len(df) == 6
+    np.testing.assert_array_equal(df["trial_id"].to_numpy(), sf.trial_ids)
+    tol = {"rtol": 1e-12, "atol": 1e-14}  # JSON keeps 15 significant digits
+    np.testing.assert_allclose(df[["f1", "f2"]].to_numpy(), sf.F, **tol)
+    np.testing.assert_allclose(df[["pref_1", "pref_2"]].to_numpy(), sf.prefs, **tol)
+    np.testing.assert_allclose(df[[f"x_{j}" for j in range(1, 5)]].to_numpy(), sf.X, **tol)
+
+
+def test_export_study_front_refuses_what_does_not_apply(study_file, tmp_path, capsys):
+    """--n belongs to study-front; --trials does not apply to it."""
+    from hybridmoo.cli import main
+
+    assert main(["export", str(study_file), "--what", "fronts", "--n", "3", "--out",
+                 str(tmp_path / "a.csv")]) == 2
+    assert "--what study-front" in capsys.readouterr().err
+    assert main(["export", str(study_file), "--what", "study-front", "--trials", "0", "--out",
+                 str(tmp_path / "b.csv")]) == 2
+    assert "every kept hypernetwork" in capsys.readouterr().err
+
+
+def test_plot_draws_the_study_front_against_each_trial(study_file, tmp_path, capsys):
+    """`hybridmoo plot` writes the fronts figure with the study front in every trial panel."""
+    from hybridmoo.cli import main
+    from hybridmoo.report import study_figures
+
+    s = hybridmoo.load(study_file)
+    assert main(["plot", str(study_file), "--out-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "out_fronts.png").stat().st_size > 5000
+    F, label = study_figures.study_front(s)
+    np.testing.assert_array_equal(F, s.study_front().F)
+    assert label.startswith(f"study front (HV {s.study_front().hv:.4g})")
+    fig = study_figures.fronts_figure(s)
+    texts = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    texts += [t.get_text() for ax in fig.axes if ax.get_legend() for t in
+              ax.get_legend().get_texts()]
+    assert label in texts
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("trial ")]
+    assert len(panels) >= 1
+    for ax in panels:  # the study front's curve is drawn in each trial's panel
+        xs = [line.get_xdata() for line in ax.get_lines() if len(line.get_xdata()) == len(F)]
+        assert any(np.allclose(np.sort(x), np.sort(F[:, 0])) for x in xs)
+
+
+def test_predict_serves_the_study_front(study_file, tmp_path, capsys):
+    """`predict --study-front` prints every point with its trial and preference; --save
+    writes one entry per point with the generated parameters."""
+    import torch
+
+    from hybridmoo.cli import main
+
+    sf = hybridmoo.load(study_file).study_front(5)
+    save = tmp_path / "sf.pt"
+    assert main(["predict", str(study_file), "--study-front", "--n", "5", "--save",
+                 str(save)]) == 0
+    out = capsys.readouterr().out
+    rows = [x for x in out.splitlines() if "  trial " in x]
+    assert len(rows) == 5 and f"HV {sf.hv:.6g}" in out
+    for row, t in zip(rows, sf.trial_ids, strict=True):
+        assert f"trial {t} " in row and "preference [" in row and "f1 = " in row
+    points = torch.load(save)
+    assert len(points) == 5
+    for p, x, t in zip(points, sf.X, sf.trial_ids, strict=True):
+        assert p["trial_id"] == t
+        np.testing.assert_allclose(p["params"]["x"].double().numpy(), x, rtol=1e-5, atol=1e-6)
+    for argv, words in ((["--study-front", "-p", "0.5,0.5"], "does not apply"),
+                        ([], "needs --preference"), (["-p", "0.5,0.5", "--n", "3"], "--n")):
+        assert main(["predict", str(study_file), *argv]) == 2
+        assert words in capsys.readouterr().err
