@@ -307,3 +307,38 @@ def test_predict_serves_the_study_front(study_file, tmp_path, capsys):
                         ([], "needs --preference"), (["-p", "0.5,0.5", "--n", "3"], "--n")):
         assert main(["predict", str(study_file), *argv]) == 2
         assert words in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- compare
+def test_hybridmoo_search_reports_the_study_front_and_pays_for_it(monkeypatch):
+    """The `hybridmoo_search` comparison method returns the study front: its HV is the
+    method's HV (at least the best trial's), and the time spent building it is in the run's
+    wall time and in the last point of its trace."""
+    import time
+
+    import moocore
+
+    from hybridmoo import baselines, studyfront
+
+    pause = 0.4
+    greedy = studyfront.greedy_hv_subset
+
+    def slow_greedy(*args, **kwargs):  # makes the study front's cost visible
+        time.sleep(pause)
+        return greedy(*args, **kwargs)
+
+    monkeypatch.setattr(studyfront, "greedy_hv_subset", slow_greedy)
+    t0 = time.perf_counter()
+    r = baselines.run("hybridmoo_search", "zdt1", ("steps", 120), seed=0,
+                      problem_options={"n_var": 4}, pop_size=2, generations=1)
+    wall = time.perf_counter() - t0
+    info = r.extra["study_front"]
+    assert r.ok and r.F.shape == (100, 2) and r.X.shape == (100, 4) and info["points"] == 100
+    assert r.hv == pytest.approx(moocore.hypervolume(r.F, ref=r.ref_point), rel=1e-12)
+    assert r.hv >= r.extra["best_trial_hv"] - 1e-12
+    assert r.trace["hv"][-1] == r.hv
+    assert info["seconds"] >= pause
+    # charged: the wall time includes it, and the trace's last point comes that much later
+    assert info["seconds"] <= r.budget_used["seconds"] <= wall
+    assert r.trace["seconds"][-1] - r.trace["seconds"][-2] == pytest.approx(info["seconds"])
+    assert len(info["trial_ids"]) == 100 and set(info["trials"]) <= {0, 1}
