@@ -156,12 +156,21 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     density = _check_int("density", density, 1)
     from hybridmoo import store
 
-    kept = []
+    kept, others = [], 0
     for tid in data.trial_ids():
         r = store.read_trial(data.path, tid)
+        if not (r.ok and r.state_dict):
+            continue
         # hypernetworks only: a DYMU controller's points also depend on its resource preference
-        if r.ok and r.state_dict and r.method == "hypernet":
+        if r.method == "hypernet":
             kept.append((tid, r))
+        else:
+            others += 1
+    if not kept and others:
+        raise StoreError(
+            f"{data.path}: its {others} kept trial(s) trained DYMU controllers, whose points "
+            "also depend on the resource preference c; a study front pools hypernetworks only "
+            "(read a controller's front with StudyData.predict(trial, preference, c))")
     if not kept:
         raise StoreError(
             f"{data.path}: no finished hypernetwork trial has stored weights, so there is no "
