@@ -50,7 +50,7 @@ __all__ = ["DATA_DENSITY", "DENSITY", "StudyFront", "build_study_front"]
 DENSITY = 20
 #: default density of data-driven problems: their stored evaluation fronts (no forward passes)
 DATA_DENSITY = 1
-#: preferences per forward pass (bounds the memory of a data problem's dense query)
+#: preferences per forward pass of a problem with decision vectors
 _CHUNK = 512
 
 
@@ -185,7 +185,8 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         if density == 1:  # the stored evaluation front (what the network gives there)
             F, X, P = np.asarray(r.F, float), r.X, np.asarray(r.prefs, float)
         else:
-            F, X, P = _query(data._rebuild(tid, r), r, n * density)
+            F, X, P = _query(data._rebuild(tid, r), r, n * density,
+                             chunk=max(len(r.prefs), 1) if is_data else _CHUNK)
         Fs.append(F)
         Xs.append(X)
         Ts.append(np.full(len(F), tid, dtype=np.int64))
@@ -230,9 +231,12 @@ def _names(data, m: int) -> list[str]:
     return names if len(names) == m else [f"f{j + 1}" for j in range(m)]
 
 
-def _query(model, r, count: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _query(model, r, count: int, chunk: int = _CHUNK
+           ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """A rebuilt network's points at ``count`` lattice preferences and its own evaluation
-    preferences: ``(F (N, m), X (N, n_var) or None, prefs (N, m))``."""
+    preferences: ``(F (N, m), X (N, n_var) or None, prefs (N, m))``, ``chunk`` preferences per
+    forward pass (a data problem's task sizes its evaluation batches for the trial's
+    ``n_eval`` networks at once, so it is queried that many at a time)."""
     from hybridmoo import preferences
 
     m = model.problem.n_obj
@@ -240,8 +244,8 @@ def _query(model, r, count: int) -> tuple[np.ndarray, np.ndarray | None, np.ndar
                                            else "sphere").double().numpy()
     P = np.vstack([lattice, np.asarray(r.prefs, dtype=np.float64).reshape(-1, m)])
     Fs, Xs = [], []
-    for s in range(0, len(P), _CHUNK):
-        ev = model.evaluate(P[s: s + _CHUNK])
+    for s in range(0, len(P), chunk):
+        ev = model.evaluate(P[s: s + chunk])
         Fs.append(ev["F"])
         Xs.append(ev["X"])
     X = None if Xs[0] is None else np.vstack(Xs)
