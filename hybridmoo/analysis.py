@@ -1,12 +1,14 @@
 """Reading finished (or running) studies: ``hybridmoo.load(path)``.
 
 :class:`StudyData` exposes a study file's trials, learned fronts, HV traces and outer front as
-numpy arrays or tidy pandas frames (one row per point), and rebuilds any stored hypernetwork to
-generate solutions for new preferences.
+numpy arrays or tidy pandas frames (one row per point), rebuilds any stored hypernetwork from
+its configuration and weights (no trainer) to generate solutions for new preferences, and draws
+the study front, the best ``n`` points of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
 
 >>> study = hybridmoo.load("results/quickstart.h5")          # doctest: +SKIP
 >>> study.trials()                                            # doctest: +SKIP
 >>> study.predict(trial_id=8, preference=[0.2, 0.8])          # doctest: +SKIP
+>>> study.study_front(20).hv                                  # doctest: +SKIP
 """
 
 from __future__ import annotations
