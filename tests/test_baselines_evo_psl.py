@@ -59,10 +59,12 @@ def test_budget_validation():
         Budget("second", 1)
     with pytest.raises(ConfigError, match="finite number > 0"):
         Budget("seconds", -1)
-    with pytest.raises(ConfigError, match="at least 1"):
+    with pytest.raises(ConfigError, match="whole number ≥ 1"):
         Budget("steps", 0.5)
-    with pytest.raises(ConfigError, match="one-key dict"):
-        Budget.of({"steps": 1, "seconds": 2})
+    with pytest.raises(ConfigError, match="one-key dict"):  # several limits: studies only
+        common.comparison_budget({"steps": 1, "seconds": 2})
+    with pytest.raises(ConfigError, match="study trials only"):
+        common.comparison_budget(Budget(epochs=2))
     b = Budget("evaluations", 10)
     assert common.budget_left(b, seconds=99, evaluations=9, steps=99)
     assert not common.budget_left(b, seconds=0, evaluations=10, steps=0)

@@ -20,7 +20,6 @@ signature, and never raises on a failing run: the result then has ``status == "f
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from hybridmoo.errors import (
     UnknownNameError,
     did_you_mean,
 )
+from hybridmoo.record import Budget
 
 __all__ = [
     "BUDGET_KINDS",
@@ -43,6 +43,7 @@ __all__ = [
     "Budget",
     "Tracer",
     "budget_left",
+    "comparison_budget",
     "get",
     "names",
     "ref_point_of",
@@ -56,9 +57,9 @@ BUDGET_KINDS = ("seconds", "steps", "evaluations")
 
 
 # ---------------------------------------------------------------------------------- budget
-@dataclass(frozen=True)
-class Budget:
-    """How much a baseline may spend: wall-clock ``seconds``, ``steps`` or ``evaluations``.
+def comparison_budget(spec: Budget | Mapping | tuple) -> Budget:
+    """A comparison run's budget: a :class:`~hybridmoo.record.Budget` (the one budget type of
+    studies and comparisons) with exactly one limit, of a kind every baseline counts.
 
     What a step is depends on the family: a generation for evolutionary methods, one optimiser
     step for gradient and Pareto-set-learning methods. An evaluation is one objective vector
@@ -66,70 +67,19 @@ class Budget:
     in its docstring how it converts a budget of another kind, and records what it actually used
     (:attr:`BaselineResult.budget_used`).
 
-    Attributes:
-        kind: ``"seconds"``, ``"steps"`` or ``"evaluations"``.
-        amount: a finite number > 0 (``steps`` and ``evaluations`` are rounded down, ≥ 1).
-
     Raises:
-        ConfigError: on an unknown kind or a non-positive, non-finite amount.
+        ConfigError: an invalid budget, several limits, or a kind other than
+            :data:`BUDGET_KINDS` (``epochs``: study trials only).
     """
-
-    kind: str
-    amount: float
-
-    def __post_init__(self) -> None:
-        if self.kind not in BUDGET_KINDS:
-            raise ConfigError(
-                f"budget.kind = {self.kind!r} is not allowed."
-                f"{did_you_mean(str(self.kind), BUDGET_KINDS)} Allowed: {', '.join(BUDGET_KINDS)}"
-            )
-        try:
-            amount = float(self.amount)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
-            ) from None
-        if not math.isfinite(amount) or amount <= 0:
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
-            )
-        if self.kind != "seconds" and amount < 1:
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} {self.kind} is invalid: expected at least 1"
-            )
-        object.__setattr__(self, "amount", amount)
-
-    @property
-    def count(self) -> int:
-        """The amount as an integer (for ``steps`` and ``evaluations``)."""
-        return int(self.amount)
-
-    def to_dict(self) -> dict:
-        """``{"kind": ..., "amount": ...}``."""
-        return {"kind": self.kind, "amount": self.amount}
-
-    @classmethod
-    def of(cls, spec: Budget | Mapping | tuple) -> Budget:
-        """Coerce ``Budget``, ``{"kind": k, "amount": a}``, ``{k: a}`` or ``(k, a)``.
-
-        >>> Budget.of({"evaluations": 1000})
-        Budget(kind='evaluations', amount=1000.0)
-        """
-        if isinstance(spec, Budget):
-            return spec
-        if isinstance(spec, tuple) and len(spec) == 2:
-            return cls(str(spec[0]), spec[1])
-        if isinstance(spec, Mapping):
-            if set(spec) == {"kind", "amount"}:
-                return cls(str(spec["kind"]), spec["amount"])
-            if len(spec) == 1:
-                (k, v), = spec.items()
-                return cls(str(k), v)
-        raise ConfigError(
-            f"budget {spec!r} is invalid: expected Budget(kind, amount), "
-            "{'kind': ..., 'amount': ...} or a one-key dict such as {'evaluations': 10000}; "
-            f"kinds: {', '.join(BUDGET_KINDS)}"
-        )
+    budget = Budget.of(spec)
+    if len(budget.kinds) != 1:
+        raise ConfigError(f"{budget!r}: a comparison run takes one limit, e.g. "
+                          "Budget('seconds', 60) or a one-key dict such as "
+                          "{'evaluations': 10000}")
+    if budget.kind not in BUDGET_KINDS:
+        raise ConfigError(f"{budget!r}: comparison runs count {', '.join(BUDGET_KINDS)}; "
+                          f"{budget.kind} budgets apply to study trials only")
+    return budget
 
 
 def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float) -> bool:
@@ -137,8 +87,8 @@ def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float
 
     Only the counter of the budget's kind is compared; the others are recorded, not limited.
     """
-    used = {"seconds": seconds, "evaluations": evaluations, "steps": steps}[budget.kind]
-    return used < budget.amount
+    return not budget.exhausted({"seconds": seconds, "evaluations": evaluations,
+                                 "steps": steps})
 
 
 # ---------------------------------------------------------------------------------- result
@@ -451,7 +401,7 @@ def run(name: str, problem, budget: Budget | Mapping | tuple, seed: int = 0, *,
 def _run(name, problem, budget, seed, problem_options, params) -> BaselineResult:
     """:func:`run` without the failure policy: a failed run is a failed result."""
     entry = get(name)
-    budget = Budget.of(budget)
+    budget = comparison_budget(budget)
     problem = resolve_problem(problem, problem_options)
     accepted = entry.defaults()
     if not entry.accepts_any():
