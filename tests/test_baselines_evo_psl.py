@@ -12,6 +12,7 @@ from hybridmoo import baselines, metrics, problems
 from hybridmoo.baselines import Budget, Tracer, common, evolutionary, psl
 from hybridmoo.errors import ConfigError, TrialFailedError, UnknownNameError
 from hybridmoo.problems.base import Problem
+from hybridmoo.record import TRACE_KEYS
 
 EVO = baselines.names("evolutionary")
 PSL = [n for n in baselines.names("psl") if n not in ("dymu", "phn_bn")]  # multi-task only
@@ -39,7 +40,9 @@ def _well_formed(r, m: int = 2) -> None:
     if r.X is not None:
         assert r.X.shape[0] == r.F.shape[0]
     lengths = {len(v) for v in r.trace.values()}
-    assert set(r.trace) == {"seconds", "evaluations", "steps", "hv", "igd"}
+    assert set(r.trace) == set(TRACE_KEYS)  # the one record's columns (NaN where unmeasured)
+    for k in ("seconds", "evaluations", "steps"):
+        assert np.isfinite(r.trace[k]).all(), k
     assert len(lengths) == 1 and lengths.pop() >= 2
     assert np.isfinite(r.trace["hv"]).all()
     assert np.all(np.diff(r.trace["evaluations"]) >= 0)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ from hybridmoo.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from hybridmoo.record import Budget
+from hybridmoo.record import Budget, Record
 
 __all__ = [
     "BUDGET_KINDS",
@@ -92,60 +92,44 @@ def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float
 
 
 # ---------------------------------------------------------------------------------- result
-@dataclass
-class BaselineResult:
-    """Outcome of one baseline run.
+class BaselineResult(Record):
+    """Outcome of one baseline run: a :class:`~hybridmoo.record.Record` (the one record type of
+    study trials and comparison runs) built with the baselines' own names.
 
-    Attributes:
+    Args:
         method: registry name of the method. params: the parameters it ran with (defaults
-            included). problem: ``problem.describe()``. seed: the seed.
+            included; stored as :attr:`Record.config`, read back as :attr:`Record.params`).
+        problem: ``problem.describe()``. seed: the seed.
         status: ``"ok"`` or ``"failed"``; ``error`` says why a run failed.
         F: `(n, m)` float64 final approximation set (objective vectors, minimised).
         X: `(n, n_var)` decision vectors of ``F``, or ``None`` (data-driven problems).
         prefs: `(n, m)` preferences that produced ``F`` (preference-based methods), or ``None``.
-        trace: dict of equal-length `(T,)` float64 arrays ``seconds``, ``evaluations``,
-            ``steps``, ``hv`` and ``igd`` (NaN where the problem has no reference front).
+        trace: equal-length `(T,)` float64 arrays ``seconds``, ``evaluations``, ``steps``,
+            ``hv`` and ``igd`` (NaN where the problem has no reference front); the record adds
+            the other :data:`~hybridmoo.record.TRACE_KEYS` as NaN.
         budget_used: ``{"seconds", "evaluations", "steps"}`` actually spent.
         hv: final hypervolume (NaN for a failed run). ref_point: `(m,)` the reference point of
             every HV here.
         extra: method-specific details (e.g. the pymoo class behind ``pymoo:<name>``).
     """
 
-    method: str
-    params: dict
-    problem: dict
-    seed: int
-    status: str
-    error: str
-    F: np.ndarray
-    X: np.ndarray | None
-    prefs: np.ndarray | None
-    trace: dict[str, np.ndarray]
-    budget_used: dict[str, float]
-    hv: float
-    ref_point: np.ndarray
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run finished without failure."""
-        return self.status == "ok"
+    def __init__(self, *, params: Mapping | None = None, config: Mapping | None = None,
+                 **fields: Any) -> None:
+        super().__init__(config=dict(params if params is not None else config or {}),
+                         **fields)
 
     @classmethod
     def failed(cls, error: str, *, method: str, problem: dict, seed: int, n_obj: int,
                params: Mapping | None = None, ref_point=None,
                trace: Mapping[str, np.ndarray] | None = None,
-               budget_used: Mapping[str, float] | None = None) -> BaselineResult:
+               budget_used: Mapping[str, float] | None = None, **_: Any) -> BaselineResult:
         """A failed result; ``trace`` and ``budget_used`` keep what was recorded before."""
         ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
-        tr = {k: np.zeros(0) for k in Tracer.KEYS}
-        if trace is not None:
-            tr.update({k: np.asarray(v, dtype=np.float64) for k, v in trace.items()})
         used = {"seconds": 0.0, "evaluations": 0.0, "steps": 0.0}
         used.update(dict(budget_used or {}))
         return cls(method=method, params=dict(params or {}), problem=dict(problem), seed=seed,
                    status="failed", error=error, F=np.zeros((0, n_obj)), X=None, prefs=None,
-                   trace=tr, budget_used=used, hv=float("nan"), ref_point=ref)
+                   trace=dict(trace or {}), budget_used=used, hv=float("nan"), ref_point=ref)
 
 
 # ---------------------------------------------------------------------------------- tracing
@@ -428,5 +412,5 @@ def _run(name, problem, budget, seed, problem_options, params) -> BaselineResult
             ref_point=getattr(problem, "ref_point", None),
             budget_used={"seconds": time.perf_counter() - t0},
         )
-    return replace(result, method=entry.name, params={**full, **result.params},
+    return replace(result, method=entry.name, config={**full, **result.params},
                    problem=problem.describe(), seed=int(seed))
