@@ -242,6 +242,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         raise ConfigError(f"problem: {exc}") from None
 
     method = st.get("method", "hypernet")
+    if problems.registry.is_import_path(method):  # a TrialMethod of the user's own
+        add_import_folder(base_dir)
     try:
         trial_method = methods.get(method)
     except UnknownNameError as exc:
@@ -295,7 +297,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if workers != "auto":
         check_int("resources.workers", workers, 1, 100_000, where, ' or "auto"')
     retries = check_int("resources.retries", res.get("retries", 1), 0, 100, where)
-    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
+    user_code = next((n for n in (pname, method) if problems.registry.is_import_path(n)), pname)
+    runtime_env = user_runtime_env(res.get("runtime_env"), user_code, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"{where}: resources.keep_weights = {keep!r} is not allowed."
