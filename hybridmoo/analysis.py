@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hybridmoo import store
+from hybridmoo import methods, store
 from hybridmoo.errors import ConfigError, ShapeError, StoreError
 from hybridmoo.record import TrialResult
 
@@ -146,12 +146,8 @@ class StudyData:
                 row.update({onames[j]: float(r.F[i, j]) for j in range(m)})
                 if r.X is not None:
                     row.update({f"x_{j + 1}": float(r.X[i, j]) for j in range(r.X.shape[1])})
-                if r.method == "dymu" and r.ok:
-                    e = r.extra
-                    row.update({"c": float(r.train["c"]), "tree": json.dumps(e["trees"][i]),
-                                "cost": float(e["costs"][i]),
-                                "flops": float(e["point_flops"][i]) if "point_flops" in e
-                                else float("nan")})
+                if r.ok:
+                    row.update(methods.get(r.method).front_columns(r, i))
                 rows.append(row)
         return rows
 
@@ -216,9 +212,10 @@ class StudyData:
                 trained a DYMU controller, or the stored weights do not fit the network.
         """
         r = self._trained(trial_id)
-        if r.method == "dymu":
-            raise StoreError(f"trial {trial_id} trained a DYMU controller, not a hypernetwork: "
-                             "use StudyData.dymu(trial_id), or predict(trial_id, preference, c)")
+        if not methods.get(r.method).hypernetwork:
+            raise StoreError(f"trial {trial_id} trained {methods.get(r.method).summary}, not a "
+                             "hypernetwork: use StudyData.dymu(trial_id), or "
+                             "predict(trial_id, preference, c)")
         return self._rebuild(trial_id, r)
 
     def _rebuild(self, trial_id: int, r: TrialResult) -> LoadedHypernet:
@@ -283,7 +280,7 @@ class StudyData:
     def _dymu_of(self, trial_id: int, r: TrialResult):
         from hybridmoo.dymu import build_dymu, dymu_data
 
-        if r.method != "dymu":
+        if methods.get(r.method).hypernetwork:
             raise StoreError(f"trial {trial_id} trained a hypernetwork, not a DYMU controller: "
                              "use StudyData.hypernetwork(trial_id)")
         data = dymu_data(_problem(self.problem_info))
@@ -308,8 +305,9 @@ class StudyData:
             ``{"preference", "c", "objectives", "objective_names", "tree" ((L, N) parents),
             "cost", "flops", "metrics"}``.
         """
-        if self.trial_method(trial_id) == "dymu":
-            return self._predict_dymu(trial_id, preference, c)
+        method = methods.get(self.trial_method(trial_id))
+        if not method.hypernetwork:
+            return method.predict(self, trial_id, preference, c=c)
         if c is not None:
             raise ConfigError(f"c = {c!r}: the resource preference applies to DYMU trials only; "
                               f"trial {trial_id} trained a hypernetwork")
@@ -332,7 +330,7 @@ class StudyData:
         return out
 
     def trial_method(self, trial_id: int) -> str:
-        """``"hypernet"`` or ``"dymu"``: what the trial trained."""
+        """The name of the trial's method (:func:`hybridmoo.methods.get`): what it trained."""
         if trial_id not in self.trial_ids():
             self.trial(trial_id)  # raises the StoreError that lists the recorded trials
         return store.read_trial(self.path, trial_id, weights=False).method

@@ -154,7 +154,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     if density is None:
         density = DATA_DENSITY if is_data else DENSITY
     density = _check_int("density", density, 1)
-    from hybridmoo import store
+    from hybridmoo import methods, store
 
     kept, others = [], 0
     for tid in data.trial_ids():
@@ -162,15 +162,16 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         if not (r.ok and r.state_dict):
             continue
         # hypernetworks only: a DYMU controller's points also depend on its resource preference
-        if r.method == "hypernet":
+        if methods.get(r.method).hypernetwork:
             kept.append((tid, r))
         else:
             others += 1
     if not kept and others:
         raise StoreError(
-            f"{data.path}: its {others} kept trial(s) trained DYMU controllers, whose points "
-            "also depend on the resource preference c; a study front pools hypernetworks only "
-            "(read a controller's front with StudyData.predict(trial, preference, c))")
+            f"{data.path}: its {others} kept trial(s) trained no hypernetwork (e.g. DYMU "
+            "controllers, whose points also depend on the resource preference c); a study front "
+            "pools hypernetworks only (read such a trial with StudyData.predict(trial, "
+            "preference, c))")
     if not kept:
         raise StoreError(
             f"{data.path}: no finished hypernetwork trial has stored weights, so there is no "
