@@ -5,7 +5,8 @@ hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (t
 inner loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per
 generation for ``generations`` generations, the budget split evenly among the trials (seconds
 or steps; an evaluations budget counts K preferences per step; with a seconds budget each trial
-trains for 80% of its share, the rest covering evaluation, set-up and the study front). Every
+trains for 80% of its share of the budget less 5% kept for the study front, the rest covering
+evaluation and set-up). Every
 trial keeps its weights, and the result is the **study front**
 (:meth:`hybridmoo.analysis.StudyData.study_front`): as many points as a trial's evaluation
 front (``n_eval``, 100 by default), chosen by greedy hypervolume contribution from every
@@ -81,8 +82,9 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
 
     n = pop_size * generations
     if budget.kind == "seconds":
-        # 80% of an even share goes to training: evaluation and set-up take the rest
-        per = f"seconds = {0.8 * budget.amount / n!r}\nsteps = 1000000"
+        # 5% is kept for the study front; 80% of an even share of the rest goes to training:
+        # evaluation and set-up take the other 20%
+        per = f"seconds = {0.8 * 0.95 * budget.amount / n!r}\nsteps = 1000000"
     elif budget.kind == "steps":
         per = f"steps = {max(1, int(budget.amount // n))}"
     else:
