@@ -205,7 +205,9 @@ class Study:
                    ) -> dict:
         """The backend's job for one trial (``warm``: ``(source trial, its weights)``)."""
         seed = self.spec.seed * 100_003 + trial_id
-        return self.spec.trial_method.trial_payload(self.spec, config, seed, warm)
+        job = self.spec.trial_method.trial_payload(self.spec, config, seed, warm)
+        job["method"] = self.spec.method  # the name (or import path) a worker looks up
+        return job
 
     def _arch_key(self, config: dict) -> str | None:
         """Trials whose keys are equal have models of the same shapes."""

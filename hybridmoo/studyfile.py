@@ -80,6 +80,7 @@ from hybridmoo._config import (
     read_toml,
 )
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
+from hybridmoo.filetables import check_schema, load_budget, load_problem
 from hybridmoo.space import SearchSpace
 from hybridmoo.usercode import add_import_folder, user_runtime_env
 
@@ -109,7 +110,6 @@ ALGORITHM_OPTIONS: dict[str, dict[str, str]] = {
 }
 #: upper bounds that catch a slip of the keyboard (a study of 10^30 trials never ends)
 MAX_POP, MAX_GENERATIONS = 100_000, 100_000
-MAX_BUDGET = {"steps": 10**9, "seconds": 10**7, "epochs": 10**6, "evaluations": 10**12}
 WARM_STARTS = ("none", "nearest")
 #: the trial methods (hybridmoo.methods): what one trial trains
 METHODS = methods.names()
@@ -192,26 +192,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     from hybridmoo import problems
 
     text, doc, where = read_toml(path, text, "study file")
-    for table in doc:
-        if table not in _SCHEMA:
-            raise ConfigError(
-                f"unknown table [{table}] in {where}.{did_you_mean(table, list(_SCHEMA))} "
-                f"Allowed tables: {', '.join(_SCHEMA)}"
-            )
-        if not isinstance(doc[table], dict):
-            raise ConfigError(f"{table} must be a table, got {doc[table]!r}")
-        if _SCHEMA[table]:
-            for key in doc[table]:
-                if key not in _SCHEMA[table]:
-                    raise ConfigError(
-                        f"unknown key {table}.{key} in {where}."
-                        f"{did_you_mean(key, sorted(_SCHEMA[table]))} Allowed keys in "
-                        f"[{table}]: {', '.join(sorted(_SCHEMA[table]))}"
-                    )
-    for table in _REQUIRED:
-        if table not in doc:
-            raise ConfigError(f"{where} has no [{table}] table; it is required")
-
+    check_schema(doc, _SCHEMA, _REQUIRED, where)
     st = doc["study"]
     seed = check_int("study.seed", st.get("seed", 0), 0, MAX_SEED, where)
     for k in ("name", "description"):
@@ -229,19 +210,11 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if not out_path.is_absolute():
         out_path = (base_dir / out_path).resolve()
 
-    pr = doc["problem"]
-    pname = pr.get("name")
-    _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
-    popts = pr.get("options", {})
-    _check_type("problem.options", popts, (dict,), "a table of problem options")
-    if problems.registry.is_import_path(pname):
-        add_import_folder(base_dir)
-    try:
-        problem = problems.get(pname, **popts)
-    except Exception as exc:  # unknown name or option, bad option value
-        raise ConfigError(f"problem: {exc}") from None
+    pname, popts, problem = load_problem(doc["problem"], base_dir, where)
 
     method = st.get("method", "hypernet")
+    if problems.registry.is_import_path(method):  # a TrialMethod of the user's own
+        add_import_folder(base_dir)
     try:
         trial_method = methods.get(method)
     except UnknownNameError as exc:
@@ -284,7 +257,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if aname in ("nsga3", "moead") and len(obj) < 2:
         raise ConfigError(f"algorithm {aname} needs at least two objectives")
 
-    budget = _check_budget(doc["budget"], where)
+    budget = load_budget(doc["budget"], where).to_dict()
 
     res = doc.get("resources", {})
     cpus = check_number("resources.cpus_per_trial", res.get("cpus_per_trial", 1), 0, 1024,
@@ -295,7 +268,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if workers != "auto":
         check_int("resources.workers", workers, 1, 100_000, where, ' or "auto"')
     retries = check_int("resources.retries", res.get("retries", 1), 0, 100, where)
-    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
+    user_code = next((n for n in (pname, method) if problems.registry.is_import_path(n)), pname)
+    runtime_env = user_runtime_env(res.get("runtime_env"), user_code, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"{where}: resources.keep_weights = {keep!r} is not allowed."
@@ -367,20 +341,3 @@ def _check_algorithm_options(name: str, opts: dict, where: str) -> None:
             check_int(f"algorithm.options.{key}", value, 1, MAX_POP, where)
         if kind == "prob":
             check_number(f"algorithm.options.{key}", value, 0, 1, where=where)
-
-
-def _check_budget(budget: Any, where: str) -> dict:
-    """``[budget]``: steps (integer), seconds and epochs (numbers), each > 0 and bounded."""
-    if not budget:
-        raise ConfigError(f"[budget] in {where} is empty: set steps, seconds or epochs per "
-                          "trial, e.g. steps = 600")
-    for key, value in budget.items():
-        top = MAX_BUDGET[key]
-        if key in ("steps", "evaluations"):
-            check_int(f"budget.{key}", value, 1, top, where,
-                      " (gradient steps per trial)" if key == "steps" else
-                      " (true function evaluations per trial)")
-        else:
-            check_number(f"budget.{key}", value, 0, top, low_open=True, where=where,
-                         what=f" ({key} per trial)")
-    return dict(budget)

@@ -30,11 +30,10 @@ Optuna is an optional dependency: ``pip install 'hybridmoo[optuna]'``.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from hybridmoo.baselines.common import BaselineResult, Budget, register
-from hybridmoo.baselines.search import run_outer_loop, search_result, search_setup
+from hybridmoo.baselines.search import run_search, search_setup
 from hybridmoo.errors import ConfigError, did_you_mean
 
 __all__ = ["optuna_nsga2", "optuna_tpe"]
@@ -143,11 +142,9 @@ def _optuna_search(method: str, make_sampler, problem, budget: Budget, seed: int
             vals = to_minimised(outer_objectives(result, names)[None], names)[0]
             study.tell(trial, values=[float(v) for v in vals])
 
-    t0 = time.perf_counter()
-    trials, values = run_outer_loop(setup, ask, tell, prune=prune if every else None)
-    return search_result(method, setup, problem, seed, trials, values, t0,
-                         extra={"pruner": use_pruner, "pruned": n_pruned,
-                                "eval_every": every or None})
+    return run_search(method, setup, problem, seed, ask, tell, prune=prune if every else None,
+                      extra=lambda: {"pruner": use_pruner, "pruned": n_pruned,
+                                     "eval_every": every or None})
 
 
 @register("optuna_tpe", "search",

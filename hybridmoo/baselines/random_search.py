@@ -6,17 +6,16 @@ draw from the encoded search space ``[0, 1]^d`` of :mod:`~hybridmoo.baselines.se
 log-scaled ranges are uniform in the log, every choice value has an equal share), the trial
 count and the per-trial budget are hybridmoo_search's (``pop_size × generations`` trials, the
 budget split evenly), and the trial seeds and trial function are the Study's. The result is the
-best-HV trial's front, its trace the best HV so far against the budget spent.
+study front of its trials (as hybridmoo_search's), its trace the best HV so far against the
+budget spent.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from hybridmoo.baselines.common import BaselineResult, Budget, register
-from hybridmoo.baselines.search import run_outer_loop, search_result, search_setup
+from hybridmoo.baselines.search import run_search, search_setup
 
 __all__ = ["random_search"]
 
@@ -34,6 +33,4 @@ def random_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     def ask(tid: int) -> dict:
         return space.values(rng.random(space.n_var))
 
-    t0 = time.perf_counter()
-    trials, values = run_outer_loop(setup, ask, lambda *a: None)
-    return search_result("random_search", setup, problem, seed, trials, values, t0)
+    return run_search("random_search", setup, problem, seed, ask, lambda *a: None)

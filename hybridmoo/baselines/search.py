@@ -5,15 +5,22 @@ hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (t
 inner loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per
 generation for ``generations`` generations, the budget split evenly among the trials (seconds
 or steps; an evaluations budget counts K preferences per step; with a seconds budget each trial
-trains for 80% of its share, the rest covering evaluation and set-up). The result is the front
-of the best-HV trial; its trace is the best HV so far against the budget spent so far, so the
-search's cost is charged in full.
+trains for 80% of its share of the budget less 5% kept for the study front, the rest covering
+evaluation and set-up). Every
+trial keeps its weights, and the result is the **study front**
+(:meth:`hybridmoo.analysis.StudyData.study_front`): as many points as a trial's evaluation
+front (``n_eval``, 100 by default), chosen by greedy hypervolume contribution from every
+trial's hypernetwork queried densely, so its HV is at least the best trial's. Its trace is the
+best trial HV so far against the budget spent so far, then one last point, the study front's
+HV, at the time spent once it is built: the search's cost, the study front's included, is
+charged in full (``budget_used["seconds"]`` is the wall time of the whole method).
 
 The space, the budget split and the result are shared with the outer-loop baselines that
 search the same space under the same accounting (:mod:`~hybridmoo.baselines.random_search`,
 :mod:`~hybridmoo.baselines.optuna`): :func:`search_setup` builds the study spec and the
 per-trial budget, :func:`run_outer_loop` trains proposed configurations one after another in
-this process (the Study's trial seeds and trial function), and :func:`search_result` turns the
+this process (the Study's trial seeds and trial function) and records them in a study file as
+the Study does, and :func:`search_result` builds the study front from that file and turns the
 trials into a :class:`BaselineResult`.
 """
 
@@ -33,7 +40,8 @@ import numpy as np
 
 from hybridmoo.baselines.common import BaselineResult, Budget, register
 
-__all__ = ["SearchSetup", "hybridmoo_search", "run_outer_loop", "search_result", "search_setup"]
+__all__ = ["SearchSetup", "hybridmoo_search", "run_outer_loop", "run_search", "search_result",
+           "search_setup"]
 
 _STUDY = """
 [study]
@@ -52,7 +60,7 @@ generations = {gens}
 {budget}
 [resources]
 retries = 0
-keep_weights = "none"
+keep_weights = "all"
 [fixed.train]
 n_prefs = {k}
 threads = 1
@@ -115,8 +123,9 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
 
     n = pop_size * generations
     if budget.kind == "seconds":
-        # 80% of an even share goes to training: evaluation and set-up take the rest
-        unit, per_trial = "seconds", 0.8 * budget.amount / n
+        # 5% is kept for the study front; 80% of an even share of the rest goes to training:
+        # evaluation and set-up take the other 20%
+        unit, per_trial = "seconds", 0.8 * 0.95 * budget.amount / n
         per = f"seconds = {per_trial!r}\nsteps = 1000000"
     else:  # an evaluations budget counts K preferences per step
         unit = "steps"
@@ -164,7 +173,7 @@ def _train(payload: dict, cache: dict, prune: Callable[[dict], bool] | None):
     try:
         stop.trainer = Trainer(_problem(payload, cache), payload["hypernet"], payload["train"],
                                seed=payload["seed"])
-        return stop.trainer.run(callback=stop, keep_weights=False), stop.pruned
+        return stop.trainer.run(callback=stop, keep_weights=True), stop.pruned
     except Exception as exc:  # a bad configuration fails its trial, not the search
         return TrialResult.failed(f"{type(exc).__name__}: {exc}", problem={
             "name": payload["problem"], "options": payload["problem_options"]},
@@ -173,7 +182,7 @@ def _train(payload: dict, cache: dict, prune: Callable[[dict], bool] | None):
 
 
 def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
-                   tell: Callable[[int, dict, Any, bool], None], *,
+                   tell: Callable[[int, dict, Any, bool], None], output: str | Path, *,
                    prune: Callable[[int, dict], bool] | None = None) -> tuple[dict, dict]:
     """Train the configurations ``ask`` proposes, one at a time, until the budget is spent.
 
@@ -186,13 +195,29 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
         setup: from :func:`search_setup`.
         ask: ``ask(trial_id) -> {path: value}``, a point of ``setup.spec.space``.
         tell: ``tell(trial_id, values, result, pruned)`` after each trial.
+        output: the study file (new) that records every trial with its weights, as the Study
+            writes it, for :func:`search_result`'s study front.
         prune: ``prune(trial_id, {"step", "hv", "igd", "seconds"}) -> bool`` at each of the
             trial's evaluations: True ends the trial there.
 
     Returns:
         ``(trials, values)``: trial id → TrialResult and trial id → ``{path: value}``.
     """
+    import json
+
+    from hybridmoo import store
+    from hybridmoo.study import outer_objectives
+
     spec = setup.spec
+    names = list(spec.objectives)
+    ref = _problem_of(spec).ref_point
+    store.create(output, kind="study", problem=_problem_of(spec).describe(),
+                 study_text=spec.text, extra_attrs={
+                     "study_name": spec.name, "seed": spec.seed, "objectives": json.dumps(names),
+                     "algorithm": "outer-loop baseline",
+                     "search_space": json.dumps([v.__dict__ for v in spec.space.variables],
+                                                default=list),
+                     "ref_point": json.dumps(np.asarray(ref).tolist()), "status": "running"})
     trials, values, cache = {}, {}, {}
     spent, tid = 0.0, 0
     while spent + setup.per_trial <= setup.total * (1 + 1e-9) + 1e-9:
@@ -202,15 +227,32 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
         hook = None if prune is None else (lambda ev, t=tid: prune(t, ev))
         trials[tid], pruned = _train(payload, cache, hook)
         spent += _trial_cost(setup, trials[tid])
-        tell(tid, vals, trials[tid], pruned)
+        r = trials[tid]
+        store.write_trial(output, r, trial_id=tid, keep_weights=r.ok, attrs={
+            "values": vals, "outer_objectives": dict(zip(
+                names, outer_objectives(r, names).tolist(), strict=True)), "attempts": 1,
+            "warm_start_from": -1, "pruned": bool(pruned)})
+        tell(tid, vals, r, pruned)
         tid += 1
+    store.set_attrs(output, status="finished")
     return trials, values
 
 
+def _problem_of(spec):
+    from hybridmoo import problems
+
+    return problems.get(spec.problem, **spec.problem_options)
+
+
 def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: dict,
-                  values: dict, t0: float, extra: dict | None = None) -> BaselineResult:
-    """The front of the best-HV trial; the trace is the best HV so far against the budget
-    spent so far (each trial's training time and steps, in trial order)."""
+                  values: dict, t0: float, path: str | Path,
+                  extra: dict | None = None) -> BaselineResult:
+    """The study front of the search's study file ``path``, built and timed here; the trace is
+    the best trial HV so far against the budget spent so far (each trial's training time and
+    steps, in trial order), then the study front's HV once it is built (see the module
+    docstring)."""
+    from hybridmoo.analysis import StudyData
+
     desc = problem.describe()
     ok = [t for t, r in trials.items() if r.ok and math.isfinite(r.hv)]
     if not ok:
@@ -219,6 +261,9 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
         return BaselineResult.failed(f"every trial failed; first: {why}", method=method,
                                      problem=desc, seed=seed, n_obj=problem.n_obj,
                                      params=setup.params)
+    t_sf = time.perf_counter()  # the study front, built (and timed) within the budget
+    sf = StudyData(path).study_front()
+    sf_seconds = time.perf_counter() - t_sf
     n_prefs = setup.n_prefs
     secs, steps, evals, hvs = [], [], [], []
     spent_s = spent_steps = 0.0
@@ -233,18 +278,27 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
         steps.append(spent_steps)
         evals.append(spent_steps * n_prefs)
         hvs.append(best if np.isfinite(best) else 0.0)
+    # the study front's point: its HV once it is built, its building time charged
+    secs.append(spent_s + sf_seconds)
+    steps.append(spent_steps)
+    evals.append(spent_steps * n_prefs)
+    hvs.append(sf.hv)
     top = max(ok, key=lambda t: trials[t].hv)
-    r = trials[top]
     return BaselineResult(
         method=method, params=setup.params, problem=desc, seed=seed, status="ok", error="",
-        F=r.F, X=r.X, prefs=r.prefs,
+        F=sf.F, X=sf.X, prefs=sf.prefs,
         trace={"seconds": np.array(secs), "evaluations": np.array(evals),
                "steps": np.array(steps), "hv": np.array(hvs),
                "igd": np.full(len(hvs), np.nan)},
         budget_used={"seconds": time.perf_counter() - t0, "steps": spent_steps,
                      "evaluations": spent_steps * n_prefs},
-        hv=r.hv, ref_point=np.asarray(r.ref_point, dtype=np.float64),
-        extra={"best_trial": top, "best_values": values[top], "n_trials": len(trials),
+        hv=float(sf.hv), ref_point=np.asarray(sf.ref_point, dtype=np.float64),
+        extra={"best_trial": top, "best_values": values[top],
+               "best_trial_hv": float(trials[top].hv), "n_trials": len(trials),
+               "study_front": {"seconds": sf_seconds, "points": len(sf), "density": sf.density,
+                               "trials": [int(t) for t in sorted(set(sf.trial_ids.tolist()))],
+                               "kept_trials": len(sf.trials), "source": sf.source,
+                               "trial_ids": sf.trial_ids.tolist()},
                **(extra or {})})
 
 
@@ -262,4 +316,16 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
         spec = setup.spec
         spec.output = Path(tmp) / "search.h5"
         res = Study(spec, backend="local", progress=False).run()
-    return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values, t0)
+        return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
+                             t0, spec.output)
+
+
+def run_search(method: str, setup: SearchSetup, problem, seed: int, ask, tell, *,
+               prune=None, extra: Callable[[], dict] | None = None) -> BaselineResult:
+    """:func:`run_outer_loop` into a temporary study file, then :func:`search_result`."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "search.h5"
+        trials, values = run_outer_loop(setup, ask, tell, path, prune=prune)
+        return search_result(method, setup, problem, seed, trials, values, t0, path,
+                             extra=None if extra is None else extra())

@@ -17,8 +17,9 @@ this package tests a method's name. A method declares:
 - :meth:`TrialMethod.front_columns` and :meth:`TrialMethod.predict` for the analysis of a stored
   trial.
 
-Methods are registered by import path and imported on first use, so that reading a study file
-does not import torch.
+Methods are registered by import path and imported on first use. A study file may also name a
+method of the user's own by import path (``method = "my_methods:MyMethod"``, the study file's
+folder on ``sys.path``): the payload carries that path, so a worker imports it too.
 
 >>> from hybridmoo import methods
 >>> methods.names()
@@ -105,8 +106,8 @@ class TrialMethod:
 
 
 def names() -> tuple[str, ...]:
-    """The registered method names, in registration order."""
-    return tuple(_REGISTRY)
+    """The built-in and registered method names (import paths used so far excluded)."""
+    return tuple(k for k, v in _REGISTRY.items() if k != v)
 
 
 def register(name: str, target: str) -> None:
@@ -118,18 +119,47 @@ def register(name: str, target: str) -> None:
 
 
 def get(name: str) -> TrialMethod:
-    """The method registered as ``name``.
+    """The method registered as ``name``, or the :class:`TrialMethod` a user's import path
+    ``"package.module:attribute"`` names (an instance, or a class built without arguments);
+    import paths register themselves on first use, in the driver and in every worker.
 
     Raises:
-        UnknownNameError: an unregistered name, with the closest match and the allowed ones.
+        UnknownNameError: an unregistered name (with the closest match and the allowed ones),
+            or an import path whose module or attribute cannot be imported, or that does not
+            name a TrialMethod.
     """
-    if name in _LOADED:
+    if isinstance(name, str) and name in _LOADED:
         return _LOADED[name]
+    if isinstance(name, str) and ":" in name and name not in _REGISTRY:
+        _REGISTRY[name] = name
     if not isinstance(name, str) or name not in _REGISTRY:
         raise UnknownNameError(f"study.method = {name!r} is not allowed."
                                f"{did_you_mean(str(name), list(_REGISTRY))} Allowed: "
-                               f"{', '.join(_REGISTRY)}")
-    module, attr = _REGISTRY[name].split(":")
-    method = getattr(importlib.import_module(module), attr)
+                               f"{', '.join(names())}, or a TrialMethod of your own as "
+                               "'package.module:attribute'")
+    module, _, attr = _REGISTRY[name].partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        _forget(name)
+        raise UnknownNameError(f"study.method = {name!r}: module {module!r} could not be "
+                               f"imported ({type(exc).__name__}: {exc}); check the name and "
+                               "that its folder is on sys.path (the study file's folder is)"
+                               ) from None
+    except AttributeError:
+        _forget(name)
+        raise UnknownNameError(f"study.method = {name!r}: module {module!r} has no attribute "
+                               f"{attr!r}") from None
+    method = obj() if isinstance(obj, type) and issubclass(obj, TrialMethod) else obj
+    if not isinstance(method, TrialMethod):
+        _forget(name)
+        raise UnknownNameError(f"study.method = {name!r} names {type(obj).__name__} "
+                               f"{obj!r}, not a hybridmoo.methods.TrialMethod (subclass it and "
+                               "set name, tables, build_space, trial_payload and run)")
     _LOADED[name] = method
     return method
+
+
+def _forget(name: str) -> None:
+    if ":" in name and _REGISTRY.get(name) == name:
+        del _REGISTRY[name]

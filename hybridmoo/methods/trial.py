@@ -68,7 +68,18 @@ def run_trial(spec: dict, cache: dict | None = None) -> TrialResult:
 def _run_trial(spec: dict, cache: dict) -> TrialResult:
     from hybridmoo import methods
 
-    return methods.get(spec.get("method", "hypernet")).run(spec, cache)
+    name = spec.get("method", "hypernet")
+    try:
+        method = methods.get(name)
+    except Exception as exc:  # a user's method that does not import on this worker
+        return TrialResult.failed(
+            f"{type(exc).__name__} while looking up the trial method: {exc}",
+            problem={"name": spec.get("problem"), "options": spec.get("problem_options", {})},
+            hypernet={}, train={}, seed=spec.get("seed", 0), n_obj=cache_n_obj(spec, cache),
+            method=str(name))
+    result = method.run(spec, cache)
+    result.method = name  # what the analysis looks up again (a user's import path included)
+    return result
 
 
 def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
