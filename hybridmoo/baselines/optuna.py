@@ -13,7 +13,8 @@ Both search the space of :mod:`~hybridmoo.baselines.search` (Optuna's float, int
 categorical distributions with the same bounds and log scales) with its trial seeds, trial
 function and budget split: each trial gets the per-trial budget of hybridmoo_search, and trials
 start while a full share still fits in what is left, so without pruning they run exactly
-``pop_size × generations`` trials.
+``pop_size × generations`` trials. Like hybridmoo_search they report the study front of their
+trials, its building time charged (:func:`hybridmoo.baselines.search.search_result`).
 
 **Pruning.** ``pruner = "hyperband"`` (default; Li et al., JMLR 2018, Optuna's
 :class:`~optuna.pruners.HyperbandPruner`, reduction factor 3) or ``"successive_halving"``
