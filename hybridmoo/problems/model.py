@@ -112,7 +112,8 @@ def _as_split(data: Any, where: str) -> Split | None:
         return None
     if isinstance(data, (tuple, list)):
         parts = list(data)
-    elif hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+    elif hasattr(data, "__getitem__") and hasattr(data, "__len__") and \
+            not isinstance(data, (str, bytes)):
         parts = _read_dataset(data, where)
     else:
         raise ConfigError(f"{where} is a {type(data).__name__}: expected a torch Dataset of "
