@@ -481,7 +481,8 @@ class ModelProblem(DataProblem):
             the module (``eval()`` mode, CPU, float32 unless trained in float64), ready to call
             on new inputs.
         """
-        from hybridmoo.train import Trainer
+        from hybridmoo import preferences
+        from hybridmoo.hypernet import HypernetConfig, Hypernetwork, ModuleTarget
 
         if not getattr(result, "state_dict", None):
             raise ConfigError("network(): the result has no weights; train with "
@@ -490,16 +491,19 @@ class ModelProblem(DataProblem):
         if p.size != self.n_obj or (p < 0).any() or not np.isfinite(p).all():
             raise ShapeError(f"network(): preference {p.tolist()} must have {self.n_obj} finite "
                              f"components ≥ 0 (one per task: {', '.join(self.obj_names)}).")
-        cfg = {**dict(result.train), "device": "cpu"}
-        trainer = Trainer(self, result.hypernet, cfg, seed=result.seed)
-        trainer.net.load_state_dict({k: torch.as_tensor(np.asarray(v))
-                                     for k, v in result.state_dict.items()})
-        if not trainer.sampler.on_simplex:
+        train_cfg = dict(result.train)
+        dtype = torch.float64 if train_cfg.get("dtype") == "float64" else torch.float32
+        module = copy.deepcopy(self._module).to(dtype=dtype)
+        net = Hypernetwork(self.n_obj, ModuleTarget(module),
+                           HypernetConfig.from_dict(result.hypernet)).to(dtype=dtype)
+        net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in
+                             result.state_dict.items()})
+        sampler = preferences.from_dict({**dict(train_cfg.get("sampler") or {}),
+                                         "n_obj": self.n_obj})
+        if not sampler.on_simplex:
             p = p / max(np.linalg.norm(p), 1e-12)
         with torch.no_grad():
-            params = trainer.net(torch.as_tensor(p[None, :], dtype=trainer.dtype))
-        module = copy.deepcopy(trainer.task.module)
-        with torch.no_grad():
+            params = net(torch.as_tensor(p[None, :], dtype=dtype))
             for k, v in module.named_parameters():
                 v.copy_(params[k][0])
         return module.eval()
