@@ -129,7 +129,7 @@ def test_ray_workers_import_the_users_module(user_module, ray_cluster):
     assert res.failed == 0, [t.error for t in res.trials]
 
 
-@pytest.mark.parametrize("example", ["fonseca", "truss"])
+@pytest.mark.parametrize("example", ["fonseca", "truss", "multitask"])
 def test_shipped_examples_run(example, tmp_path, capsys):
     for f in EXAMPLES.glob(f"{example}.*"):
         shutil.copy(f, tmp_path / f.name)
@@ -144,6 +144,34 @@ def test_shipped_examples_run(example, tmp_path, capsys):
         sys.modules.pop(example, None)
     out = capsys.readouterr().out
     assert "2 trials, 0 failed" in out
+
+
+def test_multitask_example_predicts_from_the_stored_study(tmp_path, capsys):
+    """The multi-task example end to end: a study of the user's network (checkpoint = "best"
+    on its validation split), then `predict` rebuilds it from the file by import path."""
+    from hybridmoo.analysis import load
+
+    for f in EXAMPLES.glob("multitask.*"):
+        shutil.copy(f, tmp_path / f.name)
+    toml = tmp_path / "multitask.toml"
+    toml.write_text(toml.read_text().replace("pop_size = 4", "pop_size = 2").replace(
+        "generations = 2", "generations = 1").replace('"../../runs/', '"').replace(
+        'keep_weights = "front"', 'keep_weights = "all"'))
+    try:
+        assert main(["run", str(toml), "--backend", "local", "--quiet"]) == 0
+        data = load(tmp_path / "multitask.h5")
+        tid = data.trial_ids()[0]
+        r = data.trial(tid)
+        assert r.ok and r.problem["kind"] == "data" and "checkpoint_step" in r.extra
+        assert r.problem["split_sizes"] == {"train": 265, "val": 88, "test": 89}
+        both = [data.predict(tid, p)["objectives"] for p in ([1.0, 0.0], [0.0, 1.0])]
+    finally:
+        sys.modules.pop("multitask", None)
+    # the preferences steer the generated network: each end favours its own task
+    assert both[0][0] < both[1][0] and both[1][1] < both[0][1]
+    # and the objectives are those of the trained front's end points
+    assert both[0] == pytest.approx(r.F[0], rel=1e-4) and both[1] == pytest.approx(r.F[-1],
+                                                                                    rel=1e-4)
 
 
 @pytest.mark.ray
