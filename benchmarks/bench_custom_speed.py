@@ -3,7 +3,7 @@
 ZDT1 (30 variables) written by hand in torch and wrapped by ``hybridmoo.problems.from_function``
 against hybridmoo's built-in ``zdt1``, at equal settings (K preferences per step, hypernetwork
 width, float32, CPU, 1 torch thread). The two trainers run interleaved, in rounds of
-``--steps`` steps each (so a load change on a shared machine hits both alike); the table gives
+``--steps`` steps each (so a load change on a shared machine hits all alike); the table gives
 the median ms per step over all timed steps and the ratio from_function / built-in. Both
 trainers start from the same seed and must produce the same front (same function), which the
 script checks.
@@ -94,7 +94,7 @@ def main() -> None:
         "Problem: ZDT1, 30 variables; the built-in `zdt1` against the same function written in "
         "torch and wrapped by `from_function` with the same reference, ideal and nadir "
         "points. Default hypernetwork and training settings "
-        "(Tchebycheff, Adam, float32) but K and width as listed; the two trainers run "
+        "(Tchebycheff, Adam, float32) but K and width as listed; the three trainers run "
         f"interleaved, {args.rounds} rounds × {args.steps} steps each after 10 warm-up steps; "
         "median ms per step. \"same front\": both, from the same seed, end on the same front. "
         "The last two columns: from_function without `ideal`/`nadir`, so that the default "

@@ -165,6 +165,13 @@ def _per_network(loss: Callable, out: Tensor, y: Tensor, use_vmap: bool) -> Tens
     return r if r.ndim == 1 else r.mean(dim=1)
 
 
+def _task_losses(losses: Sequence[Callable], use_vmap: Sequence[bool], out: Any,
+                 ys: tuple[Tensor, ...]) -> Tensor:
+    """`(K, T)`: loss i of each of the K networks on (output_i, target_i), see the module doc."""
+    return torch.stack([_per_network(f, _pick(out, i), _pick(ys, i), v)
+                        for i, (f, v) in enumerate(zip(losses, use_vmap, strict=True))], dim=1)
+
+
 class ModelTask(DataTask):
     """The :class:`~hybridmoo.tasks.DataTask` of a :class:`ModelProblem`.
 
@@ -195,9 +202,7 @@ class ModelTask(DataTask):
 
     def _loss(self, out: Any, ys: tuple[Tensor, ...]) -> Tensor:
         """`(K, T)` mean losses of K networks' outputs `(K, b, ...)` against ``ys``."""
-        return torch.stack([_per_network(f, _pick(out, i), _pick(ys, i), v)
-                            for i, (f, v) in enumerate(zip(self.losses, self.use_vmap,
-                                                           strict=True))], dim=1)
+        return _task_losses(self.losses, self.use_vmap, out, ys)
 
     def call_for(self, per_network: int) -> Callable[..., Any]:
         """vmap (:func:`~hybridmoo.hypernet.batched_call`) or a loop that stacks tuples."""
@@ -428,14 +433,14 @@ class ModelProblem(DataProblem):
         """`(T,)` losses of the module's own weights on the objective split."""
         X, Ys = self._splits[self.eval_split]
         params = {k: v.detach().unsqueeze(0) for k, v in self._module.named_parameters()}
-        task_like = ModelTask.__new__(ModelTask)  # only the loss helper is needed
-        task_like.losses, task_like.use_vmap = self._losses, [False] * len(self._losses)
+        loop = [False] * len(self._losses)
         total, n = 0.0, X.shape[0]
         for s in range(0, n, 1024):
             xb = X[s: s + 1024].unsqueeze(0)
             out = _looped(self._module, params, xb)
             ys = tuple(y[s: s + 1024].unsqueeze(0) for y in Ys)
-            total = total + task_like._loss(out, ys)[0].double().numpy() * xb.shape[1]
+            total = total + _task_losses(self._losses, loop, out, ys)[0].double().numpy() \
+                * xb.shape[1]
         return np.asarray(total / n, dtype=np.float64)
 
     # ------------------------------------------------------------------ the trainer's side
