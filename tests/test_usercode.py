@@ -276,3 +276,73 @@ def test_users_model_trains_on_a_two_node_cluster_from_a_temporary_folder(tmp_pa
     assert all(r.ok for r in trials), [r.error for r in trials]
     assert {r.problem["import_path"] for r in trials} == {f"{name}:make_problem"}
     assert all("checkpoint_step" in r.extra and r.hv > 0 for r in trials)
+
+
+def test_gradient_baselines_compare_on_the_users_model(tmp_path, capsys):
+    """`hybridmoo compare` on the multi-task example (a from_model problem named by import
+    path): Pareto set learning (PHN-LS, hybridmoo) and one-network-per-preference methods
+    (linear scalarisation, MT2O) all train the user's two-head network."""
+    for f in EXAMPLES.glob("multitask.py"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "c.toml").write_text(textwrap.dedent("""
+        [compare]
+        seeds = 1
+        output = "cmp.h5"
+        report = "cmp.md"
+        [problem]
+        name = "multitask:make_problem"
+        [budget]
+        kind = "steps"
+        amount = 20
+        [[methods]]
+        name = "phn_ls"
+        params = { n_eval = 3 }
+        [[methods]]
+        name = "hybridmoo"
+        params = { n_eval = 3 }
+        [[methods]]
+        name = "ls"
+        params = { n_prefs = 3 }
+        [[methods]]
+        name = "mt2o"
+        params = { n_models = 3 }
+    """))
+    try:
+        assert main(["compare", str(tmp_path / "c.toml"), "--backend", "local"]) == 0
+    finally:
+        sys.modules.pop("multitask", None)
+    out = capsys.readouterr().out
+    for method in ("phn_ls", "hybridmoo", "ls", "mt2o"):
+        line = next(x for x in out.splitlines() if f"] {method} seed 0:" in x)
+        assert "HV" in line and "failed" not in line, line
+
+
+@pytest.mark.ray
+def test_compare_ships_the_users_module_to_ray_workers(user_module, ray_cluster, capsys):
+    """A compare file naming a problem by import path: the driver finds the module beside the
+    file and the Ray workers get the file's folder as their working_dir."""
+    name, folder = user_module
+    (folder / "c.toml").write_text(textwrap.dedent(f"""
+        [compare]
+        seeds = 1
+        output = "cmp.h5"
+        report = "cmp.md"
+        [problem]
+        name = "{name}:make_problem"
+        [budget]
+        kind = "steps"
+        amount = 20
+        [[methods]]
+        name = "hybridmoo"
+        params = {{ n_eval = 5 }}
+        [[methods]]
+        name = "nsga2"
+        params = {{ pop_size = 8 }}
+    """))
+    from hybridmoo.compare import load_compare
+
+    spec = load_compare(folder / "c.toml")
+    assert spec.runtime_env == {"working_dir": str(folder.resolve())}
+    assert main(["compare", str(folder / "c.toml"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" not in out, out

@@ -69,7 +69,7 @@ from hybridmoo.hypernet import batched_call
 from hybridmoo.problems.mtl import DataProblem, _config_value, _eval_batch
 from hybridmoo.tasks import DataTask
 
-__all__ = ["ModelProblem", "ModelTask", "from_model"]
+__all__ = ["ModelProblem", "ModelTask", "Targets", "from_model"]
 
 _REF_MARGIN = 0.1
 _CHECK_BATCH = 4  # examples of the first, checking forward pass
@@ -123,7 +123,7 @@ def _as_split(data: Any, where: str) -> Split | None:
                           "(X, Y), (X, (Y_1, ..., Y_T)) or (X, Y_1, ..., Y_T).")
     X = _tensor(parts[0], f"{where} inputs")
     ys = parts[1] if len(parts) == 2 and isinstance(parts[1], (tuple, list)) else parts[1:]
-    Ys = tuple(_tensor(y, f"{where} targets[{i}]") for i, y in enumerate(ys))
+    Ys = Targets(_tensor(y, f"{where} targets[{i}]") for i, y in enumerate(ys))
     if X.ndim == 0 or X.shape[0] == 0:
         raise ConfigError(f"{where}: the inputs have shape {tuple(X.shape)}; expected at least "
                           "one example along the first dimension.")
@@ -133,6 +133,38 @@ def _as_split(data: Any, where: str) -> Split | None:
                              f"{X.shape[0]} inputs; expected the same number of examples "
                              "along the first dimension.")
     return X, Ys
+
+
+class Targets(tuple):
+    """The targets of a split, one tensor or one per task, indexed like one tensor.
+
+    ``Y[idx]``, ``Y.unsqueeze(0)``, ``Y.expand(K, ...)`` and ``Y.to(...)`` apply to every
+    tensor (the first dimension is the examples'; ``expand`` keeps each tensor's own trailing
+    shape), so that code written for a single target tensor (the MT2O baseline) takes it.
+    ``shape`` is the first tensor's.
+    """
+
+    def __getitem__(self, idx):  # noqa: D105
+        if isinstance(idx, int):
+            return tuple.__getitem__(self, idx)
+        return Targets(t[idx] for t in self)
+
+    @property
+    def shape(self) -> torch.Size:
+        """The first target tensor's shape (its first dimension: the examples)."""
+        return tuple.__getitem__(self, 0).shape
+
+    def unsqueeze(self, dim: int) -> Targets:
+        """Every tensor unsqueezed at ``dim`` (0: a new leading dimension)."""
+        return Targets(t.unsqueeze(dim) for t in self)
+
+    def expand(self, *sizes: int) -> Targets:
+        """Every `(1, b, ...)` tensor expanded to `(sizes[0], b, ...)` (its own trailing shape)."""
+        return Targets(t.expand(sizes[0], *t.shape[1:]) for t in self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Targets:
+        """Every tensor moved (``Tensor.to``'s arguments)."""
+        return Targets(t.to(*args, **kwargs) for t in self)
 
 
 def _pick(parts: tuple | Tensor, i: int) -> Any:
@@ -222,7 +254,7 @@ class ModelTask(DataTask):
         else:
             idx = idx.unsqueeze(0).expand(K, -1)
         out = self.call(self.module, params, self.X[idx], self.target.buffers)
-        return self._loss(out, tuple(y[idx] for y in self.Y))
+        return self._loss(out, self.Y[idx])
 
     def _mean_losses(self, params: dict[str, Tensor], X: Tensor, Y: tuple[Tensor, ...]) -> Tensor:
         K = next(iter(params.values())).shape[0]
@@ -244,11 +276,11 @@ class ModelTask(DataTask):
         from hybridmoo.hypernet import ModuleTarget
 
         self.X, self.Xe = _cast(self.X, device, dtype), _cast(self.Xe, device, dtype)
-        self.Y = tuple(_cast(y, device, dtype) for y in self.Y)
-        self.Ye = tuple(_cast(y, device, dtype) for y in self.Ye)
+        self.Y = Targets(_cast(y, device, dtype) for y in self.Y)
+        self.Ye = Targets(_cast(y, device, dtype) for y in self.Ye)
         if self.has_selection:
             self.Xs = _cast(self.Xs, device, dtype)
-            self.Ys = tuple(_cast(y, device, dtype) for y in self.Ys)
+            self.Ys = Targets(_cast(y, device, dtype) for y in self.Ys)
         self.module.to(device=device, dtype=dtype)
         self.target = ModuleTarget(self.module)
         return self
