@@ -5,9 +5,12 @@ Multi-MNIST: the hypernetwork generates *all* parameters of the module for each 
 the objectives are the per-task losses of the generated network on held-out data. Everything
 the trainer does for the shipped data problems works on it: K preferences per step sharing one
 minibatch (vmap over the K generated networks), ``train.checkpoint = "best"`` when a validation
-split is given, a study's outer loop, a study file naming the factory by import path, Ray
-workers reached through ``runtime_env``. For a large module set ``hypernet.head = "chunked"``
-(one shared generator emits the flat parameter vector in ``hypernet.n_chunks`` pieces).
+split is given, a study's outer loop, a study or compare file naming the factory by import
+path, Ray workers reached through ``runtime_env``, the gradient baselines of ``hybridmoo
+compare`` (PHN, COSMOS, HV-PSL, CPMTL, LS, MGDA-UB, PCGrad, CAGrad, EPO, PMTL, MT2O; DYMU,
+PHN-BN and connection strength build networks of their own for the shipped image problems).
+For a large module set ``hypernet.head = "chunked"`` (one shared generator emits the flat
+parameter vector in ``hypernet.n_chunks`` pieces).
 
 **Data.** Each split is a torch ``Dataset`` whose items are ``(x, y)`` (or
 ``(x, y_1, ..., y_T)``), or tensors ``(X, Y)`` / ``(X, (Y_1, ..., Y_T))`` / ``(X, Y_1, ...,
