@@ -225,3 +225,11 @@ def test_float64_and_shared_batches():
     r = train(_problem(), steps=10, n_prefs=4, n_eval=3, eval_every=10, threads=1,
               dtype="float64", split_batch=False)
     assert r.ok and np.isfinite(r.F).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_trains_on_cuda():
+    """Data, targets (one per task) and the template move to the device with the task."""
+    r = train(_problem(), steps=20, n_prefs=4, n_eval=3, eval_every=20, device="cuda",
+              checkpoint="best")
+    assert r.ok and np.isfinite(r.F).all() and r.device.startswith("cuda")
