@@ -233,3 +233,41 @@ def test_trains_on_cuda():
     r = train(_problem(), steps=20, n_prefs=4, n_eval=3, eval_every=20, device="cuda",
               checkpoint="best")
     assert r.ok and np.isfinite(r.F).all() and r.device.startswith("cuda")
+
+
+def test_targets_index_like_one_tensor():
+    """Targets (one tensor per task) take the indexing code written for a single tensor."""
+    from hybridmoo.problems.model import Targets
+
+    y = Targets((torch.arange(6.0), torch.arange(12).reshape(6, 2)))
+    idx = torch.tensor([[0, 1], [4, 5]])  # K = 2 networks, 2 examples each
+    sub = y[idx]
+    assert isinstance(sub, Targets) and sub[0].tolist() == [[0.0, 1.0], [4.0, 5.0]]
+    assert sub[1].shape == (2, 2, 2) and y.shape == (6,)
+    e = y[torch.tensor([2, 3])].unsqueeze(0).expand(3, 2)
+    assert e[0].shape == (3, 2) and e[1].shape == (3, 2, 2) and e[1][2].tolist() == [[4, 5],
+                                                                                      [6, 7]]
+
+
+def test_dataset_items_with_a_tuple_of_targets():
+    """Dataset items (x, (y1, y2)) read into X and two target tensors."""
+    class Items(torch.utils.data.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return X2[i], (Y2[i, 0], Y2[i, 1])
+
+    def first(o, y):
+        return (o[:, 0] - y) ** 2
+
+    def second(o, y):
+        return (o[:, 1] - y) ** 2
+
+    p = from_model(_linear(np.zeros((2, 2))), Items(), losses=[first, second],
+                   batch_size=2, reinit=False)
+    X, (y1, y2) = p.split("train")
+    assert X.tolist() == X2.tolist() and y1.tolist() == [1.0, 3.0] and y2.tolist() == [2.0, 4.0]
+    assert (p.ref_point.numpy() / 1.1).tolist() == pytest.approx([5.0, 10.0])
+    with pytest.raises(ConfigError, match="no 'val' split; given: train"):
+        p.split("val")
