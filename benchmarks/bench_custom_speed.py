@@ -2,11 +2,12 @@
 
 ZDT1 (30 variables) written by hand in torch and wrapped by ``hybridmoo.problems.from_function``
 against hybridmoo's built-in ``zdt1``, at equal settings (K preferences per step, hypernetwork
-width, float32, CPU, 1 torch thread). The two trainers run interleaved, in rounds of
-``--steps`` steps each (so a load change on a shared machine hits all alike); the table gives
-the median ms per step over all timed steps and the ratio from_function / built-in. Both
-trainers start from the same seed and must produce the same front (same function), which the
-script checks.
+width, float32, CPU, 1 torch thread), and a third trainer on the same from_function without
+the ideal and nadir points (the default normalisation then estimates them online). The trainers
+run interleaved, in rounds of ``--steps`` steps each (so a load change on a shared machine hits
+all alike); the table gives the median ms per step over all timed steps and the ratios to the
+built-in. The built-in and from_function trainers start from the same seed and must end on the
+same front (same function), which the script checks.
 
     python benchmarks/bench_custom_speed.py [--rounds 5] [--steps 100]
 """
