@@ -80,8 +80,6 @@ class CompareSpec:
     problem_options: dict
     budget: baselines.Budget
     methods: list[dict] = field(default_factory=list)
-    #: Ray runtime_env shipping the file's folder, for a problem named by import path
-    runtime_env: dict | None = None
 
 
 def load_compare(path: str | Path | None = None, *, text: str | None = None) -> CompareSpec:
@@ -136,12 +134,6 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                       "problems`)", where)
     if not isinstance(pr.get("options", {}), dict):
         raise invalid("problem.options", pr.get("options"), "a table of problem options", where)
-    runtime_env = None
-    if problems.registry.is_import_path(pr["name"]):  # the user's module lives beside the file
-        from hybridmoo.usercode import add_import_folder, user_runtime_env
-
-        add_import_folder(base)
-        runtime_env = user_runtime_env(None, pr["name"], base)
     try:
         problems.get(pr.get("name"), **pr.get("options", {}))
     except Exception as exc:  # noqa: BLE001 - reported as a config error
@@ -182,7 +174,7 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                        output=resolve("output", f"{name}.h5"),
                        report=resolve("report", f"{name}.md"), problem=pr["name"],
                        problem_options=dict(pr.get("options", {})), budget=budget,
-                       methods=methods, runtime_env=runtime_env)
+                       methods=methods)
 
 
 def _check_budget(table: dict, where: str) -> baselines.Budget:
@@ -303,7 +295,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
 
     pool = get_backend("local") if backend == "local" else get_backend(
         "ray", address=address, num_cpus=num_cpus, cpus_per_trial=1, threads=1,
-        max_workers=max(1, len(args)), runtime_env=spec.runtime_env)
+        max_workers=max(1, len(args)))
     try:
         if progress and backend != "local":
             where = f"the Ray cluster at {address}" if address else "a local Ray"

@@ -202,16 +202,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hybridmoo import problems
     from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
-    if getattr(args, "working_dir", None):  # a problem named by import path: its folder
-        from hybridmoo.usercode import add_import_folder
-
-        add_import_folder(args.working_dir)
     spec = load_compare(args.file)
-    if getattr(args, "working_dir", None):
-        from hybridmoo.usercode import user_runtime_env
-
-        spec.runtime_env = user_runtime_env(None, spec.problem, ".",
-                                            working_dir=args.working_dir)
     if not args.report_only:
         check_output_path(spec.output, "compare.output")
     check_output_path(spec.report, "compare.report")
