@@ -408,7 +408,7 @@ def _check_pref(preference, names) -> np.ndarray:
 def _problem(info: dict):
     from hybridmoo import problems
 
-    return problems.get(info["name"], **info.get("options", {}))
+    return problems.get(info.get("import_path") or info["name"], **info.get("options", {}))
 
 
 def _frame(rows: list[dict]):

@@ -129,7 +129,7 @@ def test_ray_workers_import_the_users_module(user_module, ray_cluster):
     assert res.failed == 0, [t.error for t in res.trials]
 
 
-@pytest.mark.parametrize("example", ["fonseca", "truss"])
+@pytest.mark.parametrize("example", ["fonseca", "truss", "multitask"])
 def test_shipped_examples_run(example, tmp_path, capsys):
     for f in EXAMPLES.glob(f"{example}.*"):
         shutil.copy(f, tmp_path / f.name)
@@ -144,6 +144,34 @@ def test_shipped_examples_run(example, tmp_path, capsys):
         sys.modules.pop(example, None)
     out = capsys.readouterr().out
     assert "2 trials, 0 failed" in out
+
+
+def test_multitask_example_predicts_from_the_stored_study(tmp_path, capsys):
+    """The multi-task example end to end: a study of the user's network (checkpoint = "best"
+    on its validation split), then `predict` rebuilds it from the file by import path."""
+    from hybridmoo.analysis import load
+
+    for f in EXAMPLES.glob("multitask.*"):
+        shutil.copy(f, tmp_path / f.name)
+    toml = tmp_path / "multitask.toml"
+    toml.write_text(toml.read_text().replace("pop_size = 4", "pop_size = 2").replace(
+        "generations = 2", "generations = 1").replace('"../../runs/', '"').replace(
+        'keep_weights = "front"', 'keep_weights = "all"'))
+    try:
+        assert main(["run", str(toml), "--backend", "local", "--quiet"]) == 0
+        data = load(tmp_path / "multitask.h5")
+        tid = data.trial_ids()[0]
+        r = data.trial(tid)
+        assert r.ok and r.problem["kind"] == "data" and "checkpoint_step" in r.extra
+        assert r.problem["split_sizes"] == {"train": 265, "val": 88, "test": 89}
+        both = [data.predict(tid, p)["objectives"] for p in ([1.0, 0.0], [0.0, 1.0])]
+    finally:
+        sys.modules.pop("multitask", None)
+    # the preferences steer the generated network: each end favours its own task
+    assert both[0][0] < both[1][0] and both[1][1] < both[0][1]
+    # and the objectives are those of the trained front's end points
+    assert both[0] == pytest.approx(r.F[0], rel=1e-4) and both[1] == pytest.approx(r.F[-1],
+                                                                                    rel=1e-4)
 
 
 @pytest.mark.ray
@@ -162,3 +190,159 @@ def test_cli_ships_the_module_to_a_ray_it_starts(user_module, tmp_path):
                           cwd=tmp_path.parent, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "2 trials, 0 failed" in proc.stdout
+
+
+MODEL_MODULE = '''
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hybridmoo.problems import from_model
+
+
+class Heads(nn.Module):
+    def __init__(self, hidden=4):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(3, hidden), nn.Tanh())
+        self.a = nn.Linear(hidden, 1)
+        self.b = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        z = self.trunk(x)
+        return self.a(z).squeeze(-1), self.b(z).squeeze(-1)
+
+
+def make_problem(hidden=4):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(240, 3, generator=g)
+    y1, y2 = X[:, 0] + X[:, 1], X[:, 1] - X[:, 2]
+    split = lambda a, b: (X[a:b], (y1[a:b], y2[a:b]))
+    return from_model(Heads(hidden), split(0, 160), split(160, 200), split(200, 240),
+                      losses=[F.mse_loss, F.mse_loss], name="two_heads", batch_size=32)
+'''
+
+CLUSTER_DRIVER = textwrap.dedent("""
+    import os, subprocess, sys
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # bind 127.0.0.1 only
+    from ray.cluster_utils import Cluster
+
+    study = sys.argv[1]
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False})
+    cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        run = subprocess.run(
+            [sys.executable, "-c", "import sys; from hybridmoo.cli import main; "
+             "sys.exit(main(sys.argv[1:]))", "run", study, "--address", cluster.address,
+             "--overwrite"], capture_output=True, text=True, timeout=240, env=env)
+        print(run.stdout)
+        print(run.stderr, file=sys.stderr)
+    finally:
+        cluster.shutdown()
+    sys.exit(run.returncode)
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_users_model_trains_on_a_two_node_cluster_from_a_temporary_folder(tmp_path):
+    """A from_model factory in a module that exists only in a temporary folder, shipped by
+    [resources] runtime_env.working_dir to a two-node Ray cluster (one CPU each, 127.0.0.1):
+    a 2-actor study of the user's multi-task network finishes, every trial ok. The cluster and
+    the study run in child processes (started elsewhere, no PYTHONPATH), so the workers can
+    import the module only through runtime_env, and the session's own Ray is untouched."""
+    import subprocess
+
+    name = f"usermodel_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "user_code"
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(MODEL_MODULE)
+    study = _study(folder, name, steps=40, extra="")
+    study.write_text(study.read_text().replace('{ n_var = 3 }', '{ hidden = 4 }')
+                     .replace('[fixed.train]', '[fixed.train]\ncheckpoint = "best"\nthreads = 1\n'
+                              'n_prefs = 4\n')
+                     .replace('[search]', '[resources]\nruntime_env = { working_dir = "." }\n'
+                              'keep_weights = "all"\nretries = 0\n[search]')
+                     .replace('pop_size = 2', 'pop_size = 4'))
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    out = subprocess.run([sys.executable, "-c", CLUSTER_DRIVER, str(study)], cwd=elsewhere,
+                         capture_output=True, text=True, timeout=400)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "2 actors × (1 CPU" in text and "cluster: 2 CPUs, 2" in text
+    trials = [store.read_trial(folder / "out.h5", t, weights=False) for t in range(4)]
+    assert all(r.ok for r in trials), [r.error for r in trials]
+    assert {r.problem["import_path"] for r in trials} == {f"{name}:make_problem"}
+    assert all("checkpoint_step" in r.extra and r.hv > 0 for r in trials)
+
+
+def test_gradient_baselines_compare_on_the_users_model(tmp_path, capsys):
+    """`hybridmoo compare` on the multi-task example (a from_model problem named by import
+    path): Pareto set learning (PHN-LS, hybridmoo) and one-network-per-preference methods
+    (linear scalarisation, MT2O) all train the user's two-head network."""
+    for f in EXAMPLES.glob("multitask.py"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "c.toml").write_text(textwrap.dedent("""
+        [compare]
+        seeds = 1
+        output = "cmp.h5"
+        report = "cmp.md"
+        [problem]
+        name = "multitask:make_problem"
+        [budget]
+        kind = "steps"
+        amount = 20
+        [[methods]]
+        name = "phn_ls"
+        params = { n_eval = 3 }
+        [[methods]]
+        name = "hybridmoo"
+        params = { n_eval = 3 }
+        [[methods]]
+        name = "ls"
+        params = { n_prefs = 3 }
+        [[methods]]
+        name = "mt2o"
+        params = { n_models = 3 }
+    """))
+    try:
+        assert main(["compare", str(tmp_path / "c.toml"), "--backend", "local"]) == 0
+    finally:
+        sys.modules.pop("multitask", None)
+    out = capsys.readouterr().out
+    for method in ("phn_ls", "hybridmoo", "ls", "mt2o"):
+        line = next(x for x in out.splitlines() if f"] {method} seed 0:" in x)
+        assert "HV" in line and "failed" not in line, line
+
+
+@pytest.mark.ray
+def test_compare_ships_the_users_module_to_ray_workers(user_module, ray_cluster, capsys):
+    """A compare file naming a problem by import path: the driver finds the module beside the
+    file and the Ray workers get the file's folder as their working_dir."""
+    name, folder = user_module
+    (folder / "c.toml").write_text(textwrap.dedent(f"""
+        [compare]
+        seeds = 1
+        output = "cmp.h5"
+        report = "cmp.md"
+        [problem]
+        name = "{name}:make_problem"
+        [budget]
+        kind = "steps"
+        amount = 20
+        [[methods]]
+        name = "hybridmoo"
+        params = {{ n_eval = 5 }}
+        [[methods]]
+        name = "nsga2"
+        params = {{ pop_size = 8 }}
+    """))
+    from hybridmoo.compare import load_compare
+
+    spec = load_compare(folder / "c.toml")
+    assert spec.runtime_env == {"working_dir": str(folder.resolve())}
+    assert main(["compare", str(folder / "c.toml"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "failed" not in out, out

@@ -172,6 +172,8 @@ class Problem(ABC):
             "options": dict(self.options),
             "ref_point": None if self.ref_point is None else self.ref_point.tolist(),
             "ref_point_source": self.ref_point_source,
+            # a user's problem named "module:factory" is rebuilt from its import path
+            **({"import_path": self.import_path} if getattr(self, "import_path", None) else {}),
         }
 
     def __repr__(self) -> str:

@@ -140,6 +140,7 @@ def _user_problem(entry: _Entry, options: dict):
             f"{type(exc).__name__}: {exc}") from exc
     if isinstance(made, Problem):
         made.options = {**dict(getattr(made, "options", {}) or {}), **options}
+        made.import_path = entry.name  # stored results rebuild it by this path (predict)
         return made
     try:
         from pymoo.core.problem import Problem as PymooProblem
@@ -150,6 +151,7 @@ def _user_problem(entry: _Entry, options: dict):
 
         wrapped = from_pymoo(made)
         wrapped.options = dict(options)
+        wrapped.import_path = entry.name
         return wrapped
     raise UnknownNameError(
         f"problem {entry.name!r}: the factory returned a {type(made).__name__}; it must return "
