@@ -104,3 +104,16 @@ def test_import_path_errors_in_a_compare_file(user_problem):
     f.write_text(COMPARE.format(problem="my_probs:nope", budget="seconds = 1"))
     with pytest.raises(ConfigError, match=r"problem: .*nope"):
         load_compare(f)
+
+
+def test_compare_working_dir_flag_imports_and_ships_the_folder(user_problem, tmp_path_factory,
+                                                               capsys):
+    """`hybridmoo compare --working-dir DIR`: the module lives in DIR, not beside the file."""
+    from hybridmoo.cli import main
+
+    elsewhere = tmp_path_factory.mktemp("files")
+    f = elsewhere / "c.toml"
+    f.write_text(COMPARE.format(problem="my_probs:make", budget="evaluations = 200"))
+    assert main(["compare", str(f), "--backend", "local", "--quiet",
+                 "--working-dir", str(user_problem)]) == 0
+    assert (elsewhere / "c.h5").exists() and (elsewhere / "c.md").exists()

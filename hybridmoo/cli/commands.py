@@ -202,7 +202,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from hybridmoo import problems
     from hybridmoo.compare import load_compare, load_runs, run_compare, write_report
 
+    if getattr(args, "working_dir", None):  # the user's code lives there: import it from there
+        from hybridmoo.usercode import add_import_folder
+
+        add_import_folder(args.working_dir)
     spec = load_compare(args.file)
+    if getattr(args, "working_dir", None):  # and ship that folder to the Ray workers
+        from hybridmoo.usercode import user_runtime_env
+
+        spec.runtime_env = user_runtime_env(spec.runtime_env, spec.problem,
+                                            Path(args.file).parent, working_dir=args.working_dir)
     if not args.report_only:
         check_output_path(spec.output, "compare.output")
     check_output_path(spec.report, "compare.report")
