@@ -29,14 +29,11 @@ schedule without ``lr_horizon`` under a changed budget raises :class:`ConfigErro
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from hybridmoo.errors import ConfigError
-
-if TYPE_CHECKING:
-    from hybridmoo.train import Trainer
 
 __all__ = ["BUDGET_KEYS", "load_state", "save_state"]
 
@@ -46,8 +43,9 @@ _FORMAT = 1
 _TASK_KEYS = ("_perm", "_pos", "_seen")  # a data task's epoch order and position
 
 
-def save_state(trainer: Trainer) -> bytes:
-    """The trainer's whole state as bytes (see the module docstring)."""
+def save_state(trainer: Any) -> bytes:
+    """A :class:`~hybridmoo.train.Trainer`'s whole state as bytes (see the module docstring;
+    the trainer is not type-annotated: train imports this module, not the reverse)."""
     t = trainer
     state: dict[str, Any] = {
         "format": _FORMAT,
@@ -86,7 +84,7 @@ def _check_same(saved: dict, now: dict, what: str) -> None:
         )
 
 
-def load_state(trainer: Trainer, blob: bytes) -> None:
+def load_state(trainer: Any, blob: bytes) -> None:
     """Restore :func:`save_state`'s ``blob`` into ``trainer`` (built with the same problem,
     architecture, seed and settings; only the budget may differ).
 
