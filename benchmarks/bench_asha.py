@@ -1,10 +1,11 @@
 """Multi-fidelity trials (``schedule = "asha"``) against plain trials: best HV versus compute.
 
-The same small study runs twice per seed: every trial trained to ``--max-budget`` steps
-(``schedule = "none"``), and with asynchronous successive halving (``schedule = "asha"``,
-``min_budget`` to ``max_budget`` steps, reduction factor η; promoted trials continue from their
-own saved state). Both search the same space with NSGA-II over the outer objectives (HV,
-parameter count), the same population and generations, on the local backend (one worker).
+For each problem (ZDT1, DTLZ2), the same small study runs twice per seed: every trial trained
+to ``--max-budget`` steps (``schedule = "none"``), and with asynchronous successive halving
+(``schedule = "asha"``, ``min_budget`` to ``max_budget`` steps, reduction factor η; promoted
+trials continue from their own saved state). Both search the same space with NSGA-II over the
+outer objectives (HV, parameter count), the same population and generations, on the local
+backend (one worker).
 
 Compute is the sum of the trials' *training* seconds (evaluations excluded; for ASHA each rung
 counts only the steps it added) and, deterministically, the sum of training steps. The curve of
@@ -12,8 +13,8 @@ a study is the best trial HV seen so far (a rung result counts when it is record
 compute spent so far. "Reaches the same HV" means: the best HV comes within 0.1 % (relative) of
 the plain study's final best HV; the table gives the compute at which each study first does.
 
-    python benchmarks/bench_asha.py [--seeds 0 1 2] [--pop 9] [--generations 3]
-        [--min-budget 60] [--max-budget 540] [--eta 3]
+    python benchmarks/bench_asha.py [--problems zdt1 dtlz2] [--seeds 0 1 2] [--pop 9]
+        [--generations 3] [--min-budget 60] [--max-budget 540] [--eta 3]
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ STUDY = """
 seed = {seed}
 output = "{out}"
 [problem]
-name = "zdt1"
-options = {{ n_var = 10 }}
+name = "{problem}"
+options = {options}
 [objectives]
 names = ["hv", "n_params"]
 [algorithm]
@@ -63,6 +64,9 @@ threads = 1
 "train.lr" = {{ type = "real", low = 3e-4, high = 3e-2, log = true }}
 "train.scalarization.name" = {{ type = "choice", values = ["tchebycheff", "linear"] }}
 """
+#: problem -> (TOML options, description)
+PROBLEMS = {"zdt1": ("{ n_var = 10 }", "ZDT1 (n_var = 10)"),
+            "dtlz2": ("{ n_obj = 3, n_var = 12 }", "DTLZ2 (3 objectives, n_var = 12)")}
 
 
 def curve_none(res) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,12 +99,13 @@ def first_reach(compute: np.ndarray, hv: np.ndarray, target: float) -> float:
     return float(compute[hit[0]]) if len(hit) else float("nan")
 
 
-def run(seed: int, schedule: str, args, tmp: Path):
+def run(problem: str, seed: int, schedule: str, args, tmp: Path):
     sched = "" if schedule == "none" else (
         f'schedule = "asha"\nmin_budget = {args.min_budget}\neta = {args.eta}')
-    d = tmp / f"{schedule}-{seed}"
+    d = tmp / f"{problem}-{schedule}-{seed}"
     d.mkdir()
-    (d / "s.toml").write_text(STUDY.format(seed=seed, out="out.h5", pop=args.pop,
+    (d / "s.toml").write_text(STUDY.format(problem=problem, options=PROBLEMS[problem][0],
+                                           seed=seed, out="out.h5", pop=args.pop,
                                            gens=args.generations, schedule=sched,
                                            max_budget=args.max_budget,
                                            eval_every=args.min_budget))
@@ -111,6 +116,7 @@ def run(seed: int, schedule: str, args, tmp: Path):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--problems", nargs="+", default=["zdt1", "dtlz2"], choices=list(PROBLEMS))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--pop", type=int, default=9)
     ap.add_argument("--generations", type=int, default=3)
@@ -121,49 +127,66 @@ def main() -> None:
     ap.add_argument("--plot", default=str(ROOT / "results" / "asha.png"))
     args = ap.parse_args()
     torch.set_num_threads(1)
-    rows, curves = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
-            plain, w_plain = run(seed, "none", args, Path(tmp))
-            asha, w_asha = run(seed, "asha", args, Path(tmp))
-            cn, ca = curve_none(plain), curve_asha(asha)
-            target = cn[2][-1]
-            row = {"seed": seed, "hv_none": target, "hv_asha": ca[2][-1],
-                   "sec_none": cn[0][-1], "sec_asha": ca[0][-1],
-                   "steps_none": int(cn[1][-1]), "steps_asha": int(ca[1][-1]),
-                   "reach_none": first_reach(cn[0], cn[2], target),
-                   "reach_asha": first_reach(ca[0], ca[2], target),
-                   "reach_steps_asha": first_reach(ca[1], ca[2], target),
-                   "rungs": asha.extra["rung_counts"], "wall_none": w_plain,
-                   "wall_asha": w_asha}
-            rows.append(row)
-            curves.append((seed, cn, ca))
-            print(f"seed {seed}: none HV {row['hv_none']:.4f} in {row['sec_none']:.1f} train s; "
-                  f"asha HV {row['hv_asha']:.4f} in {row['sec_asha']:.1f} train s "
-                  f"(rungs {row['rungs']}); asha reaches the plain HV after "
-                  f"{row['reach_asha']:.1f} s", flush=True)
-    budgets = asha.extra["rung_budgets"]
     seeds = " ".join(map(str, args.seeds))
     lines = [
         "# Multi-fidelity trials (ASHA) against plain trials",
         "",
-        f"Command: `python benchmarks/bench_asha.py --seeds {seeds} --pop {args.pop} "
-        f"--generations {args.generations} --min-budget {args.min_budget} --max-budget "
-        f"{args.max_budget} --eta {args.eta}`  ",
+        f"Command: `python benchmarks/bench_asha.py --problems {' '.join(args.problems)} "
+        f"--seeds {seeds} --pop {args.pop} --generations {args.generations} --min-budget "
+        f"{args.min_budget} --max-budget {args.max_budget} --eta {args.eta}`  ",
         f"Machine: 2-core {platform.machine()} CPU shared with other jobs, no GPU, torch "
         f"{torch.__version__}, Python {platform.python_version()}, 1 torch thread, local "
         "backend (one worker).  ",
-        f"Study: ZDT1 (n_var = 10), NSGA-II over (HV, n_params), {args.pop} × "
-        f"{args.generations} = {args.pop * args.generations} configurations of width "
-        "(8–128), lr (3e-4–3e-2) and scalarisation (Tchebycheff / linear); depth 2, 50 "
-        "evaluation preferences. Plain: every trial trains "
-        f"{args.max_budget} steps. ASHA: rungs {budgets} train steps, η = {args.eta}, "
-        "promoted trials continue from their saved state; cosine schedule over "
-        f"{args.max_budget} steps in both.  ",
+        f"Studies: NSGA-II over (HV, n_params), {args.pop} × {args.generations} = "
+        f"{args.pop * args.generations} configurations of width (8–128), lr (3e-4–3e-2) and "
+        "scalarisation (Tchebycheff / linear); depth 2, 50 evaluation preferences. Plain: "
+        f"every trial trains {args.max_budget} steps. ASHA: rungs from {args.min_budget} to "
+        f"{args.max_budget} train steps, η = {args.eta}, promoted trials continue from their "
+        f"saved state; the cosine schedule spans {args.max_budget} steps in both.  ",
         "Compute = sum of the trials' training seconds (ASHA: each rung's added steps only), "
-        f"and of their training steps. \"Reach\" = first compute at which the best trial HV is "
-        f"within {TOL:.1%} of the plain study's final best HV.",
-        "",
+        "and of their training steps. \"Reach\" = the first compute at which the best trial HV "
+        f"is within {TOL:.1%} of the plain study's final best HV; \"—\": never.",
+    ]
+    panels = []
+    for problem in args.problems:
+        rows, curves = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in args.seeds:
+                plain, w_plain = run(problem, seed, "none", args, Path(tmp))
+                asha, w_asha = run(problem, seed, "asha", args, Path(tmp))
+                cn, ca = curve_none(plain), curve_asha(asha)
+                target = cn[2][-1]
+                row = {"seed": seed, "hv_none": target, "hv_asha": ca[2][-1],
+                       "sec_none": cn[0][-1], "sec_asha": ca[0][-1],
+                       "steps_none": int(cn[1][-1]), "steps_asha": int(ca[1][-1]),
+                       "reach_none": first_reach(cn[0], cn[2], target),
+                       "reach_asha": first_reach(ca[0], ca[2], target),
+                       "reach_steps_asha": first_reach(ca[1], ca[2], target),
+                       "rungs": asha.extra["rung_counts"], "wall_none": w_plain,
+                       "wall_asha": w_asha}
+                rows.append(row)
+                curves.append((cn, ca))
+                print(f"{problem} seed {seed}: none HV {row['hv_none']:.4f} in "
+                      f"{row['sec_none']:.1f} train s; asha HV {row['hv_asha']:.4f} in "
+                      f"{row['sec_asha']:.1f} train s (rungs {row['rungs']}); asha reaches "
+                      f"the plain HV after {row['reach_asha']:.1f} s", flush=True)
+        lines += table(PROBLEMS[problem][1], asha.extra["rung_budgets"], rows)
+        panels.append((PROBLEMS[problem][1], curves))
+    lines += ["", f"![best HV versus compute]({Path(args.plot).name})"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).write_text(text)
+    plot(panels, args.plot)
+
+
+def _pct(xs) -> str:
+    return ", ".join("—" if not np.isfinite(x) else f"{x:.0%}" for x in xs)
+
+
+def table(title: str, budgets: list, rows: list[dict]) -> list[str]:
+    """The markdown table and summary of one problem."""
+    lines = [
+        "", f"## {title}: rungs {budgets} train steps", "",
         "| seed | best HV plain | best HV asha | train s plain | train s asha | steps plain | "
         "steps asha | plain reaches it at (s) | asha reaches it at (s) | asha reaches it at "
         "(steps) | asha rung sizes |",
@@ -177,53 +200,52 @@ def main() -> None:
             f"{r['rungs']} |")
     ratio_s = np.array([r["sec_asha"] / r["sec_none"] for r in rows])
     reach = np.array([r["reach_asha"] / r["sec_none"] for r in rows])
-    same = int(np.sum(np.isfinite(reach)))
-    half = int(np.sum(reach <= 0.5))
-    gap = np.array([r["hv_asha"] / r["hv_none"] - 1 for r in rows])
     vs_reach = np.array([r["reach_asha"] / r["reach_none"] for r in rows])
+    gap = np.array([r["hv_asha"] / r["hv_none"] - 1 for r in rows])
+    n = len(rows)
     lines += [
         "",
         f"ASHA spent {ratio_s.mean():.0%} of the plain studies' training seconds on average "
         f"(steps: {np.mean([r['steps_asha'] / r['steps_none'] for r in rows]):.0%}). Its best "
         f"trial HV differs from the plain study's by {100 * gap.mean():+.2f} % on average "
         f"(per seed: {', '.join(f'{100 * g:+.2f} %' for g in gap)}). It reached the plain "
-        f"study's final best HV (within {TOL:.1%}) on {same} of {len(rows)} seeds, with at "
-        f"most half of the plain study's compute on {half} of {len(rows)}"
-        + (f" (at {', '.join('—' if not np.isfinite(x) else f'{x:.0%}' for x in reach)} of "
-           "it)." if len(rows) else "."),
-        "Against the compute the plain study itself needed to *first* reach its final best "
-        "(its best trial can come early by luck of the initial population), ASHA needed "
-        f"{', '.join('—' if not np.isfinite(x) else f'{x:.0%}' for x in vs_reach)} of it "
-        f"(≤ 50 % on {int(np.sum(vs_reach <= 0.5))} of {len(rows)} seeds).",
+        f"study's final best HV (within {TOL:.1%}) on {int(np.isfinite(reach).sum())} of {n} "
+        f"seeds, with at most half of the plain study's total compute on "
+        f"{int(np.sum(reach <= 0.5))} of {n} (at {_pct(reach)} of it). Against the compute "
+        "the plain study itself needed to *first* reach its final best (its best trial can "
+        f"come early, by luck of the initial population), ASHA needed {_pct(vs_reach)} of it "
+        f"(≤ 50 % on {int(np.sum(vs_reach <= 0.5))} of {n} seeds).",
         "",
-        f"Wall seconds per study (driver included): plain "
+        f"Wall seconds per study (driver and evaluations included): plain "
         f"{np.mean([r['wall_none'] for r in rows]):.0f}, asha "
         f"{np.mean([r['wall_asha'] for r in rows]):.0f}.",
-        "",
-        f"![best HV versus compute]({Path(args.plot).name})",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    Path(args.out).write_text(text)
-    plot(curves, args.plot)
+    return lines
 
 
-def plot(curves, path: str) -> None:
+def plot(panels, path: str) -> None:
+    """One panel per problem: best HV so far versus compute, zoomed on the top of the range."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for i, (_seed, cn, ca) in enumerate(curves):
-        ax.step(cn[0], cn[2], where="post", color="C0", alpha=0.8,
-                label="plain trials" if i == 0 else None)
-        ax.step(ca[0], ca[2], where="post", color="C1", alpha=0.8,
-                label="ASHA (continuation)" if i == 0 else None)
-    ax.set_xlabel("compute: training seconds of all trials so far")
-    ax.set_ylabel("best trial HV so far")
-    ax.set_title("ZDT1 study: best HV versus compute (one line per seed)")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels, strict=True):
+        finals = []
+        for i, (cn, ca) in enumerate(curves):
+            ax.step(cn[0], cn[2], where="post", color="C0", alpha=0.8,
+                    label="plain trials" if i == 0 else None)
+            ax.step(ca[0], ca[2], where="post", color="C1", alpha=0.8,
+                    label="ASHA (continuation)" if i == 0 else None)
+            finals += [cn[2][-1], ca[2][-1]]
+        top = max(finals)
+        ax.set_ylim(top - 0.05 * abs(top), top + 0.005 * abs(top))
+        ax.set_xscale("log")
+        ax.set_xlabel("compute: training seconds of all trials so far (log)")
+        ax.set_ylabel("best trial HV so far")
+        ax.set_title(f"{title}: one line per seed")
+        ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

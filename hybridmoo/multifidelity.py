@@ -20,7 +20,8 @@ last rung to ``max_budget`` (= ``[budget] steps``); see :func:`~hybridmoo.schedu
   in the file, not the values pymoo was told (pymoo's tell is final).
 
 Records (:mod:`hybridmoo.store`): every rung result goes to ``/asha/rungs/<trial>-<rung>`` (the
-result at that rung, its weights and continuation state) the moment it returns; ``/trials/<id>``
+result at that rung, its continuation state below the last rung, its weights with
+``keep_weights = "all"``) the moment it returns; ``/trials/<id>``
 holds each trial at its highest rung (replaced on promotion); ``/asha/schedule`` holds the
 scheduler's state and the event log (``rung``, ``promote``, ``stop``, ``finished``, ``failed``).
 On ``--resume`` the scheduler is rebuilt from the rung records, completed generations are
@@ -218,6 +219,7 @@ class AshaStudy:
         self.sched.report(tid, rung, self.lib.to_minimised(obj, self.names))
         store.write_rung(self.path, outcome, trial_id=tid, rung=rung,
                          generation=self.gen_of[tid], state=state,
+                         keep_weights=self.spec.keep_weights == "all",
                          attrs={"values": self.values[tid],
                                 "outer_objectives": dict(zip(self.names, obj.tolist(),
                                                              strict=True)),

@@ -332,14 +332,15 @@ def _fill_trial(g, mid, result: TrialResult, trial_id: int, generation: int, nod
 
 
 def write_rung(path: str | os.PathLike, result: TrialResult, *, trial_id: int, rung: int,
-               generation: int, state: bytes | None, attrs: dict) -> None:
+               generation: int, state: bytes | None, attrs: dict, keep_weights: bool) -> None:
     """Record a trial's result at a rung of a multi-fidelity schedule, with its continuation
     state (``state``: :meth:`Trainer.save_state` bytes, a ``uint8`` dataset): ``/asha/rungs/
-    <trial>-<rung>``, laid out as a trial group (weights included)."""
+    <trial>-<rung>``, laid out as a trial group."""
     def fill(g, mid) -> None:
         if state is not None:
             g["state"] = np.frombuffer(state, dtype=np.uint8)
-        _fill_trial(g, mid, result, trial_id, generation, "", True, {**attrs, "rung": int(rung)})
+        _fill_trial(g, mid, result, trial_id, generation, "", keep_weights,
+                    {**attrs, "rung": int(rung)})
 
     key = f"{trial_key(trial_id)}-{int(rung):02d}"
     write_group(path, f"asha/rungs/{key}", fill, tmp_name=_PARTIAL + key)
