@@ -113,3 +113,20 @@ def test_horizon_changes_only_the_schedule():
     a.run(), b.run()
     for k, v in _weights(a).items():
         assert torch.equal(v, _weights(b)[k])
+
+
+def test_data_problem_continues_its_minibatch_order():
+    """A data problem's epoch order and position travel with the state (mtl_regression)."""
+    def cfg(n: int) -> dict:
+        return {"steps": n, "n_eval": 5, "eval_every": 4, "threads": 1, "lr_horizon": 12,
+                "batch_size": 32}
+
+    one = Trainer("mtl_regression", HYPER, cfg(12), seed=1)
+    one.run()
+    first = Trainer("mtl_regression", HYPER, cfg(5), seed=1)
+    first.run()
+    second = Trainer("mtl_regression", HYPER, cfg(12), seed=1, resume_state=first.save_state())
+    second.run()
+    assert second.task.epochs_done == pytest.approx(one.task.epochs_done)
+    for k, v in _weights(one).items():
+        assert torch.allclose(v, _weights(second)[k], atol=1e-6, rtol=0), k
