@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from hybridmoo import store
+from hybridmoo.scheduler import rung_budgets
 from hybridmoo.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +138,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "results" / "asha.md"))
     ap.add_argument("--plot", default=str(ROOT / "results" / "asha.png"))
     ap.add_argument("--json", default=str(ROOT / "results" / "asha.json"))
+    ap.add_argument("--from-json", action="store_true",
+                    help="re-render the table and plot from --json without running anything")
     args = ap.parse_args()
     torch.set_num_threads(1)
     raw: dict = {}
@@ -163,10 +166,17 @@ def main() -> None:
         "gets worse); \"—\": it does not end there.",
     ]
     panels = []
+    saved = json.loads(Path(args.json).read_text()) if args.from_json else {}
     for problem in args.problems:
         rows, curves = [], []
+        budgets = rung_budgets(args.min_budget, args.max_budget, args.eta)
+        if args.from_json:
+            rows = saved[problem]
+            curves = [(tuple(np.asarray(c) for c in r["plain"]),
+                       tuple(np.asarray(c) for c in r["asha"])) for r in rows]
+            raw[problem] = rows
         with tempfile.TemporaryDirectory() as tmp:
-            for seed in args.seeds:
+            for seed in [] if args.from_json else args.seeds:
                 plain, w_plain = run(problem, seed, "none", args, Path(tmp))
                 asha, w_asha = run(problem, seed, "asha", args, Path(tmp))
                 cn, ca = curve_none(plain), curve_asha(asha)
@@ -188,7 +198,7 @@ def main() -> None:
                       f"{row['sec_none']:.1f} train s; asha HV {row['hv_asha']:.4f} in "
                       f"{row['sec_asha']:.1f} train s (rungs {row['rungs']}); asha reaches "
                       f"the plain HV after {row['reach_asha']:.1f} s", flush=True)
-        lines += table(PROBLEMS[problem][1], asha.extra["rung_budgets"], rows)
+        lines += table(PROBLEMS[problem][1], budgets, rows)
         panels.append((PROBLEMS[problem][1], curves))
     lines += ["", f"![best HV versus compute]({Path(args.plot).name})"]
     text = "\n".join(lines) + "\n"
@@ -196,6 +206,10 @@ def main() -> None:
     Path(args.out).write_text(text)
     Path(args.json).write_text(json.dumps(raw, indent=1) + "\n")
     plot(panels, args.plot)
+
+
+def _num(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}" if np.isfinite(x) else "—"
 
 
 def _pct(xs) -> str:
@@ -215,8 +229,8 @@ def table(title: str, budgets: list, rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['seed']} | {r['hv_none']:.4f} | {r['hv_asha']:.4f} | {r['sec_none']:.1f} | "
             f"{r['sec_asha']:.1f} | {r['steps_none']} | {r['steps_asha']} | "
-            f"{r['reach_none']:.1f}, {r['reach_steps_none']:.0f} | {r['reach_asha']:.1f}, "
-            f"{r['reach_steps_asha']:.0f} | {r['rungs']} |")
+            f"{_num(r['reach_none'], 1)}, {_num(r['reach_steps_none'], 0)} | "
+            f"{_num(r['reach_asha'], 1)}, {_num(r['reach_steps_asha'], 0)} | {r['rungs']} |")
     ratio_s = np.array([r["sec_asha"] / r["sec_none"] for r in rows])
     reach = np.array([r["reach_asha"] / r["sec_none"] for r in rows])
     vs_reach = np.array([r["reach_asha"] / r["reach_none"] for r in rows])
