@@ -1,12 +1,14 @@
 """Reading finished (or running) studies: ``hybridmoo.load(path)``.
 
 :class:`StudyData` exposes a study file's trials, learned fronts, HV traces and outer front as
-numpy arrays or tidy pandas frames (one row per point), and rebuilds any stored hypernetwork to
-generate solutions for new preferences.
+numpy arrays or tidy pandas frames (one row per point), rebuilds any stored hypernetwork from
+its configuration and weights (no trainer) to generate solutions for new preferences, and draws
+the study front, the best ``n`` points of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
 
 >>> study = hybridmoo.load("results/quickstart.h5")          # doctest: +SKIP
 >>> study.trials()                                            # doctest: +SKIP
 >>> study.predict(trial_id=8, preference=[0.2, 0.8])          # doctest: +SKIP
+>>> study.study_front(20).hv                                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from hybridmoo import store
+from hybridmoo import methods, store
 from hybridmoo.errors import ConfigError, ShapeError, StoreError
 from hybridmoo.record import TrialResult
 
-__all__ = ["StudyData", "load"]
+__all__ = ["LoadedHypernet", "StudyData", "load"]
 
 
 class StudyData:
@@ -144,12 +146,8 @@ class StudyData:
                 row.update({onames[j]: float(r.F[i, j]) for j in range(m)})
                 if r.X is not None:
                     row.update({f"x_{j + 1}": float(r.X[i, j]) for j in range(r.X.shape[1])})
-                if r.method == "dymu" and r.ok:
-                    e = r.extra
-                    row.update({"c": float(r.train["c"]), "tree": json.dumps(e["trees"][i]),
-                                "cost": float(e["costs"][i]),
-                                "flops": float(e["point_flops"][i]) if "point_flops" in e
-                                else float("nan")})
+                if r.ok:
+                    row.update(methods.get(r.method).front_columns(r, i))
                 rows.append(row)
         return rows
 
@@ -179,32 +177,81 @@ class StudyData:
         """pandas DataFrame of :meth:`outer_front_records`."""
         return _frame(self.outer_front_records())
 
-    # ----------------------------------------------------------------------------- predict
-    def hypernetwork(self, trial_id: int):
-        """The trained hypernetwork of a trial (``Trainer`` rebuilt, weights loaded).
+    # ----------------------------------------------------------------------------- study front
+    def study_front(self, n: int | None = None, density: int | None = None, *,
+                    refine: int = 20000, exact: int = 5000):
+        """The study front: ``n`` points chosen by greedy hypervolume contribution from the
+        dense fronts of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
+
+        Args:
+            n: number of points (default: the trials' evaluation-front size, ``n_eval``).
+            density: preferences queried per point and network (default 20; data-driven
+                problems: 1, their stored evaluation fronts — see :mod:`hybridmoo.studyfront`).
+            refine, exact: the selection's exchange budget and exhaustive-search limit (see
+                :func:`~hybridmoo.studyfront.build_study_front`).
+
+        Returns:
+            A :class:`~hybridmoo.studyfront.StudyFront`: ``F`` `(k, m)`, ``X`` or ``None``,
+            ``trial_ids`` `(k,)`, ``prefs`` `(k, m)`, ``hv``, ``seconds`` (build time), …
 
         Raises:
-            StoreError: if the trial's weights were not stored (``keep_weights``).
+            StoreError: no finished hypernetwork trial has stored weights.
         """
-        from hybridmoo.train import Trainer
+        from hybridmoo.studyfront import build_study_front
 
+        return build_study_front(self, n, density, refine=refine, exact=exact)
+
+    # ----------------------------------------------------------------------------- predict
+    def hypernetwork(self, trial_id: int) -> LoadedHypernet:
+        """The trained hypernetwork of a trial, rebuilt from its stored configuration and
+        weights (no trainer: the target template, the hypernetwork and the task that evaluates
+        generated parameters; on the CPU).
+
+        Raises:
+            StoreError: if the trial's weights were not stored (``keep_weights``), the trial
+                trained a DYMU controller, or the stored weights do not fit the network.
+        """
         r = self._trained(trial_id)
-        if r.method == "dymu":
-            raise StoreError(f"trial {trial_id} trained a DYMU controller, not a hypernetwork: "
-                             "use StudyData.dymu(trial_id), or predict(trial_id, preference, c)")
+        if not methods.get(r.method).hypernetwork:
+            raise StoreError(f"trial {trial_id} trained {methods.get(r.method).summary}, not a "
+                             "hypernetwork: use StudyData.dymu(trial_id), or "
+                             "predict(trial_id, preference, c)")
+        return self._rebuild(trial_id, r)
+
+    def _rebuild(self, trial_id: int, r: TrialResult) -> LoadedHypernet:
+        """:meth:`hypernetwork` for an already read trial ``r`` (weights included)."""
+        from types import SimpleNamespace
+
+        from hybridmoo import preferences
+        from hybridmoo.hypernet import HypernetConfig, Hypernetwork
+        from hybridmoo.tasks import VectorTask
+
         problem = _problem(self.problem_info)
         train_cfg = dict(r.train)
-        train_cfg["device"] = "cpu"
-        trainer = Trainer(problem, r.hypernet, train_cfg, seed=r.seed)
-        state = {k: torch.as_tensor(v) for k, v in r.state_dict.items()}
+        dtype = torch.float64 if train_cfg.get("dtype") == "float64" else torch.float32
+        # the seeded template, as the trainer built it (a template's buffers are used as-is)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(r.seed))
+            if hasattr(problem, "make_task"):  # a data problem: the target module, the splits
+                task = problem.make_task(SimpleNamespace(**train_cfg), dtype=dtype,
+                                         device="cpu")
+            else:
+                task = VectorTask(problem, dtype=dtype, device="cpu")
+            net = Hypernetwork(problem.n_obj, task.target,
+                               HypernetConfig.from_dict(r.hypernet)).to("cpu", dtype)
+        state = {k: torch.as_tensor(np.asarray(v)) for k, v in r.state_dict.items()}
         try:
-            trainer.net.load_state_dict(state)
+            net.load_state_dict(state)
         except RuntimeError as exc:  # missing or misshapen tensors: the file was damaged
             raise store.damaged(self.path, f"the stored weights of trial {trial_id} do not fit "
                                 f"its hypernetwork ({str(exc).splitlines()[-1].strip()})",
                                 self.kind) from None
-        trainer.net.eval()
-        return trainer
+        net.eval()
+        sampler = dict(train_cfg.get("sampler") or {"name": "dirichlet"})
+        on_simplex = preferences.from_dict({**sampler, "n_obj": problem.n_obj}).on_simplex
+        return LoadedHypernet(trial_id=trial_id, net=net, task=task, problem=problem,
+                              dtype=dtype, on_simplex=bool(on_simplex),
+                              ref_point=np.asarray(r.ref_point, dtype=np.float64))
 
     def _trained(self, trial_id: int) -> TrialResult:
         """The trial with its weights; StoreError if it failed or its weights were dropped."""
@@ -233,7 +280,7 @@ class StudyData:
     def _dymu_of(self, trial_id: int, r: TrialResult):
         from hybridmoo.dymu import build_dymu, dymu_data
 
-        if r.method != "dymu":
+        if methods.get(r.method).hypernetwork:
             raise StoreError(f"trial {trial_id} trained a hypernetwork, not a DYMU controller: "
                              "use StudyData.hypernetwork(trial_id)")
         data = dymu_data(_problem(self.problem_info))
@@ -258,35 +305,32 @@ class StudyData:
             ``{"preference", "c", "objectives", "objective_names", "tree" ((L, N) parents),
             "cost", "flops", "metrics"}``.
         """
-        if self.trial_method(trial_id) == "dymu":
-            return self._predict_dymu(trial_id, preference, c)
+        method = methods.get(self.trial_method(trial_id))
+        if not method.hypernetwork:
+            return method.predict(self, trial_id, preference, c=c)
         if c is not None:
             raise ConfigError(f"c = {c!r}: the resource preference applies to DYMU trials only; "
                               f"trial {trial_id} trained a hypernetwork")
-        trainer = self.hypernetwork(trial_id)
-        p = _check_pref(preference, trainer.problem.obj_names)
-        if trainer.sampler.on_simplex:
+        model = self.hypernetwork(trial_id)
+        p = _check_pref(preference, model.problem.obj_names)
+        if model.on_simplex:
             if abs(p.sum() - 1.0) > 1e-6:
                 raise ShapeError(f"the preference must sum to 1 (a point of the simplex), "
                                  f"it sums to {p.sum():.6g}; e.g. divide by its sum")
         else:
             p = p / np.linalg.norm(p)  # sphere-sampled (HV-PSL) nets take unit directions
-        prefs = torch.as_tensor(p[None, :], dtype=trainer.dtype)
-        with torch.no_grad():
-            params = trainer.net(prefs)
-            F = trainer.task.eval_losses(params)[0].double().numpy()
-        out = {"preference": p, "objectives": F,
-               "objective_names": list(trainer.problem.obj_names),
-               "params": {k: v[0] for k, v in params.items()}}
-        X = trainer.task.decision_vectors(params)
-        if X is not None:
-            out["x"] = X[0].double().numpy()
-        if hasattr(trainer.task, "eval_extra"):
-            out["metrics"] = trainer.task.eval_extra(params)
+        ev = model.evaluate(p[None, :], extra=True)
+        out = {"preference": p, "objectives": ev["F"][0],
+               "objective_names": list(model.problem.obj_names),
+               "params": {k: v[0] for k, v in ev["params"].items()}}
+        if ev["X"] is not None:
+            out["x"] = ev["X"][0]
+        if "metrics" in ev:
+            out["metrics"] = ev["metrics"]
         return out
 
     def trial_method(self, trial_id: int) -> str:
-        """``"hypernet"`` or ``"dymu"``: what the trial trained."""
+        """The name of the trial's method (:func:`hybridmoo.methods.get`): what it trained."""
         if trial_id not in self.trial_ids():
             self.trial(trial_id)  # raises the StoreError that lists the recorded trials
         return store.read_trial(self.path, trial_id, weights=False).method
@@ -310,6 +354,43 @@ class StudyData:
         return {"preference": p, "c": c, "objectives": ev.F[0], "objective_names": names,
                 "tree": ev.parents[0], "cost": float(ev.cost[0]), "flops": float(ev.flops[0]),
                 "metrics": metrics_}
+
+
+class LoadedHypernet:
+    """A stored hypernetwork rebuilt for prediction (:meth:`StudyData.hypernetwork`).
+
+    Attributes:
+        trial_id: its trial. net: the :class:`~hybridmoo.hypernet.Hypernetwork` (eval mode,
+            CPU). task: what evaluates generated parameters (the problem itself for synthetic
+            problems; the target module and the evaluation split for data problems).
+        problem: the problem. dtype: the network's dtype. on_simplex: whether it takes
+            preferences on the simplex (else unit directions, HV-PSL).
+        ref_point: `(m,)` the trial's reference point.
+    """
+
+    def __init__(self, *, trial_id: int, net, task, problem, dtype: torch.dtype,
+                 on_simplex: bool, ref_point: np.ndarray) -> None:
+        self.trial_id, self.net, self.task, self.problem = trial_id, net, task, problem
+        self.dtype, self.on_simplex, self.ref_point = dtype, on_simplex, ref_point
+
+    @torch.no_grad()
+    def evaluate(self, prefs, extra: bool = False) -> dict[str, Any]:
+        """One forward pass for preferences `(K, m)` (used as given) and their objectives.
+
+        Returns:
+            ``{"F": (K, m) float64, "X": (K, n_var) float64 or None, "params": {name: (K,
+            ...)} tensors}``; with ``extra`` also ``"metrics"`` where the task reports more
+            (per-task accuracies of a classifier).
+        """
+        P = torch.as_tensor(np.asarray(prefs, dtype=np.float64), dtype=self.dtype)
+        params = self.net(P)
+        F = self.task.eval_losses(params).detach().to(torch.float64).cpu().numpy()
+        X = self.task.decision_vectors(params)
+        out = {"F": F, "params": params,
+               "X": None if X is None else X.detach().to(torch.float64).cpu().numpy()}
+        if extra and hasattr(self.task, "eval_extra"):
+            out["metrics"] = self.task.eval_extra(params)
+        return out
 
 
 def _check_pref(preference, names) -> np.ndarray:

@@ -50,20 +50,21 @@ import numpy as np
 from hybridmoo import __version__, baselines, metrics, store
 from hybridmoo._config import (
     check_int,
-    check_number,
     invalid,
     read_toml,
     reject_unknown,
-    show,
 )
 from hybridmoo.errors import ConfigError, HybridMooError, StoreError, did_you_mean
+from hybridmoo.filetables import check_schema, load_budget, load_problem
+from hybridmoo.usercode import user_runtime_env
 
 __all__ = ["CompareSpec", "compare_records", "load_compare", "load_runs", "run_compare",
            "write_report"]
 
 _SCHEMA = {"compare": {"name", "seeds", "output", "report", "description"},
-           "problem": {"name", "options"}, "budget": {"kind", "amount"},
-           "methods": {"name", "params", "label"}}
+           "problem": {"name", "options"},
+           "budget": {"kind", "amount", "seconds", "steps", "evaluations"},
+           "methods": {"name", "params", "label"}, "resources": {"runtime_env"}}
 
 
 @dataclass
@@ -80,39 +81,19 @@ class CompareSpec:
     problem_options: dict
     budget: baselines.Budget
     methods: list[dict] = field(default_factory=list)
+    #: Ray runtime_env shipping the user's code (a problem named by import path)
+    runtime_env: dict | None = None
 
 
 def load_compare(path: str | Path | None = None, *, text: str | None = None) -> CompareSpec:
     """Read and validate a compare file (errors name the key, the value and what is allowed)."""
-    from hybridmoo import problems
 
     text, doc, where = read_toml(path, text, "compare file")
     if "study" in doc and "compare" not in doc:
         raise ConfigError(f"{where} is a study file ([study] table), not a compare file: run it "
                           f"with `hybridmoo run {where}`")
-    for table, value in doc.items():
-        if table not in _SCHEMA:
-            raise ConfigError(f"unknown table [{table}] in {where}."
-                              f"{did_you_mean(table, list(_SCHEMA))} Allowed: "
-                              f"{', '.join(_SCHEMA)}")
-        rows = value if table == "methods" else [value]
-        if table == "methods" and not isinstance(value, list):
-            raise ConfigError(f"{where}: methods must be an array of tables: [[methods]] "
-                              "name = ...")
-        for row in rows:
-            if not isinstance(row, dict):
-                raise invalid(table, row, f"a table ([{table}]" +
-                              ("]" if table == "methods" else "") + " with its keys below it)",
-                              where)
-            for key in row:
-                if key not in _SCHEMA[table]:
-                    raise ConfigError(
-                        f"unknown key {table}.{key} in {where}."
-                        f"{did_you_mean(key, sorted(_SCHEMA[table]))} Allowed: "
-                        f"{', '.join(sorted(_SCHEMA[table]))}")
-    for table in ("compare", "problem", "budget", "methods"):
-        if table not in doc:
-            raise ConfigError(f"{where} has no [{table}] table; it is required")
+    check_schema(doc, _SCHEMA, ("compare", "problem", "budget", "methods"), where,
+                 arrays=("methods",))
     c = doc["compare"]
     seeds = check_int("compare.seeds", c.get("seeds", 3), 1, 1000, where)
     for key in ("name", "description"):
@@ -127,18 +108,9 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
         q = Path(v)
         return q if q.is_absolute() else (base / q).resolve()
 
-    name = str(c.get("name", doc["problem"].get("name", "compare")))
-    pr = doc["problem"]
-    if not isinstance(pr.get("name"), str):
-        raise invalid("problem.name", pr.get("name"), "a problem name (see `hybridmoo "
-                      "problems`)", where)
-    if not isinstance(pr.get("options", {}), dict):
-        raise invalid("problem.options", pr.get("options"), "a table of problem options", where)
-    try:
-        problems.get(pr.get("name"), **pr.get("options", {}))
-    except Exception as exc:  # noqa: BLE001 - reported as a config error
-        raise ConfigError(f"{where}: problem: {exc}") from None
-    budget = _check_budget(doc["budget"], where)
+    name = str(c.get("name", str(doc["problem"].get("name", "compare")).rpartition(":")[2]))
+    pname, popts, _ = load_problem(doc["problem"], base, where)
+    budget = load_budget(doc["budget"], where, single=True, kinds=baselines.BUDGET_KINDS)
     methods = []
     labels = set()
     for m in doc["methods"]:
@@ -172,25 +144,11 @@ def load_compare(path: str | Path | None = None, *, text: str | None = None) -> 
                         "family": entry.family})
     return CompareSpec(path=Path(path) if path else None, text=text, name=name, seeds=seeds,
                        output=resolve("output", f"{name}.h5"),
-                       report=resolve("report", f"{name}.md"), problem=pr["name"],
-                       problem_options=dict(pr.get("options", {})), budget=budget,
+                       report=resolve("report", f"{name}.md"), problem=pname,
+                       problem_options=popts, budget=budget,
+                       runtime_env=user_runtime_env(doc.get("resources", {}).get("runtime_env"),
+                                                    pname, base),
                        methods=methods)
-
-
-def _check_budget(table: dict, where: str) -> baselines.Budget:
-    """``[budget]``: a kind and a positive amount (an integer for steps and evaluations)."""
-    kind = table.get("kind")
-    if kind not in baselines.BUDGET_KINDS:
-        raise ConfigError(f"{where}: budget.kind = {show(kind)} is not allowed."
-                          f"{did_you_mean(str(kind), baselines.BUDGET_KINDS)} Allowed: "
-                          f"{', '.join(baselines.BUDGET_KINDS)}")
-    amount = table.get("amount")
-    if kind == "seconds":
-        check_number("budget.amount", amount, 0, 10**7, low_open=True, where=where,
-                     what=" (seconds per run)")
-    else:
-        check_int("budget.amount", amount, 1, 10**12, where, f" ({kind} per run)")
-    return baselines.Budget.of(table)
 
 
 def _check_param(key: str, value, default, where: str) -> None:
@@ -295,7 +253,7 @@ def run_compare(spec: CompareSpec | str | Path, *, backend: str = "ray",
 
     pool = get_backend("local") if backend == "local" else get_backend(
         "ray", address=address, num_cpus=num_cpus, cpus_per_trial=1, threads=1,
-        max_workers=max(1, len(args)))
+        max_workers=max(1, len(args)), runtime_env=spec.runtime_env)
     try:
         if progress and backend != "local":
             where = f"the Ray cluster at {address}" if address else "a local Ray"

@@ -8,7 +8,11 @@ What (``--what``):
 - ``traces``: the HV traces, one row per evaluation: ``trial_id``, ``step``, ``seconds``,
   ``samples``, ``hv``, ``igd``, ``loss``;
 - ``trials``: one row per trial: status, HV, sizes, times, node, the searched values;
-- ``outer-front``: the rows of ``trials`` on the outer Pareto front.
+- ``outer-front``: the rows of ``trials`` on the outer Pareto front;
+- ``study-front``: the study front (:meth:`~hybridmoo.analysis.StudyData.study_front`), one row
+  per point in selection order: ``point``, ``trial_id``, ``pref_1…pref_m`` (the preference that
+  produced it in that trial's hypernetwork), the objective values under their names and
+  ``x_1…x_n`` where there are decision vectors.
 
 A ``hybridmoo compare`` output file exports its runs instead: ``fronts`` (one row per point of
 each method's and seed's final front, with ``label``, ``method``, ``seed``), ``traces`` (the HV
@@ -32,11 +36,12 @@ from hybridmoo.errors import ConfigError, StoreError
 __all__ = ["FORMATS", "WHAT", "export"]
 
 FORMATS = ("csv", "parquet", "json", "npz")
-WHAT = ("fronts", "traces", "trials", "outer-front")
+WHAT = ("fronts", "traces", "trials", "outer-front", "study-front")
 
 
 def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path | None = None,
-           trial_ids: list[int] | None = None, overwrite: bool = True) -> Path:
+           trial_ids: list[int] | None = None, overwrite: bool = True,
+           n: int | None = None) -> Path:
     """Write one tidy table of ``study`` and return the path written.
 
     Args:
@@ -46,9 +51,13 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
         trial_ids: restrict ``fronts``/``traces`` to these trials.
         overwrite: replace an existing ``out`` (``False``: a :class:`StoreError` naming it,
             raised after the table is built, so that errors about the request come first).
+        n: ``study-front`` only: its number of points (default: the trials' ``n_eval``).
     """
     if what not in WHAT:
         raise ConfigError(f"--what {what!r} is not one of {', '.join(WHAT)}")
+    if n is not None and what != "study-front":
+        raise ConfigError(f"--n {n} sets the size of the study front; it does not apply to "
+                          f"--what {what} (use --what study-front)")
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     path = study.path if isinstance(study, StudyData) else Path(study)
@@ -62,6 +71,12 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
             df = data.traces(trial_ids)
         elif what == "trials":
             df = data.trials()
+        elif what == "study-front":
+            if trial_ids is not None:
+                raise ConfigError("--trials does not apply to --what study-front: the study "
+                                  "front pools every kept hypernetwork; each row names its "
+                                  "trial")
+            df = data.study_front(n).to_frame()
         else:
             df = data.outer_front()
     out = Path(out) if out else path.with_name(f"{path.stem}.{what}.{fmt}")
@@ -94,9 +109,11 @@ def _compare_table(path: Path, what: str, trial_ids: list[int] | None):
 
     from hybridmoo.compare import compare_records
 
-    if what == "outer-front":
-        raise ConfigError(f"{path} is the output of `hybridmoo compare`: it has no outer front; "
-                          "export its fronts, traces or trials (one row per run)")
+    if what in ("outer-front", "study-front"):
+        raise ConfigError(f"{path} is the output of `hybridmoo compare`: it has no "
+                          f"{what.replace('-', ' ')} (hybridmoo_search's front is the study "
+                          "front of its run); export its fronts, traces or trials (one row per "
+                          "run)")
     if trial_ids is not None:
         raise ConfigError(f"{path} is the output of `hybridmoo compare`: its runs have no trial "
                           "ids; drop --trials (every run is exported, with its label and seed)")

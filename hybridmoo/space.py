@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from hybridmoo._config import is_number, show
-from hybridmoo.errors import ConfigError
+from hybridmoo._config import invalid, is_number, reject_unknown, show
+from hybridmoo.errors import ConfigError, did_you_mean
 
 __all__ = ["SearchSpace", "Variable", "set_path"]
 
@@ -257,3 +257,59 @@ class SearchSpace:
     def encode(self, values: Mapping[str, Any]) -> np.ndarray:
         """Encoded vector `(d,)` of ``{path: value}``."""
         return np.array([v.encode(values[v.path]) for v in self.variables])
+
+
+# ------------------------------------------------------------------ study-file helpers
+# What a method's ``build_space`` uses to validate its ``[fixed.*]`` tables and ``[search]`` paths
+# (hybridmoo.methods): every error names the key, the value, what is allowed and the file.
+def flatten_search(table: dict, prefix: str = "") -> dict[str, dict]:
+    """``[search]`` as ``{dotted path: variable spec}`` (nested tables joined by dots)."""
+    out: dict[str, dict] = {}
+    for k, v in table.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and "type" not in v:
+            out.update(flatten_search(v, path + "."))
+        else:
+            out[path] = v
+    return out
+
+
+def check_fixed_table(table: str, d: Any, cls: type, where: str, extra: dict | None = None) -> dict:
+    """``[fixed.<table>]``: every key a field of ``cls`` (or of ``extra``), every value of the
+    field's type; errors name the table and the file."""
+    import dataclasses
+
+    from hybridmoo._config import check_field_value
+
+    if not isinstance(d, dict):
+        raise invalid(f"fixed.{table}", d, "a table", where)
+    names = [f.name for f in dataclasses.fields(cls)] + list(extra or {})
+    reject_unknown(d, names, table, where, f"[fixed.{table}]")
+    for key, value in d.items():
+        if key not in (extra or {}):
+            check_field_value(cls, key, value, f"fixed.{table}.{key}", where)
+    return dict(d)
+
+
+def check_search_path(vpath: str, cls: type, head: str, where: str, extra: tuple = ()) -> None:
+    """The field a searched path writes exists (``train.n_pref`` is caught here)."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(cls)] + list(extra)
+    field_ = vpath.split(".")[1]
+    if field_ not in names:
+        raise ConfigError(
+            f"unknown {head} option {field_!r} in search.\"{vpath}\" of {where}."
+            f"{did_you_mean(field_, names)} Allowed after '{head}.': {', '.join(sorted(names))}"
+        )
+
+
+def probe_space(space: SearchSpace, where: str, check) -> None:
+    """Run ``check(cfg)`` on every probe configuration of ``space`` (every choice value, both
+    ends of every range, the corners); the first failure names the searched value behind it."""
+    for desc, cfg in space.probes():
+        try:
+            check(cfg)
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {desc} gives an invalid trial configuration: {exc}"
+                              ) from None

@@ -205,30 +205,13 @@ class Study:
                    ) -> dict:
         """The backend's job for one trial (``warm``: ``(source trial, its weights)``)."""
         seed = self.spec.seed * 100_003 + trial_id
-        if self.spec.method == "dymu":
-            return {"method": "dymu", "problem": self.spec.problem,
-                    "problem_options": self.spec.problem_options, "dymu": dict(config["dymu"]),
-                    "budget": dict(self.spec.budget), "threads": self.spec.threads_per_trial,
-                    "seed": seed}
-        train = dict(config["train"])
-        if self.spec.gpus_per_trial > 0 and "device" not in train:
-            train["device"] = "auto"
-        if self.spec.threads_per_trial is not None:
-            train.setdefault("threads", self.spec.threads_per_trial)
-        job = {"problem": self.spec.problem, "problem_options": self.spec.problem_options,
-               "hypernet": config["hypernet"], "train": train, "seed": seed}
-        if warm is not None:
-            job["warm_start_from"], job["init_state"] = warm
+        job = self.spec.trial_method.trial_payload(self.spec, config, seed, warm)
+        job["method"] = self.spec.method  # the name (or import path) a worker looks up
         return job
 
-    @staticmethod
-    def _arch_key(config: dict) -> str:
-        """Trials whose keys are equal have hypernetworks of the same shapes."""
-        from hybridmoo.hypernet import HypernetConfig
-
-        d = HypernetConfig.from_dict(config["hypernet"]).to_dict()
-        d.pop("activation"), d.pop("out_scale")
-        return json.dumps(d, sort_keys=True)
+    def _arch_key(self, config: dict) -> str | None:
+        """Trials whose keys are equal have models of the same shapes."""
+        return self.spec.trial_method.architecture_key(config)
 
     def _warm_source(self, x: np.ndarray, config: dict, candidates: dict[int, tuple]
                      ) -> int | None:

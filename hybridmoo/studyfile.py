@@ -90,17 +90,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybridmoo import methods
 from hybridmoo._config import (
     MAX_SEED,
     check_int,
     check_number,
     invalid,
     read_toml,
-    reject_unknown,
-    show,
 )
-from hybridmoo.errors import ConfigError, did_you_mean
-from hybridmoo.space import SearchSpace, Variable
+from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
+from hybridmoo.filetables import MAX_BUDGET, check_schema, load_budget, load_problem
+from hybridmoo.space import SearchSpace
 from hybridmoo.usercode import add_import_folder, user_runtime_env
 
 __all__ = ["ALGORITHMS", "METHODS", "OBJECTIVES", "StudySpec", "load_study"]
@@ -129,14 +129,9 @@ ALGORITHM_OPTIONS: dict[str, dict[str, str]] = {
 }
 #: upper bounds that catch a slip of the keyboard (a study of 10^30 trials never ends)
 MAX_POP, MAX_GENERATIONS = 100_000, 100_000
-MAX_BUDGET = {"steps": 10**9, "seconds": 10**7, "epochs": 10**6, "evaluations": 10**12}
 WARM_STARTS = ("none", "nearest")
-METHODS = ("hypernet", "dymu")
-#: objectives only a DYMU trial has
-DYMU_OBJECTIVES = ("cost", "flops")
-#: keys of [fixed.dymu] and of "dymu.…" paths that are the trial's, not DymuConfig's
-DYMU_TRIAL_KEYS = {"c": 0.0, "stage_fractions": [0.4, 0.4, 0.2]}
-_DYMU_BUDGET_KEYS = ("anchor_steps", "edge_steps", "weight_steps", "stage_seconds")
+#: the trial methods (hybridmoo.methods): what one trial trains
+METHODS = methods.names()
 
 _SCHEMA: dict[str, set[str]] = {
     "study": {"name", "seed", "output", "description", "method"},
@@ -185,9 +180,19 @@ class StudySpec:
     asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
 
     @property
+    def trial_method(self) -> methods.TrialMethod:
+        """The :class:`~hybridmoo.methods.TrialMethod` behind :attr:`method`."""
+        return methods.get(self.method)
+
+    @property
     def n_trials(self) -> int:
         """Trials the study runs (population × generations)."""
         return self.pop_size * self.generations
+
+
+def _owned(objective: str) -> bool:
+    """Whether only some trial methods measure ``objective``."""
+    return any(objective in methods.get(n).objectives for n in METHODS)
 
 
 def _check_type(key: str, value: Any, types: tuple, allowed: str, where: str = "") -> None:
@@ -195,17 +200,6 @@ def _check_type(key: str, value: Any, types: tuple, allowed: str, where: str = "
         raise invalid(key, value, allowed, where)
     if not isinstance(value, types):
         raise invalid(key, value, allowed, where)
-
-
-def _flatten_search(table: dict, prefix: str = "") -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for k, v in table.items():
-        path = f"{prefix}{k}"
-        if isinstance(v, dict) and "type" not in v:
-            out.update(_flatten_search(v, path + "."))
-        else:
-            out[path] = v
-    return out
 
 
 def load_study(path: str | Path | None = None, *, text: str | None = None) -> StudySpec:
@@ -220,26 +214,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     from hybridmoo import problems
 
     text, doc, where = read_toml(path, text, "study file")
-    for table in doc:
-        if table not in _SCHEMA:
-            raise ConfigError(
-                f"unknown table [{table}] in {where}.{did_you_mean(table, list(_SCHEMA))} "
-                f"Allowed tables: {', '.join(_SCHEMA)}"
-            )
-        if not isinstance(doc[table], dict):
-            raise ConfigError(f"{table} must be a table, got {doc[table]!r}")
-        if _SCHEMA[table]:
-            for key in doc[table]:
-                if key not in _SCHEMA[table]:
-                    raise ConfigError(
-                        f"unknown key {table}.{key} in {where}."
-                        f"{did_you_mean(key, sorted(_SCHEMA[table]))} Allowed keys in "
-                        f"[{table}]: {', '.join(sorted(_SCHEMA[table]))}"
-                    )
-    for table in _REQUIRED:
-        if table not in doc:
-            raise ConfigError(f"{where} has no [{table}] table; it is required")
-
+    check_schema(doc, _SCHEMA, _REQUIRED, where)
     st = doc["study"]
     seed = check_int("study.seed", st.get("seed", 0), 0, MAX_SEED, where)
     for k in ("name", "description"):
@@ -257,24 +232,16 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if not out_path.is_absolute():
         out_path = (base_dir / out_path).resolve()
 
-    pr = doc["problem"]
-    pname = pr.get("name")
-    _check_type("problem.name", pname, (str,), "a problem name (see `hybridmoo problems`)")
-    popts = pr.get("options", {})
-    _check_type("problem.options", popts, (dict,), "a table of problem options")
-    if problems.registry.is_import_path(pname):
-        add_import_folder(base_dir)
-    try:
-        problem = problems.get(pname, **popts)
-    except Exception as exc:  # unknown name or option, bad option value
-        raise ConfigError(f"problem: {exc}") from None
+    pname, popts, problem = load_problem(doc["problem"], base_dir, where)
 
     method = st.get("method", "hypernet")
-    if method not in METHODS:
-        raise ConfigError(f"study.method = {method!r} is not allowed."
-                          f"{did_you_mean(str(method), METHODS)} Allowed: {', '.join(METHODS)}")
-    obj = doc.get("objectives", {}).get(
-        "names", ["hv", "cost"] if method == "dymu" else ["hv", "n_params"])
+    if problems.registry.is_import_path(method):  # a TrialMethod of the user's own
+        add_import_folder(base_dir)
+    try:
+        trial_method = methods.get(method)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None
+    obj = doc.get("objectives", {}).get("names", list(trial_method.default_objectives))
     _check_type("objectives.names", obj, (list,), f"a list of: {', '.join(OBJECTIVES)}")
     if len(obj) < 1:
         raise ConfigError("objectives.names is empty; e.g. names = [\"hv\", \"n_params\"]")
@@ -289,11 +256,12 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if len(set(obj)) != len(obj):
         raise ConfigError(f"objectives.names = {obj} repeats an objective")
     for o in obj:
-        if o in DYMU_OBJECTIVES and method != "dymu":
+        owners = [n for n in METHODS if o in methods.get(n).objectives]
+        if owners and method not in owners:
             raise ConfigError(
-                f"objectives.names: {o!r} measures the trees of a DYMU controller; set "
-                'study.method = "dymu" (a hypernetwork trial has n_params and latency instead)'
-            )
+                f"objectives.names: {o!r} measures {methods.get(owners[0]).objectives[o]}; set "
+                f"study.method = \"{owners[0]}\" (a {method} trial has "
+                f"{', '.join(k for k in OBJECTIVES if not _owned(k))} instead)")
 
     al = doc["algorithm"]
     aname = str(al.get("name", "nsga2")).lower()
@@ -311,7 +279,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if aname in ("nsga3", "moead") and len(obj) < 2:
         raise ConfigError(f"algorithm {aname} needs at least two objectives")
 
-    budget = _check_budget(doc["budget"], where)
+    budget = load_budget(doc["budget"], where).to_dict()
 
     res = doc.get("resources", {})
     cpus = check_number("resources.cpus_per_trial", res.get("cpus_per_trial", 1), 0, 1024,
@@ -322,7 +290,8 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if workers != "auto":
         check_int("resources.workers", workers, 1, 100_000, where, ' or "auto"')
     retries = check_int("resources.retries", res.get("retries", 1), 0, 100, where)
-    runtime_env = user_runtime_env(res.get("runtime_env"), pname, base_dir)
+    user_code = next((n for n in (pname, method) if problems.registry.is_import_path(n)), pname)
+    runtime_env = user_runtime_env(res.get("runtime_env"), user_code, base_dir)
     keep = res.get("keep_weights", "front")
     if keep not in ("front", "all", "none"):
         raise ConfigError(f"{where}: resources.keep_weights = {keep!r} is not allowed."
@@ -341,18 +310,9 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     if threads is not None:
         check_int("resources.threads_per_trial", threads, 1, 1024, where)
 
-    if method == "dymu":
-        if gpus > 0:
-            raise ConfigError(f"resources.gpus_per_trial = {gpus}: DYMU trials train on the CPU "
-                              "(study.method = \"dymu\"); set gpus_per_trial = 0")
-        if warm != "none":
-            raise ConfigError('algorithm.warm_start = "nearest" applies to hypernetwork trials; '
-                              'a DYMU study (study.method = "dymu") starts every trial afresh: '
-                              'remove warm_start')
-        space = _dymu_space(doc, problem, where)
-    else:
-        space = _hypernet_space(doc, budget, problem, where)
-    schedule, asha = _check_schedule(al, budget, method, warm, doc, where)
+    trial_method.check_resources(gpus_per_trial=gpus, warm_start=warm)
+    space = trial_method.build_space(doc, budget, problem, where)
+    schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
@@ -367,9 +327,10 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
 SCHEDULES = ("none", "asha")
 
 
-def _check_schedule(al: dict, budget: dict, method: str, warm: str, doc: dict, where: str
+def _check_schedule(al: dict, budget: dict, trial_method, warm: str, doc: dict, where: str
                     ) -> tuple[str, dict | None]:
     """``[algorithm] schedule``, ``min_budget``, ``max_budget``, ``eta`` (train steps)."""
+    from hybridmoo.methods.hypernet import HypernetMethod
     from hybridmoo.scheduler import rung_budgets
 
     schedule = al.get("schedule", "none")
@@ -383,9 +344,10 @@ def _check_schedule(al: dict, budget: dict, method: str, warm: str, doc: dict, w
             raise ConfigError(f"algorithm.{keys[0]} in {where} configures a multi-fidelity "
                               'schedule: set algorithm.schedule = "asha", or remove it')
         return schedule, None
-    if method != "hypernet":
+    if not isinstance(trial_method, HypernetMethod):  # continuation needs the Trainer's state
         raise ConfigError(f'algorithm.schedule = "asha" continues hypernetwork trials; a '
-                          f'{method} study (study.method = "{method}") cannot: remove schedule')
+                          f'{trial_method.name} study (study.method = "{trial_method.name}") '
+                          "cannot: remove schedule")
     if set(budget) != {"steps"}:
         other = sorted(set(budget) - {"steps"})
         raise ConfigError(
@@ -462,170 +424,3 @@ def _check_algorithm_options(name: str, opts: dict, where: str) -> None:
             check_int(f"algorithm.options.{key}", value, 1, MAX_POP, where)
         if kind == "prob":
             check_number(f"algorithm.options.{key}", value, 0, 1, where=where)
-
-
-def _check_budget(budget: Any, where: str) -> dict:
-    """``[budget]``: steps (integer), seconds and epochs (numbers), each > 0 and bounded."""
-    if not budget:
-        raise ConfigError(f"[budget] in {where} is empty: set steps, seconds or epochs per "
-                          "trial, e.g. steps = 600")
-    for key, value in budget.items():
-        top = MAX_BUDGET[key]
-        if key in ("steps", "evaluations"):
-            check_int(f"budget.{key}", value, 1, top, where,
-                      " (gradient steps per trial)" if key == "steps" else
-                      " (true function evaluations per trial)")
-        else:
-            check_number(f"budget.{key}", value, 0, top, low_open=True, where=where,
-                         what=f" ({key} per trial)")
-    return dict(budget)
-
-
-def _check_fixed(table: str, d: Any, cls: type, where: str, extra: dict | None = None) -> dict:
-    """``[fixed.<table>]``: every key a field of ``cls`` (or of ``extra``), every value of the
-    field's type; errors name the table and the file."""
-    import dataclasses
-
-    from hybridmoo._config import check_field_value
-
-    if not isinstance(d, dict):
-        raise invalid(f"fixed.{table}", d, "a table", where)
-    names = [f.name for f in dataclasses.fields(cls)] + list(extra or {})
-    reject_unknown(d, names, table, where, f"[fixed.{table}]")
-    for key, value in d.items():
-        if key not in (extra or {}):
-            check_field_value(cls, key, value, f"fixed.{table}.{key}", where)
-    return dict(d)
-
-
-def _check_path(vpath: str, cls: type, head: str, where: str, extra: tuple = ()) -> None:
-    """The field a searched path writes exists (``train.n_pref`` is caught here)."""
-    import dataclasses
-
-    names = [f.name for f in dataclasses.fields(cls)] + list(extra)
-    field_ = vpath.split(".")[1]
-    if field_ not in names:
-        raise ConfigError(
-            f"unknown {head} option {field_!r} in search.\"{vpath}\" of {where}."
-            f"{did_you_mean(field_, names)} Allowed after '{head}.': {', '.join(sorted(names))}"
-        )
-
-
-def _probe(space: SearchSpace, where: str, check) -> None:
-    """Run ``check(cfg)`` on every probe configuration of ``space`` (every choice value, both
-    ends of every range, the corners); the first failure names the searched value behind it."""
-    for desc, cfg in space.probes():
-        try:
-            check(cfg)
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: {desc} gives an invalid trial configuration: {exc}"
-                              ) from None
-
-
-def dymu_trial_config(cfg: dict) -> tuple[dict, float, list]:
-    """Split a DYMU trial's ``dymu`` table into (DymuConfig fields, c, stage_fractions)."""
-    d = dict(cfg)
-    c = d.pop("c", DYMU_TRIAL_KEYS["c"])
-    fr = d.pop("stage_fractions", DYMU_TRIAL_KEYS["stage_fractions"])
-    return d, c, fr
-
-
-def _dymu_space(doc: dict, problem, where: str = "<study file>") -> SearchSpace:
-    from hybridmoo.dymu import DymuConfig, dymu_data
-
-    fixed = doc.get("fixed", {})
-    for t in ("hypernet", "train"):
-        if t in fixed:
-            raise ConfigError(f"[fixed.{t}] configures hypernetwork trials; a DYMU study "
-                              '(study.method = "dymu") takes its settings from [fixed.dymu]')
-    try:
-        dymu_data(problem)
-    except ConfigError as exc:
-        raise ConfigError(f'problem: study.method = "dymu": {exc}') from None
-    table = _check_fixed("dymu", fixed.get("dymu", {}), DymuConfig, where, DYMU_TRIAL_KEYS)
-    for k in _DYMU_BUDGET_KEYS:
-        if k in table:
-            raise ConfigError(f"fixed.dymu.{k}: a DYMU trial's stage lengths come from [budget] "
-                              "(steps and/or seconds) split by dymu.stage_fractions; remove "
-                              f"{k}")
-    variables = []
-    for vpath, vspec in _flatten_search(doc["search"]).items():
-        if not vpath.startswith("dymu.") or vpath.split(".", 1)[1] in _DYMU_BUDGET_KEYS:
-            raise ConfigError(
-                f"search.{vpath}: a DYMU study searches paths 'dymu.<field>' (a DymuConfig "
-                "field other than the stage lengths, or c), e.g. \"dymu.c\", "
-                "\"dymu.lambda_active\""
-            )
-        _check_path(vpath, DymuConfig, "dymu", where, tuple(DYMU_TRIAL_KEYS))
-        variables.append(Variable.from_spec(vpath, vspec))
-    space = SearchSpace(variables, {"dymu": table})
-
-    def check(cfg: dict) -> None:
-        fields, c, fr = dymu_trial_config(cfg["dymu"])
-        if isinstance(c, bool) or not isinstance(c, int | float) or not 0.0 <= c <= 1.0:
-            raise ConfigError(f"dymu.c = {show(c)} is invalid: expected a number in [0, 1] "
-                              "(the resource preference; 1: the most frugal model)")
-        if (not isinstance(fr, list | tuple) or len(fr) != 3
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-                           for v in fr) or sum(fr) <= 0):
-            raise ConfigError(f"dymu.stage_fractions = {show(fr)} is invalid: expected three "
-                              "numbers ≥ 0 with a positive sum (anchor, edge, weight)")
-        DymuConfig.from_dict(fields)
-
-    _probe(space, where, check)
-    return space
-
-
-def _hypernet_space(doc: dict, budget: dict, problem, where: str = "<study file>"
-                    ) -> SearchSpace:
-    from hybridmoo import preferences
-    from hybridmoo.hypernet import HypernetConfig
-    from hybridmoo.train import TrainConfig
-
-    fixed = doc.get("fixed", {})
-    if "dymu" in fixed:
-        raise ConfigError('[fixed.dymu] configures DYMU trials: set study.method = "dymu" '
-                          "(and search 'dymu.…' paths), or remove it")
-    fixed = {"hypernet": _check_fixed("hypernet", fixed.get("hypernet", {}), HypernetConfig,
-                                      where),
-             "train": _check_fixed("train", fixed.get("train", {}), TrainConfig, where)}
-    for k in ("steps", "seconds", "epochs"):
-        if k in fixed["train"]:
-            raise ConfigError(f"fixed.train.{k} in {where}: a trial's budget is set by "
-                              f"[budget]; move {k} there")
-        fixed["train"][k] = None
-    defaults = TrainConfig()  # searched paths such as train.sampler.alpha apply over these
-    fixed["train"].setdefault("sampler", dict(defaults.sampler))
-    fixed["train"].setdefault("scalarization", dict(defaults.scalarization))
-    for k, v in budget.items():
-        fixed["train"][k] = v
-    variables = []
-    classes = {"hypernet": HypernetConfig, "train": TrainConfig}
-    for vpath, spec in _flatten_search(doc["search"]).items():
-        head = vpath.split(".", 1)[0]
-        if head not in ("hypernet", "train") or "." not in vpath:
-            raise ConfigError(
-                f"search.{vpath}: a searched path starts with 'hypernet.' or 'train.' "
-                "(e.g. \"hypernet.width\", \"train.lr\", \"train.sampler.alpha\")"
-            )
-        _check_path(vpath, classes[head], head, where)
-        if vpath.split(".")[1] in ("steps", "seconds", "epochs"):
-            raise ConfigError(f"search.{vpath} in {where}: a trial's budget is set by [budget] "
-                              "and is the same for every trial; it cannot be searched")
-        variables.append(Variable.from_spec(vpath, spec))
-    space = SearchSpace(variables, fixed)
-
-    def check(cfg: dict) -> None:
-        HypernetConfig.from_dict(cfg["hypernet"])
-        train = TrainConfig.from_dict(cfg["train"])
-        sampler = dict(train.sampler)
-        sampler.setdefault("n_obj", problem.n_obj)  # checks the sampler's own parameters
-        preferences.from_dict(sampler)
-        if train.checkpoint == "best" and not getattr(problem, "has_validation_split", False):
-            raise ConfigError(
-                f"train.checkpoint = 'best' chooses each trial's evaluation by its validation "
-                f"HV but problem {problem.name!r} has no validation split; use 'last' (or the "
-                "Multi-MNIST family, tabular_sparsity)")
-
-    _probe(space, where, check)
-    return space

@@ -8,6 +8,9 @@ Paquete, "Greedy Hypervolume Subset Selection in Low Dimensions", Evolutionary C
 point's contribution can only shrink as the selection grows, so a stale contribution is an
 upper bound, and only the candidate on top of the heap is re-evaluated. Every hypervolume comes
 from moocore; the first contributions, with nothing selected, are the points' own boxes.
+:func:`swap_refine` then improves a selection by single exchanges (a local search with a cap
+on the hypervolume evaluations it may spend), which closes most of the gap to the best subset
+on small sets.
 
 >>> F = np.array([[0.0, 1.0], [0.5, 0.5], [1.0, 0.0], [0.6, 0.6]])
 >>> greedy_hv_subset(F, ref=[1.5, 1.5], n=2).tolist()
@@ -17,13 +20,15 @@ from moocore; the first contributions, with nothing selected, are the points' ow
 from __future__ import annotations
 
 import heapq
+import itertools
+import math
 
 import moocore
 import numpy as np
 
 from hybridmoo.errors import ConfigError, ShapeError
 
-__all__ = ["greedy_hv_subset", "subset_hypervolume"]
+__all__ = ["exact_hv_subset", "greedy_hv_subset", "subset_hypervolume", "swap_refine"]
 
 
 def _check(F, ref) -> tuple[np.ndarray, np.ndarray]:
@@ -89,3 +94,83 @@ def greedy_hv_subset(F, ref, n: int) -> np.ndarray:
         gain = float(moocore.hypervolume(P[chosen + [i]], ref=r)) - hv_sel
         heapq.heappush(heap, (-max(gain, 0.0), i, len(chosen)))
     return np.asarray(chosen, dtype=np.int64)
+
+
+def swap_refine(F, ref, idx, max_evals: int = 20000) -> np.ndarray:
+    """Improve the selection ``idx`` of rows of ``F`` by single exchanges.
+
+    For each selected point in turn, every unselected candidate (a non-dominated row strictly
+    inside ``ref``) is tried in its place, and the exchange with the largest hypervolume gain
+    is made; passes repeat until one makes no exchange or ``max_evals`` hypervolumes (moocore)
+    have been computed. The result's hypervolume is never below that of ``idx``.
+
+    Args:
+        F: `(N, m)` objective vectors (minimised). ref: `(m,)` reference point.
+        idx: `(k,)` indices of the current selection (e.g. :func:`greedy_hv_subset`'s).
+        max_evals: cap on hypervolume evaluations (≥ 0; 20,000 take about 0.2 s for k = 100).
+
+    Returns:
+        `(k,)` int64 indices: ``idx`` with some entries exchanged, in the same positions.
+    """
+    P, r = _check(F, ref)
+    sel = [int(i) for i in np.asarray(idx, dtype=np.int64).reshape(-1)]
+    if len(sel) < 1 or max_evals <= 0:
+        return np.asarray(sel, dtype=np.int64)
+    ok = np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1)
+    cand = np.nonzero(ok)[0]
+    if len(cand):
+        cand = cand[moocore.is_nondominated(P[cand])]
+    hv = float(moocore.hypervolume(P[sel], ref=r))
+    evals, improved = 0, True
+    while improved and evals < max_evals:
+        improved = False
+        for pos in range(len(sel)):
+            rest = sel[:pos] + sel[pos + 1:]
+            chosen = set(sel)
+            best_h, best_j = hv * (1 + 1e-12) + 1e-300, -1
+            for j in cand:
+                if int(j) in chosen:
+                    continue
+                h = float(moocore.hypervolume(P[rest + [int(j)]], ref=r))
+                evals += 1
+                if h > best_h:
+                    best_h, best_j = h, int(j)
+                if evals >= max_evals:
+                    break
+            if best_j >= 0:
+                sel[pos], hv, improved = best_j, best_h, True
+            if evals >= max_evals:
+                break
+    return np.asarray(sel, dtype=np.int64)
+
+
+def exact_hv_subset(F, ref, n: int, limit: int = 5000) -> np.ndarray | None:
+    """The best ``n`` rows of ``F`` by exhaustive search, when that is cheap.
+
+    Every ``n``-subset of the contributing rows (non-dominated, strictly inside ``ref``) is
+    scored with moocore; ties go to the first subset in lexicographic order.
+
+    Args:
+        F: `(N, m)` objective vectors (minimised). ref: `(m,)` reference point.
+        n: subset size (≥ 1). limit: the most subsets to score.
+
+    Returns:
+        `(min(n, C),)` int64 indices of the best subset (C: the contributing rows), or
+        ``None`` when there are more than ``limit`` subsets to score.
+    """
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ConfigError(f"n = {n!r} is invalid: expected an integer ≥ 1")
+    P, r = _check(F, ref)
+    ok = np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1)
+    cand = np.nonzero(ok)[0]
+    if len(cand):
+        cand = cand[moocore.is_nondominated(P[cand])]
+    k = min(int(n), len(cand))
+    if math.comb(len(cand), k) > limit:
+        return None
+    best, best_h = (), -1.0
+    for combo in itertools.combinations(cand.tolist(), k):
+        h = float(moocore.hypervolume(P[list(combo)], ref=r)) if combo else 0.0
+        if h > best_h:
+            best, best_h = combo, h
+    return np.asarray(best, dtype=np.int64)

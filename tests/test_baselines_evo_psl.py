@@ -12,6 +12,7 @@ from hybridmoo import baselines, metrics, problems
 from hybridmoo.baselines import Budget, Tracer, common, evolutionary, psl
 from hybridmoo.errors import ConfigError, TrialFailedError, UnknownNameError
 from hybridmoo.problems.base import Problem
+from hybridmoo.record import TRACE_KEYS
 
 EVO = baselines.names("evolutionary")
 PSL = [n for n in baselines.names("psl") if n not in ("dymu", "phn_bn")]  # multi-task only
@@ -39,7 +40,9 @@ def _well_formed(r, m: int = 2) -> None:
     if r.X is not None:
         assert r.X.shape[0] == r.F.shape[0]
     lengths = {len(v) for v in r.trace.values()}
-    assert set(r.trace) == {"seconds", "evaluations", "steps", "hv", "igd"}
+    assert set(r.trace) == set(TRACE_KEYS)  # the one record's columns (NaN where unmeasured)
+    for k in ("seconds", "evaluations", "steps"):
+        assert np.isfinite(r.trace[k]).all(), k
     assert len(lengths) == 1 and lengths.pop() >= 2
     assert np.isfinite(r.trace["hv"]).all()
     assert np.all(np.diff(r.trace["evaluations"]) >= 0)
@@ -59,10 +62,12 @@ def test_budget_validation():
         Budget("second", 1)
     with pytest.raises(ConfigError, match="finite number > 0"):
         Budget("seconds", -1)
-    with pytest.raises(ConfigError, match="at least 1"):
+    with pytest.raises(ConfigError, match="whole number ≥ 1"):
         Budget("steps", 0.5)
-    with pytest.raises(ConfigError, match="one-key dict"):
-        Budget.of({"steps": 1, "seconds": 2})
+    with pytest.raises(ConfigError, match="one-key dict"):  # several limits: studies only
+        common.comparison_budget({"steps": 1, "seconds": 2})
+    with pytest.raises(ConfigError, match="study trials only"):
+        common.comparison_budget(Budget(epochs=2))
     b = Budget("evaluations", 10)
     assert common.budget_left(b, seconds=99, evaluations=9, steps=99)
     assert not common.budget_left(b, seconds=0, evaluations=10, steps=0)

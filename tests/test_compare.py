@@ -277,7 +277,7 @@ def test_hybridmoo_search_respects_budget_and_charges_its_cost():
     assert r.ok and r.F.shape[1] == 2
     assert r.budget_used["steps"] <= 400
     assert list(r.trace["steps"]) == sorted(r.trace["steps"])  # cumulative cost
-    assert r.hv == pytest.approx(r.trace["hv"][-1])  # the best trial's front
+    assert r.hv == pytest.approx(r.trace["hv"][-1])  # the study front, its last point
 
 
 def test_shipped_compare_files_validate():

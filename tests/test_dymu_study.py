@@ -141,7 +141,7 @@ def test_predict_at_any_resource_preference(dymu_study, capsys):
 def test_epochs_and_seconds_budgets(tmp_path):
     """epochs count passes over the training set; seconds cap every stage at its share."""
     from hybridmoo import problems
-    from hybridmoo.methods.trial import run_dymu_trial
+    from hybridmoo.methods.dymu import run_dymu_trial
 
     p = problems.get("mtl_regression", n_tasks=2, in_dim=8, n_train=128, n_test=64)
     cfg = {"widths": [8], "head_hidden": 8, "batch_size": 32, "rsa_images": 16, "n_eval": 4,

@@ -164,12 +164,21 @@ def test_study_figures(quickstart):
     _close_all()
 
 
-def test_study_front_pools_non_dominated_trial_points(quickstart):
+def test_study_front_pools_non_dominated_trial_points(quickstart, monkeypatch):
     import moocore
 
     from hybridmoo import store
+    from hybridmoo.errors import StoreError
     from hybridmoo.report.study_figures import study_front
 
+    F, label = study_front(quickstart, n=20)  # the kept networks' study front
+    assert F.shape == (20, 2) and label.startswith("study front (HV ")
+    np.testing.assert_array_equal(F, quickstart.study_front(20).F)
+
+    def no_weights(*args, **kwargs):
+        raise StoreError("no kept weights")
+
+    monkeypatch.setattr(quickstart, "study_front", no_weights)  # the stored fronts instead
     F, label = study_front(quickstart, n=20)
     assert F.shape == (20, 2) and label.startswith("study front (HV ")
     pooled = np.vstack([store.read_trial(quickstart.path, t, weights=False).F

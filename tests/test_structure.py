@@ -96,7 +96,6 @@ _NAME_TEST = re.compile(
     r"""\b(method|kind)\s*(==|!=|\bin\b)\s*[\(\[{]?\s*["'](dymu|hypernet)["']""")
 
 
-@pytest.mark.xfail(strict=True, reason="the method registry lands next (issue 15)")
 def test_no_method_name_tests_outside_the_registry():
     found = [name for name, path in MODULES.items()
              if not name.startswith("hybridmoo.methods") and _NAME_TEST.search(path.read_text())]

@@ -20,10 +20,9 @@ signature, and never raises on a failing run: the result then has ``status == "f
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from hybridmoo.errors import (
     UnknownNameError,
     did_you_mean,
 )
+from hybridmoo.record import Budget, Record
 
 __all__ = [
     "BUDGET_KINDS",
@@ -43,6 +43,7 @@ __all__ = [
     "Budget",
     "Tracer",
     "budget_left",
+    "comparison_budget",
     "get",
     "names",
     "ref_point_of",
@@ -56,9 +57,9 @@ BUDGET_KINDS = ("seconds", "steps", "evaluations")
 
 
 # ---------------------------------------------------------------------------------- budget
-@dataclass(frozen=True)
-class Budget:
-    """How much a baseline may spend: wall-clock ``seconds``, ``steps`` or ``evaluations``.
+def comparison_budget(spec: Budget | Mapping | tuple) -> Budget:
+    """A comparison run's budget: a :class:`~hybridmoo.record.Budget` (the one budget type of
+    studies and comparisons) with exactly one limit, of a kind every baseline counts.
 
     What a step is depends on the family: a generation for evolutionary methods, one optimiser
     step for gradient and Pareto-set-learning methods. An evaluation is one objective vector
@@ -66,70 +67,19 @@ class Budget:
     in its docstring how it converts a budget of another kind, and records what it actually used
     (:attr:`BaselineResult.budget_used`).
 
-    Attributes:
-        kind: ``"seconds"``, ``"steps"`` or ``"evaluations"``.
-        amount: a finite number > 0 (``steps`` and ``evaluations`` are rounded down, ≥ 1).
-
     Raises:
-        ConfigError: on an unknown kind or a non-positive, non-finite amount.
+        ConfigError: an invalid budget, several limits, or a kind other than
+            :data:`BUDGET_KINDS` (``epochs``: study trials only).
     """
-
-    kind: str
-    amount: float
-
-    def __post_init__(self) -> None:
-        if self.kind not in BUDGET_KINDS:
-            raise ConfigError(
-                f"budget.kind = {self.kind!r} is not allowed."
-                f"{did_you_mean(str(self.kind), BUDGET_KINDS)} Allowed: {', '.join(BUDGET_KINDS)}"
-            )
-        try:
-            amount = float(self.amount)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
-            ) from None
-        if not math.isfinite(amount) or amount <= 0:
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} is invalid: expected a finite number > 0"
-            )
-        if self.kind != "seconds" and amount < 1:
-            raise ConfigError(
-                f"budget.amount = {self.amount!r} {self.kind} is invalid: expected at least 1"
-            )
-        object.__setattr__(self, "amount", amount)
-
-    @property
-    def count(self) -> int:
-        """The amount as an integer (for ``steps`` and ``evaluations``)."""
-        return int(self.amount)
-
-    def to_dict(self) -> dict:
-        """``{"kind": ..., "amount": ...}``."""
-        return {"kind": self.kind, "amount": self.amount}
-
-    @classmethod
-    def of(cls, spec: Budget | Mapping | tuple) -> Budget:
-        """Coerce ``Budget``, ``{"kind": k, "amount": a}``, ``{k: a}`` or ``(k, a)``.
-
-        >>> Budget.of({"evaluations": 1000})
-        Budget(kind='evaluations', amount=1000.0)
-        """
-        if isinstance(spec, Budget):
-            return spec
-        if isinstance(spec, tuple) and len(spec) == 2:
-            return cls(str(spec[0]), spec[1])
-        if isinstance(spec, Mapping):
-            if set(spec) == {"kind", "amount"}:
-                return cls(str(spec["kind"]), spec["amount"])
-            if len(spec) == 1:
-                (k, v), = spec.items()
-                return cls(str(k), v)
-        raise ConfigError(
-            f"budget {spec!r} is invalid: expected Budget(kind, amount), "
-            "{'kind': ..., 'amount': ...} or a one-key dict such as {'evaluations': 10000}; "
-            f"kinds: {', '.join(BUDGET_KINDS)}"
-        )
+    budget = Budget.of(spec)
+    if len(budget.kinds) != 1:
+        raise ConfigError(f"{budget!r}: a comparison run takes one limit, e.g. "
+                          "Budget('seconds', 60) or a one-key dict such as "
+                          "{'evaluations': 10000}")
+    if budget.kind not in BUDGET_KINDS:
+        raise ConfigError(f"{budget!r}: comparison runs count {', '.join(BUDGET_KINDS)}; "
+                          f"{budget.kind} budgets apply to study trials only")
+    return budget
 
 
 def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float) -> bool:
@@ -137,65 +87,49 @@ def budget_left(budget: Budget, seconds: float, evaluations: float, steps: float
 
     Only the counter of the budget's kind is compared; the others are recorded, not limited.
     """
-    used = {"seconds": seconds, "evaluations": evaluations, "steps": steps}[budget.kind]
-    return used < budget.amount
+    return not budget.exhausted({"seconds": seconds, "evaluations": evaluations,
+                                 "steps": steps})
 
 
 # ---------------------------------------------------------------------------------- result
-@dataclass
-class BaselineResult:
-    """Outcome of one baseline run.
+class BaselineResult(Record):
+    """Outcome of one baseline run: a :class:`~hybridmoo.record.Record` (the one record type of
+    study trials and comparison runs) built with the baselines' own names.
 
-    Attributes:
+    Args:
         method: registry name of the method. params: the parameters it ran with (defaults
-            included). problem: ``problem.describe()``. seed: the seed.
+            included; stored as :attr:`Record.config`, read back as :attr:`Record.params`).
+        problem: ``problem.describe()``. seed: the seed.
         status: ``"ok"`` or ``"failed"``; ``error`` says why a run failed.
         F: `(n, m)` float64 final approximation set (objective vectors, minimised).
         X: `(n, n_var)` decision vectors of ``F``, or ``None`` (data-driven problems).
         prefs: `(n, m)` preferences that produced ``F`` (preference-based methods), or ``None``.
-        trace: dict of equal-length `(T,)` float64 arrays ``seconds``, ``evaluations``,
-            ``steps``, ``hv`` and ``igd`` (NaN where the problem has no reference front).
+        trace: equal-length `(T,)` float64 arrays ``seconds``, ``evaluations``, ``steps``,
+            ``hv`` and ``igd`` (NaN where the problem has no reference front); the record adds
+            the other :data:`~hybridmoo.record.TRACE_KEYS` as NaN.
         budget_used: ``{"seconds", "evaluations", "steps"}`` actually spent.
         hv: final hypervolume (NaN for a failed run). ref_point: `(m,)` the reference point of
             every HV here.
         extra: method-specific details (e.g. the pymoo class behind ``pymoo:<name>``).
     """
 
-    method: str
-    params: dict
-    problem: dict
-    seed: int
-    status: str
-    error: str
-    F: np.ndarray
-    X: np.ndarray | None
-    prefs: np.ndarray | None
-    trace: dict[str, np.ndarray]
-    budget_used: dict[str, float]
-    hv: float
-    ref_point: np.ndarray
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run finished without failure."""
-        return self.status == "ok"
+    def __init__(self, *, params: Mapping | None = None, config: Mapping | None = None,
+                 **fields: Any) -> None:
+        super().__init__(config=dict(params if params is not None else config or {}),
+                         **fields)
 
     @classmethod
     def failed(cls, error: str, *, method: str, problem: dict, seed: int, n_obj: int,
                params: Mapping | None = None, ref_point=None,
                trace: Mapping[str, np.ndarray] | None = None,
-               budget_used: Mapping[str, float] | None = None) -> BaselineResult:
+               budget_used: Mapping[str, float] | None = None, **_: Any) -> BaselineResult:
         """A failed result; ``trace`` and ``budget_used`` keep what was recorded before."""
         ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
-        tr = {k: np.zeros(0) for k in Tracer.KEYS}
-        if trace is not None:
-            tr.update({k: np.asarray(v, dtype=np.float64) for k, v in trace.items()})
         used = {"seconds": 0.0, "evaluations": 0.0, "steps": 0.0}
         used.update(dict(budget_used or {}))
         return cls(method=method, params=dict(params or {}), problem=dict(problem), seed=seed,
                    status="failed", error=error, F=np.zeros((0, n_obj)), X=None, prefs=None,
-                   trace=tr, budget_used=used, hv=float("nan"), ref_point=ref)
+                   trace=dict(trace or {}), budget_used=used, hv=float("nan"), ref_point=ref)
 
 
 # ---------------------------------------------------------------------------------- tracing
@@ -451,7 +385,7 @@ def run(name: str, problem, budget: Budget | Mapping | tuple, seed: int = 0, *,
 def _run(name, problem, budget, seed, problem_options, params) -> BaselineResult:
     """:func:`run` without the failure policy: a failed run is a failed result."""
     entry = get(name)
-    budget = Budget.of(budget)
+    budget = comparison_budget(budget)
     problem = resolve_problem(problem, problem_options)
     accepted = entry.defaults()
     if not entry.accepts_any():
@@ -478,5 +412,5 @@ def _run(name, problem, budget, seed, problem_options, params) -> BaselineResult
             ref_point=getattr(problem, "ref_point", None),
             budget_used={"seconds": time.perf_counter() - t0},
         )
-    return replace(result, method=entry.name, params={**full, **result.params},
+    return replace(result, method=entry.name, config={**full, **result.params},
                    problem=problem.describe(), seed=int(seed))

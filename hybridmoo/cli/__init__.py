@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a study's (or a train run's, or a comparison's) HDF5 file")
     p.add_argument("--errors", type=int, default=5,
                    help="failed and collapsed trials to list (default 5)")
+    p.add_argument("--n", type=int, help="points of the study front (default: the trials' "
+                   "n_eval)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="write tidy tables: fronts, traces, trials, outer front",
@@ -164,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--what", choices=EXPORT_WHAT, default="fronts", help="which table")
     p.add_argument("--out", help="output file (default: FILE's stem + .WHAT.FORMAT, beside it)")
     p.add_argument("--trials", help="only these trial ids, e.g. 3,8,12 (fronts, traces)")
+    p.add_argument("--n", type=int, help="study-front: its number of points (default: the "
+                   "trials' n_eval)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_export)
 
@@ -190,13 +194,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="generate the solution of a preference",
                        description="Load a stored hypernetwork and generate the solution of a "
                        "preference: the decision vector and its objectives, or a neural "
-                       "target's metrics on held-out data.")
+                       "target's metrics on held-out data. With --study-front: the points of "
+                       "the study front, each with its trial and preference.")
     p.add_argument("file", help="a study's (or a train run's) HDF5 file")
     p.add_argument("--trial", type=int,
                    help="trial id (default: the best-HV trial of the outer front)")
-    p.add_argument("--preference", "-p", required=True,
+    p.add_argument("--preference", "-p",
                    help="the preference, comma-separated, e.g. 0.2,0.8 (sums to 1)")
-    p.add_argument("--save", help="write the generated target parameters (torch.save)")
+    p.add_argument("--study-front", dest="study_front", action="store_true",
+                   help="serve the study front instead of one preference: every point with "
+                   "its trial, preference and objectives")
+    p.add_argument("--n", type=int, help="--study-front: its number of points (default: the "
+                   "trials' n_eval)")
+    p.add_argument("--save", help="write the generated target parameters (torch.save; with "
+                   "--study-front a list with one entry per point)")
     p.add_argument("--c", type=float, help="DYMU trials: the resource preference in [0, 1] "
                    "(default: the trial's own; 1: the most frugal model)")
     p.set_defaults(func=cmd_predict)

@@ -85,7 +85,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
     if ok:
         best = max(ok, key=lambda r: r["hv"])
-        console.print(f"best HV: {best['hv']:.6g} (trial {best['trial_id']})")
+        console.print(f"best HV: {best['hv']:.6g} (trial {best['trial_id']}), "
+                      f"{_front_size(data, best['trial_id'])} points")
+        if data.kind == "study":
+            console.print(_study_front_line(data, getattr(args, "n", None)), highlight=False)
     front = set(data.outer_front_ids())
     rows = [r for r in ok if r["trial_id"] in front] if front else ok[:1]
     if rows:
@@ -114,6 +117,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _front_size(data, tid: int) -> int:
+    from hybridmoo import store
+
+    return len(store.read_trial(data.path, tid, weights=False).F)
+
+
+def _study_front_line(data, n: int | None) -> str:
+    """``study front: HV … (k points from t trials, built in s)`` or why there is none."""
+    try:
+        sf = data.study_front(n)
+    except StoreError as exc:  # no kept weights: say so, show the rest
+        return f"study front: none ({str(exc).split(': ', 1)[-1]})"
+    used = len(set(sf.trial_ids.tolist()))
+    return (f"study front: HV {sf.hv:.6g} ({len(sf)} points from {used} of "
+            f"{len(sf.trials)} kept trials, density {sf.density}, built in {sf.seconds:.2f} s; "
+            f"hybridmoo export {data.path} --what study-front)")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Write tidy tables (fronts, traces, trials, outer front)."""
     from hybridmoo.export import export
@@ -129,7 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                                                             f"{args.format}")
     check_output_path(target, "--out")
     out = export(args.file, args.what, args.format, args.out, trial_ids=ids,
-                 overwrite=args.overwrite)
+                 overwrite=args.overwrite, n=getattr(args, "n", None))
     print(f"wrote {out}")
     return 0
 
@@ -175,6 +196,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.c is not None and not 0.0 <= args.c <= 1.0:  # also refuses nan
         raise ConfigError(f"--c {args.c} is invalid: expected the resource preference, a number "
                           "in [0, 1] (1: the most frugal model)")
+    if args.study_front:
+        return _predict_study_front(args)
+    if args.preference is None:
+        raise ConfigError("predict needs --preference P1,P2,... (e.g. -p 0.2,0.8), or "
+                          "--study-front to serve the study front's points")
+    if args.n is not None:
+        raise ConfigError("--n sets the size of the study front: use it with --study-front")
     data = StudyData(args.file)
     tid = args.trial
     if tid is None:  # the best HV among the trials whose weights are kept (the outer front)
@@ -207,4 +235,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
         torch.save({k: v.detach().clone() for k, v in out["params"].items()}, args.save)
         print(f"wrote {args.save} (a state dict: torch.load, then load_state_dict or "
               "functional_call on the target)")
+    return 0
+
+
+def _predict_study_front(args: argparse.Namespace) -> int:
+    """``predict --study-front``: print (and with --save write) the study front's points."""
+    import numpy as np
+    import torch
+
+    from hybridmoo.analysis import StudyData
+
+    for flag, value in (("--preference", args.preference), ("--trial", args.trial),
+                        ("--c", args.c)):
+        if value is not None:
+            raise ConfigError(f"{flag} does not apply to --study-front: it serves every point "
+                              "of the study front, each with its own trial and preference; "
+                              "drop one of them")
+    data = StudyData(args.file)
+    sf = data.study_front(args.n)
+    names = sf.objective_names
+    print(f"study front of {data.path}: {len(sf)} points, HV {sf.hv:.6g} (reference point "
+          f"{_fmt_vec(sf.ref_point)}), from trials {sorted(set(sf.trial_ids.tolist()))}")
+    for i in range(len(sf)):
+        objs = ", ".join(f"{nm} = {v:.6g}" for nm, v in zip(names, sf.F[i], strict=True))
+        line = (f"  {i:3d}  trial {int(sf.trial_ids[i])}  preference "
+                f"{np.array2string(sf.prefs[i], precision=4)}  {objs}")
+        if sf.X is not None and sf.X.shape[1] <= 6:
+            line += f"  x = {np.array2string(sf.X[i], precision=4)}"
+        print(line)
+    if args.save:
+        points = []
+        models: dict = {}
+        for i in range(len(sf)):
+            tid = int(sf.trial_ids[i])
+            if tid not in models:
+                models[tid] = data.hypernetwork(tid)
+            ev = models[tid].evaluate(sf.prefs[i: i + 1])
+            points.append({"trial_id": tid,
+                           "preference": torch.as_tensor(sf.prefs[i]),
+                           "objectives": torch.as_tensor(sf.F[i]),
+                           "params": {k: v[0].detach().clone() for k, v in
+                                      ev["params"].items()}})
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(points, args.save)
+        print(f"wrote {args.save} (a list, one dict per point: trial_id, preference, "
+              "objectives, params — the generated target parameters)")
     return 0

@@ -8,11 +8,14 @@
 - :func:`outer_figure`: final HV against the study's other outer objective; left every
   finished trial, right the outer front zoomed to its own points.
 
-The *study front* (:func:`study_front`) is ``StudyData.study_front(n)`` where the analysis
-module provides it; otherwise it is computed here the same way: every finished trial's front
-pooled, the non-dominated points kept (moocore) and ``n`` of them chosen by greedy
-hypervolume subset selection (:func:`hybridmoo.subset.greedy_hv_subset`), ``n`` defaulting to
-the size of the best trial's front. Its label says which.
+The *study front* (:func:`study_front`) is ``StudyData.study_front(n)`` (:mod:`hybridmoo.
+studyfront`: every kept hypernetwork queried densely, the pooled non-dominated points, ``n``
+chosen by greedy hypervolume contribution), drawn in black over each trial's own front so that
+the panels show what the study adds to every trial. Where no trial's weights were kept it is
+computed here from the stored fronts instead: every finished trial's front pooled, the
+non-dominated points kept (moocore) and ``n`` of them chosen by greedy hypervolume subset
+selection (:func:`hybridmoo.subset.greedy_hv_subset`), ``n`` defaulting to the size of the best
+trial's front. Its label says which.
 """
 
 from __future__ import annotations
@@ -81,10 +84,17 @@ def study_front(data, n: int | None = None) -> tuple[np.ndarray, str] | None:
     if n is None:
         n = len(_front(data, best["trial_id"]).F)
     if hasattr(data, "study_front"):
-        res = data.study_front(n)
-        F = np.asarray(getattr(res, "F", res), dtype=float)
-        hv = metrics.hypervolume(F, _front(data, best["trial_id"]).ref_point)
-        return F, f"study front (HV {hv:.4g}, {len(F)} points)"
+        from hybridmoo.errors import StoreError
+
+        try:
+            res = data.study_front(n)
+        except StoreError:  # no kept hypernetwork: pool the stored fronts below
+            res = None
+        if res is not None:
+            used = len(set(np.asarray(res.trial_ids).tolist()))
+            return np.asarray(res.F, dtype=float), (
+                f"study front (HV {res.hv:.4g}): {len(res)} points from {used} of "
+                f"{plural(len(res.trials), 'kept trial')}")
     import moocore
 
     from hybridmoo.subset import greedy_hv_subset

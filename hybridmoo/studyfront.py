@@ -1,0 +1,253 @@
+"""The study front: the best ``n`` points drawn from every kept hypernetwork of a study.
+
+A study's answer is not only its best trial's front. Each kept hypernetwork (a finished trial
+whose weights are stored) is queried densely — at ``density × n`` preferences of a
+deterministic lattice (:func:`hybridmoo.preferences.eval_preferences`, the simplex or, for
+sphere-sampled HV-PSL networks, unit directions) plus the trial's own evaluation preferences —
+the points of all of them are pooled, the non-dominated ones kept (moocore) and ``n`` of them
+selected by greedy hypervolume contribution (:func:`hybridmoo.subset.greedy_hv_subset`, at
+least (1 − 1/e) of the best subset's HV), then improved by single exchanges
+(:func:`hybridmoo.subset.swap_refine`, at most 20,000 hypervolume evaluations); a pool with
+at most 5,000 subsets of size ``n`` is searched exhaustively instead. Several
+models can then cover what one continuous model cannot, e.g. a front in disconnected pieces.
+
+Neither step is exact, so a kept trial's own evaluation front of at most ``n`` points
+with a higher HV than the greedy pick is taken instead (:attr:`StudyFront.source` says which):
+the study front is never worse than the best kept trial at equal ``n``.
+
+**Data-driven problems** (``problem.kind == "data"``, e.g. Multi-MNIST): a point's objectives
+are the held-out losses of the generated network on the problem's evaluation split, one pass
+over that split per preference, so a dense query costs ``density × n`` such passes per trial.
+By default (``density=None``) these problems therefore pool the stored evaluation fronts of
+the kept trials (``density = 1``: the points the trainer already evaluated at its evaluation
+preferences, which the rebuilt network reproduces exactly) and compute nothing; pass
+``density > 1`` to query them densely anyway. The selection then uses the same split that the
+HV reports, as the outer loop's choice of the best trial does: report the study front's HV of a
+data problem as an in-sample figure, like the best trial's.
+
+Nothing is written to the study file: the front is rebuilt on each call (seconds for the
+synthetic problems; :attr:`StudyFront.seconds` says how long).
+
+>>> sf = hybridmoo.load("results/quickstart.h5").study_front(20)   # doctest: +SKIP
+>>> sf.hv, sf.F.shape, sf.trial_ids[:3]                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import moocore
+import numpy as np
+
+from hybridmoo.errors import ConfigError, StoreError
+from hybridmoo.subset import exact_hv_subset, greedy_hv_subset, subset_hypervolume, swap_refine
+
+__all__ = ["DATA_DENSITY", "DENSITY", "StudyFront", "build_study_front"]
+
+#: default query density (preferences per point of the front) of problems with decision vectors
+DENSITY = 20
+#: default density of data-driven problems: their stored evaluation fronts (no forward passes)
+DATA_DENSITY = 1
+#: preferences per forward pass of a problem with decision vectors
+_CHUNK = 512
+
+
+@dataclass
+class StudyFront:
+    """The study front of :func:`build_study_front` (``StudyData.study_front(n)``).
+
+    Attributes:
+        F: `(k, m)` objective vectors (minimised), in the order they were selected (each adds
+            the most HV to those before it); ``k ≤ n`` (fewer when fewer points contribute).
+        X: `(k, n_var)` decision vectors, or ``None`` (data problems: network weights, served
+            by ``StudyData.predict(trial_id, preference)``).
+        trial_ids: `(k,)` the trial whose hypernetwork produced each point.
+        prefs: `(k, m)` the preference that produced each point in that trial's network.
+        hv: hypervolume of ``F`` with ``ref_point``. ref_point: `(m,)`.
+        seconds: wall-clock seconds the whole build took (reading the weights, rebuilding and
+            querying the networks, pooling, selecting).
+        n: the size asked for. density: preferences queried per point (1: the stored fronts).
+        n_pooled: points pooled from all trials. n_nondominated: of them, non-dominated.
+        trials: the kept trials pooled (their ids).
+        trial_hv: ``{trial_id: HV of its own stored front}`` of the pooled trials.
+        source: ``"greedy"`` (greedy and exchanges), ``"exact"`` (exhaustive search of a small
+            pool), or ``"trial T"`` when trial T's own front (≤ n points) had the
+            higher HV and was taken instead.
+        objective_names: the objectives' names.
+    """
+
+    F: np.ndarray
+    X: np.ndarray | None
+    trial_ids: np.ndarray
+    prefs: np.ndarray
+    hv: float
+    ref_point: np.ndarray
+    seconds: float
+    n: int
+    density: int
+    n_pooled: int
+    n_nondominated: int
+    trials: list[int] = field(default_factory=list)
+    trial_hv: dict[int, float] = field(default_factory=dict)
+    source: str = "greedy"
+    objective_names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.F.shape[0])
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per point: ``point`` (selection order), ``trial_id``, ``pref_1…pref_m``,
+        the objectives under their names, ``x_1…x_n`` where there are decision vectors."""
+        m = self.F.shape[1]
+        names = self.objective_names if len(self.objective_names) == m else \
+            [f"f{j + 1}" for j in range(m)]
+        rows = []
+        for i in range(len(self)):
+            row: dict[str, Any] = {"point": i, "trial_id": int(self.trial_ids[i])}
+            row.update({f"pref_{j + 1}": float(self.prefs[i, j]) for j in range(m)})
+            row.update({names[j]: float(self.F[i, j]) for j in range(m)})
+            if self.X is not None:
+                row.update({f"x_{j + 1}": float(self.X[i, j]) for j in range(self.X.shape[1])})
+            rows.append(row)
+        return rows
+
+    def to_frame(self):
+        """pandas DataFrame of :meth:`records`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.records())
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ConfigError(f"study_front: {name} = {value!r} is invalid: expected an integer "
+                          f"≥ {low}")
+    return int(value)
+
+
+def build_study_front(data, n: int | None = None, density: int | None = None, *,
+                      refine: int = 20000, exact: int = 5000) -> StudyFront:
+    """The study front of a study (see the module docstring).
+
+    Args:
+        data: a :class:`~hybridmoo.analysis.StudyData`.
+        n: number of points (default: the size of the largest kept trial's evaluation front,
+            i.e. the study's ``train.n_eval``).
+        density: preferences queried per point, ``density × n`` per kept network (default
+            :data:`DENSITY`; :data:`DATA_DENSITY` for data-driven problems, whose stored
+            fronts are pooled as they are).
+        refine: cap on the hypervolume evaluations of the exchange step that improves the
+            greedy selection (:func:`hybridmoo.subset.swap_refine`; 0: greedy only).
+        exact: when the non-dominated pool has at most this many ``n``-subsets, all are scored
+            and the best is taken (:func:`hybridmoo.subset.exact_hv_subset`; 0: never).
+
+    Raises:
+        StoreError: no finished trial with stored weights (the fix: ``keep_weights``).
+        ConfigError: ``n`` or ``density`` not an integer ≥ 1.
+    """
+    t0 = time.perf_counter()
+    if n is not None:
+        n = _check_int("n", n, 1)
+    is_data = data.problem_info.get("kind") == "data"
+    if density is None:
+        density = DATA_DENSITY if is_data else DENSITY
+    density = _check_int("density", density, 1)
+    from hybridmoo import methods, store
+
+    kept, others = [], 0
+    for tid in data.trial_ids():
+        r = store.read_trial(data.path, tid)
+        if not (r.ok and r.state_dict):
+            continue
+        # hypernetworks only: a DYMU controller's points also depend on its resource preference
+        if methods.get(r.method).hypernetwork:
+            kept.append((tid, r))
+        else:
+            others += 1
+    if not kept and others:
+        raise StoreError(
+            f"{data.path}: its {others} kept trial(s) trained no hypernetwork (e.g. DYMU "
+            "controllers, whose points also depend on the resource preference c); a study front "
+            "pools hypernetworks only (read such a trial with StudyData.predict(trial, "
+            "preference, c))")
+    if not kept:
+        raise StoreError(
+            f"{data.path}: no finished hypernetwork trial has stored weights, so there is no "
+            "model to draw a study front from; run the study with resources.keep_weights = "
+            "\"all\" (or the default \"front\", which keeps the outer front's weights)")
+    if n is None:
+        n = max(len(r.F) for _, r in kept)
+    _, best = max(kept, key=lambda t: t[1].hv if np.isfinite(t[1].hv) else -np.inf)
+    ref = np.asarray(best.ref_point, dtype=np.float64)
+    Fs, Xs, Ts, Ps = [], [], [], []
+    for tid, r in kept:
+        if density == 1:  # the stored evaluation front (what the network gives there)
+            F, X, P = np.asarray(r.F, float), r.X, np.asarray(r.prefs, float)
+        else:
+            F, X, P = _query(data._rebuild(tid, r), r, n * density,
+                             chunk=max(len(r.prefs), 1) if is_data else _CHUNK)
+        Fs.append(F)
+        Xs.append(X)
+        Ts.append(np.full(len(F), tid, dtype=np.int64))
+        Ps.append(P)
+    F = np.vstack(Fs)
+    X = None if any(x is None for x in Xs) else np.vstack([np.asarray(x, float) for x in Xs])
+    T, P = np.concatenate(Ts), np.vstack(Ps)
+    n_pooled = len(F)
+    finite = np.isfinite(F).all(axis=1)
+    nd = np.zeros(n_pooled, dtype=bool)
+    if finite.any():
+        nd[np.nonzero(finite)[0][moocore.is_nondominated(F[finite])]] = True
+    cand = np.nonzero(nd)[0]
+    idx, how = np.zeros(0, np.int64), "greedy"
+    if len(cand):
+        Fc = F[cand]
+        exact = exact_hv_subset(Fc, ref, n, limit=exact)
+        if exact is not None:  # few enough subsets to score them all: the best one
+            idx, how = cand[exact], "exact"
+        else:
+            idx = cand[swap_refine(Fc, ref, greedy_hv_subset(Fc, ref, n), max_evals=refine)]
+    hv = subset_hypervolume(F, ref, idx)
+    trial_hv = {tid: subset_hypervolume(r.F, ref, np.arange(len(r.F))) for tid, r in kept}
+    out = {"F": F[idx], "X": None if X is None else X[idx], "trial_ids": T[idx],
+           "prefs": P[idx], "hv": float(hv), "source": how}
+    by_id = dict(kept)
+    own = [(h, tid) for tid, h in trial_hv.items() if len(by_id[tid].F) <= n]
+    if own and max(own)[0] > hv:  # greedy is not exact: never worse than a kept trial
+        h, tid = max(own)
+        r = by_id[tid]
+        out = {"F": np.asarray(r.F, float), "X": None if r.X is None else np.asarray(r.X, float),
+               "trial_ids": np.full(len(r.F), tid, dtype=np.int64),
+               "prefs": np.asarray(r.prefs, float), "hv": float(h), "source": f"trial {tid}"}
+    return StudyFront(**out, ref_point=ref, seconds=time.perf_counter() - t0, n=n,
+                      density=density, n_pooled=n_pooled, n_nondominated=int(nd.sum()),
+                      trials=[t for t, _ in kept], trial_hv=trial_hv,
+                      objective_names=_names(data, F.shape[1]))
+
+
+def _names(data, m: int) -> list[str]:
+    names = list(data.problem_info.get("obj_names") or [])
+    return names if len(names) == m else [f"f{j + 1}" for j in range(m)]
+
+
+def _query(model, r, count: int, chunk: int = _CHUNK
+           ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """A rebuilt network's points at ``count`` lattice preferences and its own evaluation
+    preferences: ``(F (N, m), X (N, n_var) or None, prefs (N, m))``, ``chunk`` preferences per
+    forward pass (a data problem's task sizes its evaluation batches for the trial's
+    ``n_eval`` networks at once, so it is queried that many at a time)."""
+    from hybridmoo import preferences
+
+    m = model.problem.n_obj
+    lattice = preferences.eval_preferences(m, count, kind="simplex" if model.on_simplex
+                                           else "sphere").double().numpy()
+    P = np.vstack([lattice, np.asarray(r.prefs, dtype=np.float64).reshape(-1, m)])
+    Fs, Xs = [], []
+    for s in range(0, len(P), chunk):
+        ev = model.evaluate(P[s: s + chunk])
+        Fs.append(ev["F"])
+        Xs.append(ev["X"])
+    X = None if Xs[0] is None else np.vstack(Xs)
+    return np.vstack(Fs), X, P
