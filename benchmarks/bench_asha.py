@@ -111,14 +111,15 @@ def first_reach(compute: np.ndarray, hv: np.ndarray, target: float) -> float:
     return float(compute[miss[-1] + 1]) if miss[-1] + 1 < len(hv) else float("nan")
 
 
-def run(problem: str, seed: int, schedule: str, args, tmp: Path):
+def run(problem: str, seed: int, schedule: str, args, tmp: Path, gens: int | None = None):
     sched = "" if schedule == "none" else (
         f'schedule = "asha"\nmin_budget = {args.min_budget}\neta = {args.eta}')
-    d = tmp / f"{problem}-{schedule}-{seed}"
+    gens = gens or args.generations
+    d = tmp / f"{problem}-{schedule}-{gens}-{seed}"
     d.mkdir()
     (d / "s.toml").write_text(STUDY.format(problem=problem, options=PROBLEMS[problem][0],
                                            seed=seed, out="out.h5", pop=args.pop,
-                                           gens=args.generations, schedule=sched,
+                                           gens=gens, schedule=sched,
                                            max_budget=args.max_budget,
                                            eval_every=args.min_budget))
     t0 = time.perf_counter()
@@ -135,6 +136,9 @@ def main() -> None:
     ap.add_argument("--min-budget", type=int, default=60)
     ap.add_argument("--max-budget", type=int, default=540)
     ap.add_argument("--eta", type=int, default=3)
+    ap.add_argument("--asha-generations", type=int, default=0,
+                    help="also run ASHA with this many generations (about the plain study's "
+                    "compute: an equal-compute comparison); 0: skip")
     ap.add_argument("--out", default=str(ROOT / "results" / "asha.md"))
     ap.add_argument("--plot", default=str(ROOT / "results" / "asha.png"))
     ap.add_argument("--json", default=str(ROOT / "results" / "asha.json"))
@@ -149,7 +153,9 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/bench_asha.py --problems {' '.join(args.problems)} "
         f"--seeds {seeds} --pop {args.pop} --generations {args.generations} --min-budget "
-        f"{args.min_budget} --max-budget {args.max_budget} --eta {args.eta}`  ",
+        f"{args.min_budget} --max-budget {args.max_budget} --eta {args.eta}"
+        + (f" --asha-generations {args.asha_generations}" if args.asha_generations else "")
+        + "`  ",
         f"Machine: 2-core {platform.machine()} CPU shared with other jobs, no GPU, torch "
         f"{torch.__version__}, Python {platform.python_version()}, 1 torch thread, local "
         "backend (one worker).  ",
@@ -190,10 +196,17 @@ def main() -> None:
                        "reach_steps_none": first_reach(cn[1], cn[2], target),
                        "rungs": asha.extra["rung_counts"], "wall_none": w_plain,
                        "wall_asha": w_asha}
+                extra = {}
+                if args.asha_generations:
+                    eq, _ = run(problem, seed, "asha", args, Path(tmp), args.asha_generations)
+                    ce = curve_asha(eq)
+                    row.update(hv_eq=ce[2][-1], sec_eq=ce[0][-1], steps_eq=int(ce[1][-1]))
+                    extra = {"eq": [c.tolist() for c in ce]}
                 rows.append(row)
                 curves.append((cn, ca))
                 raw.setdefault(problem, []).append(
-                    {**row, "plain": [c.tolist() for c in cn], "asha": [c.tolist() for c in ca]})
+                    {**row, "plain": [c.tolist() for c in cn], "asha": [c.tolist() for c in ca],
+                     **extra})
                 print(f"{problem} seed {seed}: none HV {row['hv_none']:.4f} in "
                       f"{row['sec_none']:.1f} train s; asha HV {row['hv_asha']:.4f} in "
                       f"{row['sec_asha']:.1f} train s (rungs {row['rungs']}); asha reaches "
@@ -259,6 +272,20 @@ def table(title: str, budgets: list, rows: list[dict]) -> list[str]:
         f"{np.mean([r['wall_none'] for r in rows]):.0f}, asha "
         f"{np.mean([r['wall_asha'] for r in rows]):.0f}.",
     ]
+    if rows and "hv_eq" in rows[0]:
+        lines += ["", "Equal compute: ASHA run for more generations, about the plain study's "
+                  "training steps.", "",
+                  "| seed | best HV plain | steps plain | best HV asha, more generations | "
+                  "steps | HV difference |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            lines.append(f"| {r['seed']} | {r['hv_none']:.4f} | {r['steps_none']} | "
+                         f"{r['hv_eq']:.4f} | {r['steps_eq']} | "
+                         f"{100 * (r['hv_eq'] / r['hv_none'] - 1):+.2f} % |")
+        better = sum(r["hv_eq"] > r["hv_none"] * (1 + TOL) for r in rows)
+        worse = sum(r["hv_eq"] < r["hv_none"] * (1 - TOL) for r in rows)
+        lines += ["", f"At about equal compute ASHA's best trial HV was higher (by more than "
+                  f"{TOL:.1%}) on {better}, lower on {worse}, and the same on "
+                  f"{len(rows) - better - worse} of {len(rows)} seeds."]
     return lines
 
 
