@@ -16,6 +16,8 @@ Schema (format ``hybridmoo-study``, version :data:`FORMAT_VERSION`), readable wi
         trace/{step,seconds,samples,hv,igd,loss}   (T,) the HV trace
         weights/<name>      the hypernetwork's (DYMU: the whole controller's) state dict
                             ("." in names replaced by "/")
+    /asha/rungs/<id>-<rung> a multi-fidelity trial at each rung (as a trial, + state: continuation)
+    /asha/schedule          attrs: state (the scheduler's), events (rungs, promotions, stops)
 
 A trial is first written under ``/trials/.partial-<id>`` and moved to its final name once
 complete, then the file is flushed; a trial group without ``complete = True`` (a crash while
@@ -273,54 +275,124 @@ def write_group(path: str | os.PathLike, dest: str, fill: Callable, *, tmp_name:
 
 def write_trial(path: str | os.PathLike, result: TrialResult, *, trial_id: int,
                 generation: int = -1, node: str = "", keep_weights: bool = True,
-                attrs: dict | None = None) -> None:
+                attrs: dict | None = None, replace: bool = False) -> None:
     """Append one finished trial to the file (crash-safe, see the module docstring).
 
     ``attrs`` adds JSON-encoded attributes (e.g. the searched values and outer objectives).
+    ``replace``: replace the trial's record (a multi-fidelity trial that reached a new rung).
 
     Raises:
-        StoreError: the trial is already recorded.
+        StoreError: the trial is already recorded (and ``replace`` is false).
     """
     key = trial_key(trial_id)
     with open_checked(path) as f:
-        if key in f.get("trials", {}):
+        if key in f.get("trials", {}) and not replace:
             raise StoreError(f"{path}: trial {trial_id} is already recorded")
 
     def fill(g, mid) -> None:
-        a = g.attrs
-        a["trial_id"] = int(trial_id)
-        a["generation"] = int(generation)
-        a["status"] = result.status
-        a["error"] = result.error
-        a["seed"] = int(result.seed)
-        a["node"] = node
-        a["device"] = result.device
-        a["method"] = result.method
-        for k in ("problem", "hypernet", "train", "extra"):
-            a[k] = json.dumps(getattr(result, k), default=_json_default)
-        for k in ("hv", "igd", "wall_time", "train_time"):
-            a[k] = float(getattr(result, k))
-        for k in ("n_params", "n_target_params", "steps"):
-            a[k] = int(getattr(result, k))
-        for k, v in (attrs or {}).items():
-            a[k] = json.dumps(v, default=_json_default)
-        g["ref_point"] = np.asarray(result.ref_point, dtype=np.float64)
-        fr = g.create_group("front")
-        fr["prefs"] = np.asarray(result.prefs, dtype=np.float64)
-        fr["F"] = np.asarray(result.F, dtype=np.float64)
-        if result.X is not None:
-            fr["X"] = np.asarray(result.X, dtype=np.float64)
-        tr = g.create_group("trace")
-        for k, v in result.trace.items():
-            tr[k] = np.asarray(v, dtype=np.float64)
-        mid()
-        if keep_weights and result.state_dict:
-            w = g.create_group("weights")
-            for k, v in result.state_dict.items():
-                w.create_dataset(k.replace(".", "/"), data=v)
-        a["complete"] = True
+        _fill_trial(g, mid, result, trial_id, generation, node, keep_weights, attrs)
 
     write_group(path, f"trials/{key}", fill, tmp_name=_PARTIAL + key)
+
+
+def _fill_trial(g, mid, result: TrialResult, trial_id: int, generation: int, node: str,
+                keep_weights: bool, attrs: dict | None) -> None:
+    a = g.attrs
+    a["trial_id"] = int(trial_id)
+    a["generation"] = int(generation)
+    a["status"] = result.status
+    a["error"] = result.error
+    a["seed"] = int(result.seed)
+    a["node"] = node
+    a["device"] = result.device
+    a["method"] = result.method
+    for k in ("problem", "hypernet", "train", "extra"):
+        a[k] = json.dumps(getattr(result, k), default=_json_default)
+    for k in ("hv", "igd", "wall_time", "train_time"):
+        a[k] = float(getattr(result, k))
+    for k in ("n_params", "n_target_params", "steps"):
+        a[k] = int(getattr(result, k))
+    for k, v in (attrs or {}).items():
+        a[k] = json.dumps(v, default=_json_default)
+    g["ref_point"] = np.asarray(result.ref_point, dtype=np.float64)
+    fr = g.create_group("front")
+    fr["prefs"] = np.asarray(result.prefs, dtype=np.float64)
+    fr["F"] = np.asarray(result.F, dtype=np.float64)
+    if result.X is not None:
+        fr["X"] = np.asarray(result.X, dtype=np.float64)
+    tr = g.create_group("trace")
+    for k, v in result.trace.items():
+        tr[k] = np.asarray(v, dtype=np.float64)
+    mid()
+    if keep_weights and result.state_dict:
+        w = g.create_group("weights")
+        for k, v in result.state_dict.items():
+            w.create_dataset(k.replace(".", "/"), data=v)
+    a["complete"] = True
+
+
+def write_rung(path: str | os.PathLike, result: TrialResult, *, trial_id: int, rung: int,
+               generation: int, state: bytes | None, attrs: dict, keep_weights: bool) -> None:
+    """Record a trial's result at a rung of a multi-fidelity schedule, with its continuation
+    state (``state``: :meth:`Trainer.save_state` bytes, a ``uint8`` dataset): ``/asha/rungs/
+    <trial>-<rung>``, laid out as a trial group."""
+    def fill(g, mid) -> None:
+        if state is not None:
+            g["state"] = np.frombuffer(state, dtype=np.uint8)
+        _fill_trial(g, mid, result, trial_id, generation, "", keep_weights,
+                    {**attrs, "rung": int(rung)})
+
+    key = f"{trial_key(trial_id)}-{int(rung):02d}"
+    write_group(path, f"asha/rungs/{key}", fill, tmp_name=_PARTIAL + key)
+
+
+def read_rungs(path: str | os.PathLike) -> dict[tuple[int, int], dict]:
+    """``{(trial, rung): attrs}`` (JSON-decoded, no arrays) of every complete rung record."""
+    out = {}
+    with open_checked(path) as f:
+        for key, g in f.get("asha/rungs", {}).items():
+            if not key.startswith(_PARTIAL) and g.attrs.get("complete", False):
+                a = {k: v.item() if hasattr(v, "item") else v for k, v in g.attrs.items()}
+                for k in ("values", "outer_objectives", "rung", "budget", "rung_train_time"):
+                    a[k] = json.loads(a[k])
+                out[int(a["trial_id"]), a["rung"]] = a
+    return out
+
+
+def read_rung(path: str | os.PathLike, trial_id: int, rung: int, *, weights: bool = False
+              ) -> tuple[TrialResult, bytes | None]:
+    """A trial's result at ``rung`` and its continuation state (``None`` if not kept)."""
+    with open_checked(path) as f:
+        g = f[f"asha/rungs/{trial_key(trial_id)}-{int(rung):02d}"]
+        state = g["state"][()].tobytes() if "state" in g else None
+        return _trial_result(g, weights), state
+
+
+def write_schedule(path: str | os.PathLike, state: dict, events: list[dict]) -> None:
+    """The scheduler's state and the log of rung results, promotions and stops:
+    ``/asha/schedule`` attributes ``state`` and ``events`` (JSON; replaced each time)."""
+    def fill(g, mid) -> None:
+        g.attrs["state"] = json.dumps(state, default=_json_default)
+        mid()
+        g.attrs["events"] = json.dumps(events, default=_json_default)
+
+    write_group(path, "asha/schedule", fill, tmp_name=".partial-schedule")
+
+
+def read_schedule(path: str | os.PathLike) -> tuple[dict | None, list[dict]]:
+    """:func:`write_schedule`'s ``(state, events)``; ``(None, [])`` if none was written."""
+    with open_checked(path) as f:
+        g = f.get("asha/schedule")
+        return (None, []) if g is None else (json.loads(g.attrs["state"]),
+                                             json.loads(g.attrs["events"]))
+
+
+def read_generations(path: str | os.PathLike) -> dict[int, dict]:
+    """``{generation: {"trial_ids", "objectives"}}`` of :func:`write_generation`'s records."""
+    with open_checked(path) as f:
+        return {int(k): {"trial_ids": g["trial_ids"][()].tolist(),
+                         "objectives": g["objectives"][()]}
+                for k, g in f.get("generations", {}).items() if not k.startswith(_PARTIAL)}
 
 
 def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:

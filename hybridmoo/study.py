@@ -235,6 +235,12 @@ class Study:
 
     def run(self) -> StudyResult:
         """Run every generation; returns the study's result (also written to the file)."""
+        if self.spec.schedule != "none":  # multi-fidelity: hybridmoo.multifidelity
+            import sys
+
+            from hybridmoo.multifidelity import run_asha
+
+            return run_asha(self, sys.modules[__name__])
         from pymoo.core.problem import Problem as PymooProblem
 
         spec = self.spec

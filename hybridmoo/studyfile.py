@@ -25,6 +25,8 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     warm_start = "none"            # "nearest": a trial starts from the weights of the nearest
                                    # earlier trial (search space distance) with the same
                                    # architecture whose weights are kept (see keep_weights)
+    schedule = "none"              # "asha": multi-fidelity trials (see below)
+
 
     [budget]                       # per trial; the first reached ends the trial
     steps = 600                    # and/or seconds = ..., epochs = ...
@@ -45,6 +47,23 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     "hypernet.width" = { type = "int", low = 16, high = 256, log = true }
     "train.lr" = { type = "real", low = 1e-4, high = 1e-2, log = true }
     "train.scalarization.name" = { type = "choice", values = ["tchebycheff", "linear"] }
+
+**Multi-fidelity studies** (``[algorithm] schedule = "asha"``, :mod:`hybridmoo.multifidelity`):
+every new configuration trains ``min_budget`` train steps (the first rung); the best 1/``eta`` of
+a rung (non-dominated rank, then crowding, of the outer objectives) continue from their own
+saved state to the next rung (``min_budget·eta^k`` steps, then ``max_budget``); the others stop.
+The budget is in **train steps**: ``[budget]`` holds ``steps`` only, and ``max_budget`` (default
+``budget.steps``) must equal it. ``min_budget`` is required, ``eta`` defaults to 3. The
+trials' cosine schedule spans ``max_budget`` steps (``train.lr_horizon``), so a stopped trial has
+taken the first steps of the full run::
+
+    [algorithm]
+    schedule = "asha"
+    min_budget = 100               # train steps of the first rung
+    max_budget = 900               # train steps of the last rung (= budget.steps)
+    eta = 3                        # the best 1/eta of a rung are promoted
+    [budget]
+    steps = 900
 
 **DYMU studies** (``method = "dymu"``): every trial trains a DYMU controller
 (:func:`hybridmoo.dymu.train_dymu`: anchor streams, edge and weight hypernetworks) on a
@@ -80,7 +99,7 @@ from hybridmoo._config import (
     read_toml,
 )
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
-from hybridmoo.filetables import check_schema, load_budget, load_problem
+from hybridmoo.filetables import MAX_BUDGET, check_schema, load_budget, load_problem
 from hybridmoo.space import SearchSpace
 from hybridmoo.usercode import add_import_folder, user_runtime_env
 
@@ -118,7 +137,8 @@ _SCHEMA: dict[str, set[str]] = {
     "study": {"name", "seed", "output", "description", "method"},
     "problem": {"name", "options"},
     "objectives": {"names"},
-    "algorithm": {"name", "pop_size", "generations", "options", "warm_start"},
+    "algorithm": {"name", "pop_size", "generations", "options", "warm_start", "schedule",
+                  "min_budget", "max_budget", "eta"},
     "budget": {"steps", "seconds", "epochs", "evaluations"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "runtime_env",
@@ -156,6 +176,8 @@ class StudySpec:
     space: SearchSpace = field(default=None)  # type: ignore[assignment]
     method: str = "hypernet"
     runtime_env: dict | None = None
+    schedule: str = "none"
+    asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
 
     @property
     def trial_method(self) -> methods.TrialMethod:
@@ -290,6 +312,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
 
     trial_method.check_resources(gpus_per_trial=gpus, warm_start=warm)
     space = trial_method.build_space(doc, budget, problem, where)
+    schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
@@ -297,7 +320,67 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
         warm_start=warm, space=space, method=method, runtime_env=runtime_env,
+        schedule=schedule, asha=asha,
     )
+
+
+SCHEDULES = ("none", "asha")
+
+
+def _check_schedule(al: dict, budget: dict, trial_method, warm: str, doc: dict, where: str
+                    ) -> tuple[str, dict | None]:
+    """``[algorithm] schedule``, ``min_budget``, ``max_budget``, ``eta`` (train steps)."""
+    from hybridmoo.methods.hypernet import HypernetMethod
+    from hybridmoo.scheduler import rung_budgets
+
+    schedule = al.get("schedule", "none")
+    keys = [k for k in ("min_budget", "max_budget", "eta") if k in al]
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"algorithm.schedule = {schedule!r} is not allowed."
+                          f"{did_you_mean(str(schedule), SCHEDULES)} Allowed: "
+                          f"{', '.join(SCHEDULES)}")
+    if schedule == "none":
+        if keys:
+            raise ConfigError(f"algorithm.{keys[0]} in {where} configures a multi-fidelity "
+                              'schedule: set algorithm.schedule = "asha", or remove it')
+        return schedule, None
+    if not isinstance(trial_method, HypernetMethod):  # continuation needs the Trainer's state
+        raise ConfigError(f'algorithm.schedule = "asha" continues hypernetwork trials; a '
+                          f'{trial_method.name} study (study.method = "{trial_method.name}") '
+                          "cannot: remove schedule")
+    if set(budget) != {"steps"}:
+        other = sorted(set(budget) - {"steps"})
+        raise ConfigError(
+            f'algorithm.schedule = "asha" measures budgets in train steps: [budget] in {where} '
+            f"must hold steps only (the maximum budget), not {', '.join(other) or 'nothing'}")
+    if warm != "none":
+        raise ConfigError('algorithm.warm_start = "nearest" and schedule = "asha" do not combine '
+                          "yet (a promoted trial continues from its own state): remove one")
+    if "min_budget" not in al:
+        raise ConfigError(f'algorithm.schedule = "asha" in {where} needs min_budget: the train '
+                          "steps of the first rung, e.g. min_budget = 100")
+    lo = check_int("algorithm.min_budget", al["min_budget"], 1, MAX_BUDGET["steps"], where,
+                   " (train steps of the first rung)")
+    hi = check_int("algorithm.max_budget", al.get("max_budget", budget["steps"]), 1,
+                   MAX_BUDGET["steps"], where, " (train steps of the last rung)")
+    if hi != budget["steps"]:
+        raise ConfigError(f"algorithm.max_budget = {hi} differs from budget.steps = "
+                          f"{budget['steps']}: they are the same thing (a finished trial's train "
+                          "steps); remove max_budget or make them equal")
+    eta = check_number("algorithm.eta", al.get("eta", 3), 1, 1000, low_open=True, where=where,
+                       what=" (the reduction factor, typically 3)")
+    if lo > hi:
+        raise ConfigError(f"algorithm.min_budget = {lo} exceeds max_budget = {hi} train steps: "
+                          "the first rung cannot be longer than the last")
+    fixed_train = doc.get("fixed", {}).get("train", {})
+    for k, why in (("lr_horizon", "the schedule sets it to max_budget"),
+                   ("checkpoint", "a promoted trial continues from its last weights")):
+        if k in fixed_train and not (k == "checkpoint" and fixed_train[k] == "last"):
+            raise ConfigError(f"fixed.train.{k} in {where} does not combine with "
+                              f'algorithm.schedule = "asha" ({why}): remove it')
+    eta = int(eta) if float(eta).is_integer() else float(eta)
+    rung_budgets(lo, hi, eta)
+    return schedule, {"min_budget": lo, "max_budget": hi, "eta": eta}
 
 
 def load_stored_study(path: str | Path) -> StudySpec:

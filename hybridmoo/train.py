@@ -82,6 +82,11 @@ class TrainConfig:
             p the fraction of the budget spent (:meth:`Trainer.progress`: steps, or training
             seconds / epochs when those end the run first; a seconds budget makes the schedule
             depend on the machine's speed).
+        lr_horizon: steps the cosine schedule spans (``None``: the budget). Set, the schedule is
+            ``lr · ½ (1 + cos(π · min(step / lr_horizon, 1)))`` whatever the stopping budget, so
+            a run continued to a larger budget (:mod:`hybridmoo.continuation`) takes its earlier
+            steps with the same learning rates; a multi-fidelity study sets it to its
+            ``max_budget``.
         sampler: preference sampler as a dict (see :mod:`hybridmoo.preferences`).
         scalarization: scalarisation as a dict (see :mod:`hybridmoo.scalarize`).
         eval_every: evaluate (HV trace point) every this many steps; the last step is always
@@ -121,6 +126,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     grad_clip: float | None = 0.1
     lr_schedule: str = "cosine"
+    lr_horizon: int | None = None
     sampler: Mapping[str, Any] = field(default_factory=lambda: {"name": "dirichlet", "alpha": 0.5})
     scalarization: Mapping[str, Any] = field(default_factory=lambda: {"name": "tchebycheff"})
     eval_every: int = 100
@@ -158,6 +164,8 @@ class TrainConfig:
             ("weight_decay", self.weight_decay >= 0, "a number ≥ 0"),
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "a number > 0 or unset"),
             ("eval_every", self.eval_every >= 1, "an integer ≥ 1"),
+            ("lr_horizon", self.lr_horizon is None or self.lr_horizon >= 1,
+             "an integer ≥ 1 or unset"),
             ("n_eval", self.n_eval >= 2, "an integer ≥ 2"),
             ("threads", self.threads is None or self.threads >= 1, "an integer ≥ 1 or unset"),
         ]
@@ -231,6 +239,9 @@ class Trainer:
         init_state: start from these hypernetwork weights (a ``state_dict``, e.g. the
             ``TrialResult.state_dict`` of an earlier run with the same architecture) instead of
             the seeded initialisation: the outer loop's warm start.
+        resume_state: continue exactly where a run saved by :meth:`save_state` stopped (same
+            problem, architecture, seed and settings; only the budget may be larger): see
+            :mod:`hybridmoo.continuation`.
 
     Raises:
         ConfigError: if ``init_state`` does not fit the architecture (names or shapes differ).
@@ -239,7 +250,8 @@ class Trainer:
     def __init__(self, problem, hypernet: HypernetConfig | Mapping | None = None,
                  config: TrainConfig | Mapping | None = None, *, seed: int = 0,
                  problem_options: Mapping | None = None,
-                 init_state: Mapping[str, Any] | None = None) -> None:
+                 init_state: Mapping[str, Any] | None = None,
+                 resume_state: bytes | None = None) -> None:
         from hybridmoo import problems as registry
 
         t0 = time.perf_counter()
@@ -320,7 +332,18 @@ class Trainer:
             self._trace["val_hv"] = []
         self._best: tuple[float, dict, dict] | None = None  # (val HV, evaluation, weights)
         self._t_start = t0
+        self.resumed = False
+        if resume_state is not None:
+            from hybridmoo.continuation import load_state
+
+            load_state(self, resume_state)
         self._setup_time = time.perf_counter() - t0
+
+    def save_state(self) -> bytes:
+        """The whole training state as bytes, for :class:`Trainer` ``(resume_state=...)``."""
+        from hybridmoo.continuation import save_state
+
+        return save_state(self)
 
     # ------------------------------------------------------------------ pieces
     def _load_state(self, state: Mapping[str, Any]) -> None:
@@ -370,8 +393,11 @@ class Trainer:
         return min(p, 1.0)
 
     def _anneal(self) -> None:
-        """Cosine schedule: lr = lr₀ · ½ (1 + cos(π · progress))."""
-        lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * self.progress()))
+        """Cosine schedule: lr = lr₀ · ½ (1 + cos(π · p)), p the progress or, with
+        ``lr_horizon``, min(step / lr_horizon, 1)."""
+        h = self.cfg.lr_horizon
+        p = self.progress() if h is None else min(self.step_count / h, 1.0)
+        lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * p))
         for g in self.opt.param_groups:
             g["lr"] = lr
 
@@ -522,7 +548,8 @@ class Trainer:
         error = ""
         ev = None
         try:
-            ev = self.record()
+            if not (self.resumed and self._trace["step"]):  # a continuation has its point
+                ev = self.record()
             while not self.done():
                 self.step()
                 if self.step_count % self.cfg.eval_every == 0 or self.done():
@@ -530,6 +557,8 @@ class Trainer:
                     if callback is not None:
                         callback({"step": self.step_count, "hv": ev["hv"], "igd": ev["igd"],
                                   "seconds": self.train_time})
+            if ev is None:  # continued with no step left to take
+                ev = self.evaluate()
         except FloatingPointError as exc:
             error = str(exc)
         except (RuntimeError, ValueError) as exc:

@@ -16,7 +16,10 @@ import torch
 
 from hybridmoo.train import Trainer, TrialResult
 
-__all__ = ["run_trial"]
+__all__ = ["STATE_KEY", "run_trial"]
+
+#: ``result.extra`` key of a trial's continuation state (with ``spec["save_state"]``)
+STATE_KEY = "continuation_state"
 
 
 def _problem(spec: dict, cache: dict):
@@ -49,7 +52,10 @@ def run_trial(spec: dict, cache: dict | None = None) -> TrialResult:
     Args:
         spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``, optionally
             ``"init_state"`` (hypernetwork weights to start from: a warm start) and
-            ``"warm_start_from"`` (the trial they come from, recorded in ``result.extra``);
+            ``"warm_start_from"`` (the trial they come from, recorded in ``result.extra``),
+            ``"resume_state"`` (continue a saved run, see :mod:`hybridmoo.continuation`) and
+            ``"save_state": True`` (return the run's state in ``result.extra[STATE_KEY]``:
+            bytes the caller must pop before recording the result);
             or, for a DYMU trial, ``{"method": "dymu", "problem", "problem_options", "dymu",
             "budget", "threads", "seed"}`` (see :func:`run_dymu_trial`).
         cache: problems already built by this worker (data is loaded once per worker).
@@ -86,7 +92,8 @@ def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
     try:
         problem = _problem(spec, cache)
         trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"],
-                          init_state=spec.get("init_state"))
+                          init_state=spec.get("init_state"),
+                          resume_state=spec.get("resume_state"))
     except Exception as exc:  # a bad configuration must not kill the study
         n_obj = cache_n_obj(spec, cache)
         return TrialResult.failed(
@@ -96,6 +103,8 @@ def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
         )
     try:
         result = trainer.run(keep_weights=True)
+        if spec.get("save_state") and result.ok:  # before anything else touches the trainer
+            result.extra[STATE_KEY] = trainer.save_state()
         if spec.get("warm_start_from") is not None:
             result.extra["warm_start_from"] = int(spec["warm_start_from"])
         if result.ok:

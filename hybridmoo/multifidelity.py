@@ -1,0 +1,371 @@
+"""Multi-fidelity studies: asynchronous successive halving (MO-ASHA) inside the outer loop.
+
+With ``[algorithm] schedule = "asha"`` (:mod:`hybridmoo.studyfile`), :class:`AshaStudy` runs a
+study as follows. Budgets are **train steps**: rung k trains to ``min_budget·η^k`` steps, the
+last rung to ``max_budget`` (= ``[budget] steps``); see :func:`~hybridmoo.scheduler.rung_budgets`.
+
+- pymoo proposes a generation of configurations (ask/tell, as in :class:`~hybridmoo.study.Study`).
+- A free worker first continues a promotable trial (:meth:`AshaScheduler.next_promotion`: the
+  best ⌊n/η⌋ of a rung by non-dominated rank, then crowding, of the study's outer objectives),
+  else starts one of the generation's new configurations at rung 0. A promoted trial continues
+  from its own saved state (weights, optimiser, counters, RNG, trace:
+  :mod:`hybridmoo.continuation`): its payload carries the state and the backend runs it as any
+  trial. Every trial's cosine schedule spans ``max_budget`` steps (``train.lr_horizon``), so the
+  steps of a stopped trial are the first steps of the full run.
+- The generation ends when its new configurations have all reported rung 0 and no promotion is
+  possible any more (nothing running). Its trials are then told to pymoo **with the objectives
+  at the highest rung each reached by then** (the best information there is at that time;
+  pymoo's survival then compares trials of different budgets, as MO-ASHA's searcher does). A
+  trial of an earlier generation promoted later updates the study's outer front and its record
+  in the file, not the values pymoo was told (pymoo's tell is final).
+
+Records (:mod:`hybridmoo.store`): every rung result goes to ``/asha/rungs/<trial>-<rung>`` (the
+result at that rung, its continuation state below the last rung, its weights with
+``keep_weights = "all"``) the moment it returns; ``/trials/<id>``
+holds each trial at its highest rung (replaced on promotion); ``/asha/schedule`` holds the
+scheduler's state and the event log (``rung``, ``promote``, ``stop``, ``finished``, ``failed``).
+On ``--resume`` the scheduler is rebuilt from the rung records, completed generations are
+replayed from ``/generations`` and the interrupted one continues: nothing finished is rerun; a
+trial that was training when the driver died restarts from its last recorded rung.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from hybridmoo import store
+from hybridmoo.errors import ConfigError
+from hybridmoo.methods.trial import STATE_KEY, run_trial
+from hybridmoo.record import TrialResult
+from hybridmoo.scheduler import AshaScheduler
+from hybridmoo.studyfile import load_study
+
+__all__ = ["AshaStudy", "run_asha"]
+
+
+def run_asha(study, lib) -> Any:
+    """Run ``study`` (a :class:`~hybridmoo.study.Study` whose spec has ``schedule = "asha"``)
+    with the multi-fidelity schedule; returns its :class:`~hybridmoo.study.StudyResult`.
+
+    ``lib`` is the :mod:`hybridmoo.study` module, passed in rather than imported so that the
+    only import edge between the two modules is study → multifidelity (no import cycle)."""
+    return AshaStudy(study, lib).run()
+
+
+class AshaStudy:
+    """One multi-fidelity run of a :class:`~hybridmoo.study.Study` (see the module docstring)."""
+
+    def __init__(self, study, lib) -> None:
+        self.study = study
+        self.lib = lib
+        self.spec = spec = study.spec
+        a = spec.asha
+        self.sched = AshaScheduler(a["min_budget"], a["max_budget"], a["eta"])
+        self.names = list(spec.objectives)
+        self.path = spec.output
+        self.trials: dict[int, TrialResult] = {}  # each trial at its highest rung
+        self.values: dict[int, dict] = {}
+        self.objs: dict[int, np.ndarray] = {}
+        self.gen_of: dict[int, int] = {}
+        self.events: list[dict] = []
+        self.states: dict[int, bytes] = {}  # trial -> continuation state at its highest rung
+        self.attempts: dict[tuple[int, int], int] = {}
+        self.weight_ids: set[int] = set()
+        self.stopped: dict[int, int] = {}  # trial -> rung its last stop was recorded at
+        self.failed = 0
+        self.trial_time = 0.0  # wall seconds of every rung job
+        self.train_seconds = 0.0  # training seconds of every rung job (the compute)
+        self.wait_time = 0.0
+
+    # ------------------------------------------------------------------ file
+    def _create(self) -> None:
+        spec, study = self.spec, self.study
+        store.create(self.path, kind="study", problem=study.problem.describe(),
+                     study_text=spec.text, overwrite=study.overwrite, extra_attrs={
+                         "study_name": spec.name, "seed": spec.seed,
+                         "objectives": json.dumps(self.names), "algorithm": spec.algorithm,
+                         "search_space": json.dumps(
+                             [v.__dict__ for v in spec.space.variables], default=list),
+                         "ref_point": json.dumps(study.problem.ref_point.tolist()),
+                         "schedule": json.dumps({"name": spec.schedule, **spec.asha}),
+                         "status": "running"})
+
+    def _restore(self) -> tuple[dict[int, dict], dict[int, dict], list[str]]:
+        """Reopen the file: rebuild the scheduler from the rung records; returns the recorded
+        trials' attributes, the told generations and notes."""
+        recorded, notes = self.study._reopen()
+        with store.open_checked(self.path) as f:
+            stored = load_study(text=str(f.attrs.get("study_text", "")))
+        if (stored.schedule, stored.asha) != (self.spec.schedule, self.spec.asha):
+            raise ConfigError(
+                f"cannot resume {self.path}: the study file's schedule is {self.spec.schedule!r} "
+                f"{self.spec.asha} but the interrupted study used {stored.schedule!r} "
+                f"{stored.asha}; resume with `hybridmoo resume {self.path}` to use the stored "
+                "study file")
+        rungs = store.read_rungs(self.path)
+        results: list[dict] = [{} for _ in self.sched.budgets]
+        for (tid, k), a in sorted(rungs.items()):
+            obj = np.array([a["outer_objectives"][n] for n in self.names], dtype=np.float64)
+            results[k][str(tid)] = self.lib.to_minimised(obj, self.names).tolist()
+            self.values[tid] = a["values"]
+            self.gen_of[tid] = int(a["generation"])
+            self.objs[tid] = obj
+            self.trial_time += float(a["wall_time"])
+            self.train_seconds += float(a["rung_train_time"])
+        self.sched = AshaScheduler.from_state({
+            **self.sched.state(), "results": results,
+            "promoted": [sorted(results[k + 1]) for k in range(len(results) - 1)]})
+        _, self.events = store.read_schedule(self.path)
+        for e in self.events:
+            if e["event"] == "stop":
+                self.stopped[e["trial"]] = e["rung"]
+        for tid in sorted(self.values):
+            k = self.sched.rung_of(tid)
+            rec = recorded.get(tid)
+            if rec is None or int(json.loads(rec.get("rung", "-1"))) < k:
+                # crashed between the rung record and the trial record: write the latter now
+                result, _ = store.read_rung(self.path, tid, k, weights=True)
+                self._write_trial(tid, k, result, "", replace=rec is not None)
+            self.trials[tid] = store.read_trial(self.path, tid, weights=False)
+        for tid, rec in recorded.items():
+            if tid not in self.values:  # failed at rung 0: no rung record
+                self.values[tid] = rec["values"]
+                self.gen_of[tid] = int(rec["generation"])
+                self.trials[tid] = store.read_trial(self.path, tid, weights=False)
+                self.objs[tid] = np.array([rec["outer_objectives"][n] for n in self.names],
+                                          dtype=np.float64)
+                self.failed += 1
+                self.trial_time += self.trials[tid].wall_time
+            elif rec.get("has_weights"):
+                self.weight_ids.add(tid)
+        notes.append(f"schedule: {sum(len(r) for r in self.sched.results)} rung result(s) "
+                     "kept")
+        return recorded, store.read_generations(self.path), notes
+
+    def _objectives(self, result: TrialResult) -> np.ndarray:
+        return self.lib.outer_objectives(result, self.names, self.study.reference_hv)
+
+    def _save_schedule(self) -> None:
+        store.write_schedule(self.path, self.sched.state(), self.events)
+
+    def _write_trial(self, tid: int, rung: int, result: TrialResult, node: str,
+                     replace: bool) -> None:
+        keep = self.study._keep_weights(tid, self.objs, result)
+        if keep:
+            self.weight_ids.add(tid)
+        store.write_trial(
+            self.path, result, trial_id=tid, generation=self.gen_of[tid], node=node,
+            keep_weights=keep, replace=replace,
+            attrs={"values": self.values[tid],
+                   "outer_objectives": dict(zip(self.names, self.objs[tid].tolist(),
+                                                strict=True)),
+                   "attempts": self.attempts.get((tid, rung), 1), "warm_start_from": -1,
+                   "rung": rung, "budget": self.sched.budgets[rung]})
+
+    # ------------------------------------------------------------------ jobs
+    def _job(self, tid: int, rung: int) -> dict:
+        job = self.study.trial_spec(tid, self.spec.space.config(self.values[tid]))
+        job["train"]["steps"] = self.sched.budgets[rung]
+        job["train"]["lr_horizon"] = self.sched.max_budget
+        job["save_state"] = rung < self.sched.top
+        if rung > 0:
+            state = self.states.get(tid)
+            if state is None:  # resumed: read it from the file
+                state = store.read_rung(self.path, tid, rung - 1)[1]
+            job["resume_state"] = state
+        return job
+
+    def _submit(self, backend, tid: int, rung: int) -> None:
+        if (tid, rung) not in self.attempts:
+            self.sched.start(tid, rung)
+            if rung > 0:
+                self.events.append({"event": "promote", "trial": tid, "rung": rung,
+                                    "budget": self.sched.budgets[rung]})
+                self._save_schedule()
+        self.attempts[(tid, rung)] = self.attempts.get((tid, rung), 0) + 1
+        backend.submit(tid, run_trial, self._job(tid, rung))
+
+    def _finished(self, backend, tid: int, outcome, node: str, ui) -> None:
+        rung = self.sched.running[tid]
+        if not isinstance(outcome, TrialResult):
+            outcome = self.study._failed(tid, str(outcome))
+        state = outcome.extra.pop(STATE_KEY, None)
+        self.trial_time += outcome.wall_time
+        if not outcome.ok and self.attempts[(tid, rung)] <= self.spec.retries:
+            ui.note(f"trial {tid} failed at rung {rung} ({outcome.error.splitlines()[0]}); "
+                    f"retry {self.attempts[(tid, rung)]}/{self.spec.retries}")
+            self._submit(backend, tid, rung)
+            return
+        if not outcome.ok:
+            self.sched.abandon(tid)
+            self.events.append({"event": "failed", "trial": tid, "rung": rung,
+                                "error": outcome.error.splitlines()[0] if outcome.error else ""})
+            if rung == 0:  # no result at all: recorded as a failed trial
+                self.failed += 1
+                self.trials[tid] = outcome
+                self.objs[tid] = self._objectives(outcome)
+                self._write_trial(tid, 0, outcome, node, replace=False)
+            self._save_schedule()
+            ui.update(done=int(rung == 0), failed=int(rung == 0), running=backend.running())
+            return
+        obj = self._objectives(outcome)
+        before = self.trials[tid].train_time if rung > 0 else 0.0
+        rung_train = outcome.train_time - before
+        self.train_seconds += rung_train
+        self.sched.report(tid, rung, self.lib.to_minimised(obj, self.names))
+        store.write_rung(self.path, outcome, trial_id=tid, rung=rung,
+                         generation=self.gen_of[tid], state=state,
+                         keep_weights=self.spec.keep_weights == "all",
+                         attrs={"values": self.values[tid],
+                                "outer_objectives": dict(zip(self.names, obj.tolist(),
+                                                             strict=True)),
+                                "budget": self.sched.budgets[rung],
+                                "rung_train_time": rung_train,
+                                "attempts": self.attempts[(tid, rung)]})
+        self.objs[tid] = obj
+        self._write_trial(tid, rung, outcome, node, replace=rung > 0)
+        outcome.state_dict = None  # recorded; the continuation state is all a promotion needs
+        self.trials[tid] = outcome
+        if state is not None:
+            self.states[tid] = state
+        else:
+            self.states.pop(tid, None)
+        self.events.append({"event": "finished" if rung == self.sched.top else "rung",
+                            "trial": tid, "rung": rung, "budget": self.sched.budgets[rung],
+                            "objectives": obj.tolist()})
+        self._save_schedule()
+        ui.update(done=int(rung == 0), running=backend.running(), hv=outcome.hv,
+                  seconds=outcome.wall_time)
+
+    def _run_generation(self, backend, ids: list[int], ui) -> None:
+        """Train the generation's new configurations and every promotion until none is left."""
+        queue = [t for t in ids if t not in self.trials]
+        while True:
+            while backend.running() < backend.slots:
+                promo = self.sched.next_promotion()
+                if promo is not None:
+                    self._submit(backend, *promo)
+                elif queue:
+                    self._submit(backend, queue.pop(0), 0)
+                else:
+                    break
+            if backend.running() == 0:
+                return
+            t0 = time.perf_counter()
+            finished = backend.wait()
+            self.wait_time += time.perf_counter() - t0
+            for tid, outcome, node in finished:
+                self._finished(backend, tid, outcome, node, ui)
+
+    def _record_stops(self, gen: int) -> None:
+        for tid in self.sched.stopped():
+            k = self.sched.rung_of(tid)
+            if self.stopped.get(tid) != k:
+                self.stopped[tid] = k
+                self.events.append({"event": "stop", "trial": tid, "rung": k,
+                                    "budget": self.sched.budgets[k], "generation": gen})
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> Any:
+        """Run every generation with the schedule; returns the study's result."""
+        from pymoo.core.problem import Problem as PymooProblem
+
+        spec, study = self.spec, self.study
+        t_start = time.perf_counter()
+        notes: list[str] = []
+        told: dict[int, dict] = {}
+        recorded: dict[int, dict] = {}
+        if study.resume and self.path.exists():
+            recorded, told, notes = self._restore()
+        else:
+            self._create()
+        store.begin_journal(self.path)
+        k = len(self.names)
+        mixed = spec.algorithm == "mixed"
+        pproblem = PymooProblem(vars=spec.space.pymoo_vars(), n_obj=k) if mixed else \
+            PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
+        algorithm = self.lib._pymoo_algorithm(spec, k)
+        algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
+                        verbose=False)
+        t_backend = time.perf_counter()
+        backend = study._backend()
+        startup_time = time.perf_counter() - t_backend
+        study._live_backend = backend
+        ui = self.lib._ProgressUI(study.progress, spec.n_trials, backend.describe(),
+                         workers=backend.slots, pop_size=spec.pop_size, budget=spec.budget)
+        next_id = 0
+        try:
+            with ui:
+                for note in notes:
+                    ui.note(note)
+                for gen in range(spec.generations):
+                    pop = algorithm.ask()
+                    if mixed:
+                        gen_values = [spec.space.from_pymoo(x) for x in pop.get("X")]
+                        X = np.stack([spec.space.encode(v) for v in gen_values])
+                    else:
+                        X = np.clip(pop.get("X"), 0.0, 1.0)
+                        gen_values = [spec.space.values(u) for u in X]
+                    ids = list(range(next_id, next_id + len(X)))
+                    next_id += len(X)
+                    for tid, vals in zip(ids, gen_values, strict=True):
+                        if tid in self.values:  # recorded before the interruption
+                            study._check_replay(tid, self.values[tid], vals)
+                        self.values[tid] = vals
+                        self.gen_of[tid] = gen
+                    if gen in told:  # replayed: pymoo is told what it was told then
+                        if told[gen]["trial_ids"] != ids:
+                            raise ConfigError(f"cannot resume {self.path}: generation {gen} "
+                                              f"records trials {told[gen]['trial_ids']}, the "
+                                              f"replay proposes {ids}")
+                        Fgen = np.asarray(told[gen]["objectives"], dtype=np.float64)
+                    else:
+                        if ui.started is None:
+                            ui.estimate()
+                        self._run_generation(backend, ids, ui)
+                        Fgen = np.stack([self.objs[t] for t in ids])
+                        self._record_stops(gen)
+                        self._save_schedule()
+                    pop.set("F", self.lib.to_minimised(Fgen, self.names))
+                    algorithm.tell(infills=pop)
+                    ui.generation(gen + 1, spec.generations)
+                    if gen not in told:
+                        store.write_generation(self.path, gen, trial_ids=ids, encoded=X,
+                                               objectives=Fgen,
+                                               configs=[self.values[t] for t in ids],
+                                               objective_names=self.names)
+                    front = study._front(self.objs)
+                    store.write_outer_front(
+                        self.path, trial_ids=front, objective_names=self.names,
+                        objectives=np.stack([self.objs[t] for t in front]) if front
+                        else np.zeros((0, k)))
+        finally:
+            backend.close()
+        front = study._front(self.objs)
+        if spec.keep_weights == "front":
+            store.drop_weights(self.path, sorted(self.weight_ids - set(front)))
+        wall = time.perf_counter() - t_start
+        driver_time = wall - self.wait_time - startup_time
+        counts = [len(r) for r in self.sched.results]
+        store.set_attrs(self.path, status="finished", wall_time=wall,
+                        trial_time=self.trial_time, failed=self.failed,
+                        driver_time=driver_time, startup_time=startup_time,
+                        train_seconds=self.train_seconds, rung_counts=counts)
+        store.end_journal(self.path)
+        result = self.lib.StudyResult(
+            path=self.path, trials=self.trials, values=self.values, objectives=self.objs,
+            front_ids=front, objective_names=self.names, wall_time=wall,
+            trial_time=self.trial_time, failed=self.failed,
+            extra={"driver_time": driver_time, "wait_time": self.wait_time,
+                   "startup_time": startup_time, "workers": backend.slots,
+                   "train_seconds": self.train_seconds, "rung_counts": counts,
+                   "rung_budgets": list(self.sched.budgets), "schedule": self.sched.state(),
+                   "events": list(self.events)})
+        if study.progress:
+            self.lib.print_summary(result, study.reference_hv)
+        return result
+
