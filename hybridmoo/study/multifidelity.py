@@ -42,26 +42,24 @@ from hybridmoo.errors import ConfigError
 from hybridmoo.methods.trial import STATE_KEY, run_trial
 from hybridmoo.record import TrialResult
 from hybridmoo.scheduler import AshaScheduler
+from hybridmoo.study.objectives import StudyResult, outer_objectives, pymoo_algorithm, to_minimised
+from hybridmoo.study.progress import _ProgressUI, print_summary
 from hybridmoo.studyfile import load_study
 
 __all__ = ["AshaStudy", "run_asha"]
 
 
-def run_asha(study, lib) -> Any:
+def run_asha(study) -> Any:
     """Run ``study`` (a :class:`~hybridmoo.study.Study` whose spec has ``schedule = "asha"``)
-    with the multi-fidelity schedule; returns its :class:`~hybridmoo.study.StudyResult`.
-
-    ``lib`` is the :mod:`hybridmoo.study` module, passed in rather than imported so that the
-    only import edge between the two modules is study → multifidelity (no import cycle)."""
-    return AshaStudy(study, lib).run()
+    with the multi-fidelity schedule; returns its :class:`~hybridmoo.study.StudyResult`."""
+    return AshaStudy(study).run()
 
 
 class AshaStudy:
     """One multi-fidelity run of a :class:`~hybridmoo.study.Study` (see the module docstring)."""
 
-    def __init__(self, study, lib) -> None:
+    def __init__(self, study) -> None:
         self.study = study
-        self.lib = lib
         self.spec = spec = study.spec
         a = spec.asha
         self.sched = AshaScheduler(a["min_budget"], a["max_budget"], a["eta"])
@@ -110,7 +108,7 @@ class AshaStudy:
         results: list[dict] = [{} for _ in self.sched.budgets]
         for (tid, k), a in sorted(rungs.items()):
             obj = np.array([a["outer_objectives"][n] for n in self.names], dtype=np.float64)
-            results[k][str(tid)] = self.lib.to_minimised(obj, self.names).tolist()
+            results[k][str(tid)] = to_minimised(obj, self.names).tolist()
             self.values[tid] = a["values"]
             self.gen_of[tid] = int(a["generation"])
             self.objs[tid] = obj
@@ -147,7 +145,7 @@ class AshaStudy:
         return recorded, store.read_generations(self.path), notes
 
     def _objectives(self, result: TrialResult) -> np.ndarray:
-        return self.lib.outer_objectives(result, self.names, self.study.reference_hv)
+        return outer_objectives(result, self.names, self.study.reference_hv)
 
     def _save_schedule(self) -> None:
         store.write_schedule(self.path, self.sched.state(), self.events)
@@ -216,7 +214,7 @@ class AshaStudy:
         before = self.trials[tid].train_time if rung > 0 else 0.0
         rung_train = outcome.train_time - before
         self.train_seconds += rung_train
-        self.sched.report(tid, rung, self.lib.to_minimised(obj, self.names))
+        self.sched.report(tid, rung, to_minimised(obj, self.names))
         store.write_rung(self.path, outcome, trial_id=tid, rung=rung,
                          generation=self.gen_of[tid], state=state,
                          keep_weights=self.spec.keep_weights == "all",
@@ -288,14 +286,14 @@ class AshaStudy:
         mixed = spec.algorithm == "mixed"
         pproblem = PymooProblem(vars=spec.space.pymoo_vars(), n_obj=k) if mixed else \
             PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
-        algorithm = self.lib._pymoo_algorithm(spec, k)
+        algorithm = pymoo_algorithm(spec, k)
         algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
                         verbose=False)
         t_backend = time.perf_counter()
         backend = study._backend()
         startup_time = time.perf_counter() - t_backend
         study._live_backend = backend
-        ui = self.lib._ProgressUI(study.progress, spec.n_trials, backend.describe(),
+        ui = _ProgressUI(study.progress, spec.n_trials, backend.describe(),
                          workers=backend.slots, pop_size=spec.pop_size, budget=spec.budget)
         next_id = 0
         try:
@@ -330,7 +328,7 @@ class AshaStudy:
                         Fgen = np.stack([self.objs[t] for t in ids])
                         self._record_stops(gen)
                         self._save_schedule()
-                    pop.set("F", self.lib.to_minimised(Fgen, self.names))
+                    pop.set("F", to_minimised(Fgen, self.names))
                     algorithm.tell(infills=pop)
                     ui.generation(gen + 1, spec.generations)
                     if gen not in told:
@@ -356,7 +354,7 @@ class AshaStudy:
                         driver_time=driver_time, startup_time=startup_time,
                         train_seconds=self.train_seconds, rung_counts=counts)
         store.end_journal(self.path)
-        result = self.lib.StudyResult(
+        result = StudyResult(
             path=self.path, trials=self.trials, values=self.values, objectives=self.objs,
             front_ids=front, objective_names=self.names, wall_time=wall,
             trial_time=self.trial_time, failed=self.failed,
@@ -366,6 +364,6 @@ class AshaStudy:
                    "rung_budgets": list(self.sched.budgets), "schedule": self.sched.state(),
                    "events": list(self.events)})
         if study.progress:
-            self.lib.print_summary(result, study.reference_hv)
+            print_summary(result, study.reference_hv)
         return result
 
