@@ -48,7 +48,8 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     "train.lr" = { type = "real", low = 1e-4, high = 1e-2, log = true }
     "train.scalarization.name" = { type = "choice", values = ["tchebycheff", "linear"] }
 
-**Multi-fidelity studies** (``[algorithm] schedule = "asha"``, :mod:`hybridmoo.study.multifidelity`):
+**Multi-fidelity studies** (``[algorithm] schedule = "asha"``,
+:mod:`hybridmoo.study.multifidelity`):
 every new configuration trains ``min_budget`` train steps (the first rung); the best 1/``eta`` of
 a rung (non-dominated rank, then crowding, of the outer objectives) continue from their own
 saved state to the next rung (``min_budget·eta^k`` steps, then ``max_budget``); the others stop.
