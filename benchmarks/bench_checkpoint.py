@@ -47,7 +47,7 @@ def main() -> None:
         tr = r.trace
         rows.append({"seed": seed, "last": tr["hv"][-1], "best": r.hv,
                      "step": r.extra["checkpoint_step"], "oracle": float(np.max(tr["hv"])),
-                     "oracle_step": tr["step"][int(np.argmax(tr["hv"]))],
+                     "oracle_step": tr["steps"][int(np.argmax(tr["hv"]))],
                      "val": r.extra["val_hv"], "seconds": time.perf_counter() - t0,
                      "train_s": r.train_time})
         print(f"seed {seed}: last {rows[-1]['last']:.4f}, best-val checkpoint "

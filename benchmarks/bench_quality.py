@@ -146,7 +146,7 @@ def run_one(row: Row, seed: int) -> dict:
     if ok and row.target is not None:
         hit = np.nonzero(100 * r.trace["hv"] / ref_hv >= row.target)[0]
         if hit.size:
-            out["steps_to_target"] = float(r.trace["step"][hit[0]])
+            out["steps_to_target"] = float(r.trace["steps"][hit[0]])
     # same trained model, coarse evaluation set
     out["coarse_ratio"] = float("nan")
     out["coarse_n"] = 0

@@ -47,7 +47,7 @@ def payload(n_params: int, seed: int) -> TrialResult:
         hypernet={"width": 100, "depth": 2}, train={"steps": 1000, "lr": 1e-3},
         extra={}, seed=seed, prefs=rng.random((100, 2)), F=rng.random((100, 2)),
         X=rng.random((100, 30)), trace={k: rng.random(50) for k in
-                                        ("step", "seconds", "samples", "hv", "igd", "loss")},
+                                        ("steps", "seconds", "samples", "hv", "igd", "loss")},
         ref_point=np.full(2, 11.0), hv=float(rng.random()), igd=float(rng.random()),
         n_params=n_params, n_target_params=30, wall_time=60.0, train_time=59.0, steps=1000,
         device="cpu", state_dict=state)

@@ -156,11 +156,12 @@ class StudyData:
         return _frame(self.front_records(trial_ids))
 
     def trace_records(self, trial_ids: list[int] | None = None) -> list[dict[str, Any]]:
-        """One dict per HV-trace point: trial_id, step, seconds, samples, hv, igd, loss."""
+        """One dict per HV-trace point: trial_id and the trace columns (steps, seconds,
+        samples, evaluations, hv, igd, loss)."""
         rows = []
         for tid in trial_ids if trial_ids is not None else self.trial_ids():
             tr = store.read_trial(self.path, tid).trace
-            for i in range(len(tr["step"])):
+            for i in range(len(tr["steps"])):
                 rows.append({"trial_id": tid, **{k: float(v[i]) for k, v in tr.items()}})
         return rows
 

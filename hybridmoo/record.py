@@ -319,8 +319,7 @@ class Record:
                    device=device)
 
 
-@dataclass
-class TrialResult:
+class TrialResult(Record):
     """Outcome of one training run.
 
     Attributes:
@@ -331,14 +330,17 @@ class TrialResult:
         prefs: `(n_eval, m)` evaluation preferences.
         F: `(n_eval, m)` objective values (held-out losses) of the final front.
         X: `(n_eval, n_var)` decision vectors (synthetic problems) or ``None``.
-        trace: HV trace, a dict of `(T,)` arrays ``step``, ``seconds``, ``samples``, ``hv``,
-            ``igd`` (NaN where no reference front exists) and ``loss``.
+        trace: HV trace, `(T,)` arrays of :data:`TRACE_KEYS` (``steps``, ``seconds``,
+            ``samples``, ``evaluations``, ``hv``, ``igd`` — NaN where no reference front exists —
+            and ``loss``; older files' ``step`` is read as ``steps``), plus ``val_hv`` with
+            ``checkpoint = "best"``.
         ref_point: `(m,)` the reference point behind every HV.
         hv: final hypervolume. igd: final IGD (NaN without reference front).
         n_params: hypernetwork parameters. n_target_params: generated parameters per preference.
         wall_time: seconds of the whole run; train_time: seconds of training steps only.
-        steps: steps taken. device: where it ran.
-        state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept).
+        steps: steps taken (``budget_used["steps"]``). device: where it ran.
+        state_dict: the hypernetwork's weights as numpy arrays (``None`` if not kept; the
+            record's ``state``).
         extra: problem-specific evaluation results (e.g. accuracies); ``"collapse"``: the
             collapse report of :mod:`hybridmoo.diagnostics` when the front collapsed;
             ``"normalize"``: the ideal/nadir the scalarisation normalised with (and the
@@ -346,36 +348,47 @@ class TrialResult:
         method: ``"hypernet"`` (a hypernetwork trained by :class:`Trainer`) or ``"dymu"`` (a
             DYMU controller, :mod:`hybridmoo.dymu`: ``hypernet`` then holds its
             :class:`~hybridmoo.dymu.DymuConfig` and ``train`` the trial's resource preference
-            and budget).
+            and budget). ``hypernet`` and ``train`` are the record's ``config`` tables.
     """
 
-    status: str
-    problem: dict
-    hypernet: dict
-    train: dict
-    seed: int
-    prefs: np.ndarray
-    F: np.ndarray
-    X: np.ndarray | None
-    trace: dict[str, np.ndarray]
-    ref_point: np.ndarray
-    hv: float
-    igd: float
-    n_params: int
-    n_target_params: int
-    wall_time: float
-    train_time: float
-    steps: int
-    device: str
-    error: str = ""
-    state_dict: dict[str, np.ndarray] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    method: str = "hypernet"
+    def __init__(self, *, status: str, problem: dict, hypernet: Mapping, train: Mapping,
+                 seed: int, prefs, F, X, trace: Mapping, ref_point, hv: float, igd: float,
+                 n_params: int, n_target_params: int, wall_time: float, train_time: float,
+                 steps: int, device: str, error: str = "",
+                 state_dict: dict[str, np.ndarray] | None = None,
+                 extra: dict[str, Any] | None = None, method: str = "hypernet",
+                 lineage: dict[str, Any] | None = None, **used: float) -> None:
+        budget_used = {"steps": int(steps)}
+        budget_used.update({k: v for k, v in used.items() if k in BUDGET_KINDS})
+        unknown = [k for k in used if k not in BUDGET_KINDS]
+        if unknown:
+            raise TypeError(f"TrialResult got an unexpected keyword argument {unknown[0]!r}")
+        super().__init__(method=method, problem=problem, seed=seed, F=F, ref_point=ref_point,
+                         status=status, error=error,
+                         config={"hypernet": dict(hypernet), "train": dict(train)}, X=X,
+                         prefs=prefs, trace=dict(trace), budget_used=budget_used, hv=hv,
+                         igd=igd, n_params=n_params, n_target_params=n_target_params,
+                         wall_time=wall_time, train_time=train_time, device=device,
+                         state=state_dict, extra=dict(extra or {}), lineage=dict(lineage or {}))
 
     @property
-    def ok(self) -> bool:
-        """Whether the run finished without failure."""
-        return self.status == "ok"
+    def hypernet(self) -> dict:
+        """The hypernetwork configuration (``config["hypernet"]``; a DYMU trial's DymuConfig)."""
+        return self.config["hypernet"]
+
+    @property
+    def train(self) -> dict:
+        """The training configuration (``config["train"]``)."""
+        return self.config["train"]
+
+    @property
+    def state_dict(self) -> dict[str, np.ndarray] | None:
+        """The kept weights (the record's ``state``)."""
+        return self.state
+
+    @state_dict.setter
+    def state_dict(self, value: dict[str, np.ndarray] | None) -> None:
+        self.state = value
 
     @property
     def warnings(self) -> list[str]:
@@ -392,9 +405,7 @@ class TrialResult:
         ref = np.full(n_obj, np.nan) if ref_point is None else np.asarray(ref_point, float)
         return cls(status="failed", error=error, problem=problem, hypernet=dict(hypernet),
                    train=dict(train), seed=seed, prefs=np.zeros((0, n_obj)),
-                   F=np.zeros((0, n_obj)), X=None,
-                   trace={k: np.zeros(0) for k in ("step", "seconds", "samples", "evaluations",
-                                                   "hv", "igd", "loss")},
+                   F=np.zeros((0, n_obj)), X=None, trace=empty_trace(0),
                    ref_point=ref, hv=float("nan"), igd=float("nan"), n_params=0,
                    n_target_params=0, wall_time=0.0, train_time=0.0, steps=0, device=device,
                    method=method)

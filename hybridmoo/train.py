@@ -321,7 +321,7 @@ class Trainer:
         self.train_time = 0.0
         self.last_loss = float("nan")
         self._trace: dict[str, list[float]] = {k: [] for k in
-                                               ("step", "seconds", "samples", "evaluations", "hv",
+                                               ("steps", "seconds", "samples", "evaluations", "hv",
                                                 "igd", "loss")}
         if self.cfg.checkpoint == "best":
             if not getattr(self.task, "has_selection", False):
@@ -503,7 +503,7 @@ class Trainer:
         With ``checkpoint = "best"`` also the validation HV (``ev["val_hv"]``); the evaluation
         and weights with the highest one so far are kept for the result."""
         ev = self.evaluate()
-        for k, v in (("step", self.step_count), ("seconds", self.train_time),
+        for k, v in (("steps", self.step_count), ("seconds", self.train_time),
                      ("samples", self.samples), ("evaluations", self.evaluations),
                      ("hv", ev["hv"]), ("igd", ev["igd"]),
                      ("loss", self.last_loss)):
@@ -548,7 +548,7 @@ class Trainer:
         error = ""
         ev = None
         try:
-            if not (self.resumed and self._trace["step"]):  # a continuation has its point
+            if not (self.resumed and self._trace["steps"]):  # a continuation has its point
                 ev = self.record()
             while not self.done():
                 self.step()

@@ -120,10 +120,10 @@ def test_promoted_trials_continue(straight):
         highest = max(k for (t, k) in rungs if t == tid)
         traces = [store.read_rung(res.path, tid, k)[0].trace for k in range(highest + 1)]
         for lo, hi in zip(traces, traces[1:], strict=False):
-            n = len(lo["step"])
-            np.testing.assert_array_equal(hi["step"][:n], lo["step"])
+            n = len(lo["steps"])
+            np.testing.assert_array_equal(hi["steps"][:n], lo["steps"])
             np.testing.assert_array_equal(hi["hv"][:n], lo["hv"])
-            assert np.all(np.diff(hi["step"]) > 0)
+            assert np.all(np.diff(hi["steps"]) > 0)
             assert np.all(np.diff(hi["seconds"]) > 0)
     tid = top[0]
     final, _ = store.read_rung(res.path, tid, 2, weights=True)
@@ -272,8 +272,8 @@ def test_workers_finishing_out_of_order(tmp_path, straight):
     rungs = store.read_rungs(res.path)
     for (tid, k) in rungs:
         if k:
-            lo = store.read_rung(res.path, tid, k - 1)[0].trace["step"]
-            hi = store.read_rung(res.path, tid, k)[0].trace["step"]
+            lo = store.read_rung(res.path, tid, k - 1)[0].trace["steps"]
+            hi = store.read_rung(res.path, tid, k)[0].trace["steps"]
             np.testing.assert_array_equal(hi[: len(lo)], lo)
     # the first generation's rung-0 results do not depend on the order (same seeds, same
     # configurations): they equal the sequential study's

@@ -62,12 +62,12 @@ def test_continued_trace_goes_on():
     """The trace of the continuation starts with the first run's points; steps strictly increase
     (no restart, no duplicated point at the boundary); counters and seconds carry on."""
     first, second, r = _split_run("zdt1", 15, 40)
-    steps = r.trace["step"]
+    steps = r.trace["steps"]
     assert np.all(np.diff(steps) > 0)
     assert steps[0] == 0 and steps[-1] == 40
     assert 15 in steps.tolist()
-    n_first = len(first._trace["step"])
-    np.testing.assert_array_equal(steps[:n_first], np.asarray(first._trace["step"]))
+    n_first = len(first._trace["steps"])
+    np.testing.assert_array_equal(steps[:n_first], np.asarray(first._trace["steps"]))
     assert r.trace["seconds"][-1] >= first.train_time
     assert r.trace["evaluations"][-1] > first.evaluations > 0
     assert second.samples == 40

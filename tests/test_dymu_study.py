@@ -84,7 +84,7 @@ def test_dymu_study_runs_and_records_controllers(dymu_study):
         assert r.hypernet["lambda_active"] == pytest.approx(res.values[tid]["dymu.lambda_active"])
         # the budget of 60 steps is split 0.4 / 0.4 / 0.2 (the anchor share over 3 streams)
         assert r.extra["stage_steps"] == {"anchor": 3 * 8, "edge": 24, "weight": 12}
-        np.testing.assert_array_equal(r.trace["samples"], r.trace["step"] * 32)
+        np.testing.assert_array_equal(r.trace["samples"], r.trace["steps"] * 32)
         assert r.F.shape == (6, 3) and np.allclose(r.prefs.sum(1), 1)  # n_eval = 6
 
 

@@ -58,7 +58,7 @@ class Shifted(TrialMethod):
         F = np.stack([t, 1.0 - t], axis=1) + payload["toy"]["shift"]
         ref = np.array([2.0, 2.0])
         hv = metrics.hypervolume(F, ref)
-        trace = {k: np.array([1.0]) for k in ("step", "seconds", "samples", "evaluations")}
+        trace = {k: np.array([1.0]) for k in ("steps", "seconds", "samples", "evaluations")}
         trace.update(hv=np.array([hv]), igd=np.array([np.nan]), loss=np.array([np.nan]))
         return TrialResult(status="ok", problem={"name": payload["problem"]},
                            hypernet={}, train=dict(payload["toy"]), seed=payload["seed"],

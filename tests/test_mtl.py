@@ -73,7 +73,7 @@ def test_multi_mnist_trains_briefly(mnist_root):
               lr=1e-3, seed=0, hypernet={"head": "chunked", "n_chunks": 8, "width": 32})
     assert r.ok, r.error
     assert r.F.shape == (3, 2) and np.isfinite(r.F).all() and (r.F > 0).all()
-    assert r.ref_point.tolist() == [2.0, 2.0] and r.trace["step"].tolist() == [0, 2, 4]
+    assert r.ref_point.tolist() == [2.0, 2.0] and r.trace["steps"].tolist() == [0, 2, 4]
     acc = np.asarray(r.extra["accuracy"])
     assert acc.shape == (3, 2) and ((acc >= 0) & (acc <= 1)).all()
     assert r.extra["tasks"] == ["left", "right"] and r.extra["eval_split"] == "test"
@@ -162,7 +162,7 @@ def test_checkpoint_best_keeps_the_best_validation_evaluation():
            "checkpoint": "best"}
     r = train("multi_mnist", problem_options=popt, config=cfg, seed=0)
     assert r.ok
-    val, hv, steps = r.trace["val_hv"], r.trace["hv"], r.trace["step"]
+    val, hv, steps = r.trace["val_hv"], r.trace["hv"], r.trace["steps"]
     assert len(val) == len(hv) == 7 and np.isfinite(val).all()
     j = int(np.argmax(val))
     assert r.hv == hv[j] and r.extra["checkpoint_step"] == steps[j]

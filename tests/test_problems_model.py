@@ -179,7 +179,7 @@ def test_training_reduces_both_losses_and_keeps_the_best_checkpoint():
     # every loss falls well below its initial value somewhere on the front
     assert (r.F.min(axis=0) < 0.5 * init).all(), (r.F, init)
     assert r.trace["hv"][-1] > r.trace["hv"][0]
-    val, hv, steps = r.trace["val_hv"], r.trace["hv"], r.trace["step"]
+    val, hv, steps = r.trace["val_hv"], r.trace["hv"], r.trace["steps"]
     j = int(np.argmax(val))
     assert r.hv == hv[j] and r.extra["checkpoint_step"] == steps[j]
     # the trade-off is steerable: the preference for task 1 fits task 1 better

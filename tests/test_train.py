@@ -127,10 +127,10 @@ def test_result_fields_have_documented_shapes():
     assert r.prefs.shape == (12, 2) and r.F.shape == (12, 2) and r.X.shape == (12, 5)
     assert {r.prefs.dtype, r.F.dtype, r.X.dtype} == {np.dtype(np.float64)}
     np.testing.assert_allclose(r.prefs.sum(axis=1), 1.0, rtol=1e-6)
-    assert set(r.trace) == {"step", "seconds", "samples", "evaluations", "hv", "igd", "loss"}
+    assert set(r.trace) == {"steps", "seconds", "samples", "evaluations", "hv", "igd", "loss"}
     assert {len(v) for v in r.trace.values()} == {4}
-    np.testing.assert_array_equal(r.trace["step"], [0, 10, 20, 25])
-    np.testing.assert_array_equal(r.trace["samples"], r.trace["step"])  # 1 evaluation per step
+    np.testing.assert_array_equal(r.trace["steps"], [0, 10, 20, 25])
+    np.testing.assert_array_equal(r.trace["samples"], r.trace["steps"])  # 1 evaluation per step
     assert np.all(np.diff(r.trace["seconds"]) >= 0)
     assert math.isnan(r.trace["loss"][0]) and np.isfinite(r.trace["loss"][1:]).all()
     assert r.steps == 25 and r.hv == r.trace["hv"][-1] and r.igd == r.trace["igd"][-1]
@@ -155,7 +155,7 @@ def test_decision_vectors_are_inside_bounds_and_reproduce_F():
 def test_eval_every_larger_than_steps_records_first_and_last():
     """With eval_every > steps the trace holds step 0 and the final step only."""
     r = _zdt1(steps=7, eval_every=100)
-    np.testing.assert_array_equal(r.trace["step"], [0, 7])
+    np.testing.assert_array_equal(r.trace["steps"], [0, 7])
 
 
 def test_callback_sees_every_evaluation():
@@ -196,7 +196,7 @@ def test_short_run_improves_hypervolume():
 def test_same_seed_gives_identical_trace_and_front():
     """Two runs with the same seed agree on the trace and the front (rtol 1e-6)."""
     a, b = _zdt1(seed=3), _zdt1(seed=3)
-    for k in ("step", "samples", "hv", "igd", "loss"):
+    for k in ("steps", "samples", "hv", "igd", "loss"):
         np.testing.assert_allclose(a.trace[k], b.trace[k], rtol=1e-6, err_msg=k)
     np.testing.assert_allclose(a.F, b.F, rtol=1e-6)
     np.testing.assert_allclose(a.X, b.X, rtol=1e-6)
@@ -257,7 +257,7 @@ def test_threads_setting_does_not_leak():
 def test_steps_budget_is_exact():
     """A steps budget stops at exactly that many steps."""
     r = _zdt1(steps=13, eval_every=5)
-    assert r.steps == 13 and r.trace["step"][-1] == 13
+    assert r.steps == 13 and r.trace["steps"][-1] == 13
 
 
 def test_seconds_budget():
@@ -265,7 +265,7 @@ def test_seconds_budget():
     r = _zdt1(steps=None, seconds=0.3, eval_every=10_000)
     assert r.ok
     assert 0.3 <= r.train_time < 1.5, r.train_time
-    assert r.steps >= 1 and r.trace["step"][-1] == r.steps
+    assert r.steps >= 1 and r.trace["steps"][-1] == r.steps
     assert r.trace["seconds"][-1] == r.train_time
 
 
@@ -328,7 +328,7 @@ def test_non_finite_loss_fails_without_raising():
     assert "train.grad_clip" in r.error
     assert r.steps == 3
     assert math.isnan(r.hv) and math.isnan(r.igd)
-    np.testing.assert_array_equal(r.trace["step"], [0, 2])
+    np.testing.assert_array_equal(r.trace["steps"], [0, 2])
     assert r.F.shape == (4, 2) and np.isfinite(r.F).all()  # the last good front
 
 
@@ -597,9 +597,9 @@ def test_neural_target_training_records_hv_trace(batched, split_batch):
     """A MultiHeadMLP regression trains and records a finite HV trace with sample counts."""
     r = _regress(steps=6, eval_every=3, batched=batched, split_batch=split_batch)
     assert r.ok, r.error
-    np.testing.assert_array_equal(r.trace["step"], [0, 3, 6])
+    np.testing.assert_array_equal(r.trace["steps"], [0, 3, 6])
     per_step = 8 if split_batch else 8 * 4
-    np.testing.assert_array_equal(r.trace["samples"], r.trace["step"] * per_step)
+    np.testing.assert_array_equal(r.trace["samples"], r.trace["steps"] * per_step)
     assert np.isfinite(r.trace["hv"]).all() and r.trace["hv"][-1] > 0
     assert np.isnan(r.trace["igd"]).all()  # no reference front
     assert r.X is None and r.F.shape == (5, 2)

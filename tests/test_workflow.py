@@ -58,7 +58,7 @@ def test_load_exposes_trials_fronts_traces(study_file):
     assert {"pref_1", "pref_2", "f1", "f2", "x_1", "x_4"} <= set(fronts.columns)
     np.testing.assert_allclose(fronts[["pref_1", "pref_2"]].sum(axis=1), 1.0)
     traces = s.traces([0])
-    assert list(traces["step"]) == [0, 20, 40, 60]
+    assert list(traces["steps"]) == [0, 20, 40, 60]
     assert set(s.outer_front()["trial_id"]) == set(s.outer_front_ids())
 
 

@@ -89,7 +89,7 @@ def to_result(trial: TrialResult, *, method: str, params: Mapping, k: int) -> Ba
     ``steps × k``.
     """
     tr = trial.trace
-    steps = np.asarray(tr["step"], dtype=np.float64)
+    steps = np.asarray(tr["steps"], dtype=np.float64)
     trace = {
         "seconds": np.asarray(tr["seconds"], dtype=np.float64),
         "evaluations": steps * k,

@@ -203,7 +203,7 @@ def run_dymu_trial(problem, dymu: dict, budget: dict, seed: int = 0,
     t1 = res.seconds["anchor"] + res.seconds["edge"]
     total = float(sum(res.seconds.values()))
     n_steps = int(sum(res.steps.values()))
-    trace = {"step": np.array([s1, n_steps], dtype=np.float64),
+    trace = {"steps": np.array([s1, n_steps], dtype=np.float64),
              "seconds": np.array([t1, total]),
              "samples": np.array([s1, n_steps], dtype=np.float64) * cfg.batch_size,
              "hv": np.array([unadapted.hv, ev.hv]), "igd": np.full(2, np.nan),

@@ -76,7 +76,7 @@ def outer_objectives(result: TrialResult, names: list[str],
         elif n == "igd":
             out.append(result.igd)
         elif n == "hv_auc":
-            s, h = result.trace["step"], result.trace["hv"]
+            s, h = result.trace["steps"], result.trace["hv"]
             auc = float(np.trapezoid(h, s) / max(s[-1] - s[0], 1)) if len(s) > 1 else h[-1]
             out.append(auc / reference_hv if reference_hv else auc)
         elif n == "uniformity":
