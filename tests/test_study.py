@@ -271,7 +271,7 @@ def test_hv_auc_objective():
 
     r = TrialResult.failed("x", problem={}, hypernet={}, train={}, seed=0, n_obj=2)
     r.status = "ok"
-    r.trace = {"step": np.array([0.0, 10.0, 20.0]), "hv": np.array([0.0, 1.0, 1.0])}
+    r.trace = {"steps": np.array([0.0, 10.0, 20.0]), "hv": np.array([0.0, 1.0, 1.0])}
     assert outer_objectives(r, ["hv_auc"], reference_hv=2.0)[0] == pytest.approx(0.375)
 
 
