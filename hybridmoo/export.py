@@ -25,6 +25,7 @@ row), ``npz`` (one array per column).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,10 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
     if fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt == "json":
-        df.to_json(out, orient="records", indent=1, double_precision=15)
+        # Python's shortest round-trip repr: pandas' JSON writer keeps 15 *decimals*, which
+        # loses a loss of 1e-7 to relative error 1e-9 and turns 1e-20 into 0
+        out.write_text(json.dumps([{k: _json_value(v) for k, v in row.items()}
+                                   for row in df.to_dict(orient="records")], indent=1))
     elif fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
@@ -102,6 +106,17 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
             cols[c] = col.astype(str) if col.dtype == object else col  # no pickled objects
         np.savez(out, **cols)
     return out
+
+
+def _json_value(v):
+    """A table cell as JSON: NaN and None as null, numpy scalars as Python numbers."""
+    if v is None:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
 
 
 def _compare_table(path: Path, what: str, trial_ids: list[int] | None):

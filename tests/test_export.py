@@ -41,8 +41,7 @@ def test_every_format_holds_the_same_table(what, fmt, tmp_path):
     assert list(got.columns) == list(want.columns) and len(got) == len(want) > 0
     num = [c for c in want.columns if pd.api.types.is_numeric_dtype(want[c])]
     np.testing.assert_allclose(got[num].to_numpy(float), want[num].to_numpy(float),
-                               rtol=1e-10 if fmt == "json" else 1e-12,  # json: 15 digits
-                               equal_nan=True)
+                               rtol=1e-15, equal_nan=True)  # exact, json included
 
 
 def test_fronts_and_traces_are_one_row_per_point():
