@@ -522,10 +522,12 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem):
         runs = [r for r in results[m["label"]] if r is not None]
         ok = [r for r in runs if r.ok]
         hv = np.array([r.hv for r in ok]) if ok else np.array([np.nan])
-        igd = np.array([metrics.igd(r.F, pf) for r in ok]) if pf is not None and ok else \
-            np.array([np.nan])
-        igdp = np.array([metrics.igd_plus(r.F, pf) for r in ok]) if pf is not None and ok \
-            else np.array([np.nan])
+        # normalised, against the reference-front points inside the reference box: raw IGD
+        # reads in the tens of millions where a published front reaches far outside the box
+        igd = np.array([metrics.igd_in_box(r.F, pf, ref) for r in ok]) \
+            if pf is not None and ok else np.array([np.nan])
+        igdp = np.array([metrics.igd_in_box(r.F, pf, ref, plus=True) for r in ok]) \
+            if pf is not None and ok else np.array([np.nan])
         t95 = [_time_to(r.trace, 0.95 * ref_hv) for r in ok] if ref_hv else []
         t99 = [_time_to(r.trace, 0.99 * ref_hv) for r in ok] if ref_hv else []
         used = {k: float(np.mean([r.budget_used.get(k, np.nan) for r in ok])) if ok
@@ -541,6 +543,9 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem):
              f"Problem: {spec.problem} {spec.problem_options or ''}; budget per run: "
              f"{spec.budget.amount:g} {spec.budget.kind}; {spec.seeds} seeds; reference point "
              f"{ref.tolist()}" + (f"; reference front HV {ref_hv:.6g}" if ref_hv else "") + ".  ",
+             "IGD and IGD+ on normalised objectives ((f − ideal) / (reference point − ideal), "
+             "ideal the reference front's minimum) against the reference-front points inside "
+             "the reference box.  ",
              _provenance(spec),
              "",
              "| method | family | points | HV (mean ± std) | HV / ref | IGD | IGD+ | time to 95% "

@@ -9,6 +9,9 @@ lists); a single point may be given as an `(m,)` array. Indicators are computed 
   not an error).
 - :func:`igd`, :func:`igd_plus`: inverted generational distance and its Pareto-compliant variant
   (Ishibuchi et al. 2015) against a reference front.
+- :func:`igd_in_box`: IGD / IGD+ on normalised objectives against the reference-front points
+  inside the reference box (comparable across problems whose objectives differ in scale, and
+  not dominated by published front points far outside the box, as on the RE problems).
 - :func:`is_nondominated`, :func:`filter_nondominated`: Pareto filtering.
 - :func:`normalize`: affine map that sends ``ideal`` to 0 and ``nadir`` to 1.
 - :func:`preference_angle`, :func:`uniformity`: preference-aware indicators of Pareto set
@@ -27,6 +30,7 @@ __all__ = [
     "hypervolume",
     "igd",
     "igd_plus",
+    "igd_in_box",
     "is_nondominated",
     "normalize",
     "preference_angle",
@@ -106,6 +110,30 @@ def igd_plus(F, reference_front) -> float:
     P = _as_points(F, "F", R.shape[1])
     _nonempty(P, R)
     return float(moocore.igd_plus(P, ref=R))
+
+
+def igd_in_box(F, reference_front, ref_point, plus: bool = False) -> float:
+    """IGD (``plus``: IGD+) of ``F`` `(n, m)` to the points of ``reference_front`` `(k, m)` that
+    lie inside the box ``[ideal, ref_point]``, all objectives mapped by
+    ``(f − ideal) / (ref_point − ideal)`` with ``ideal`` the front's minimum. NaN when no
+    reference point lies inside the box.
+
+    >>> round(igd_in_box([[0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0], [5.0, -1.0]], [2.0, 2.0]), 4)
+    0.3536
+    """
+    R = _as_points(reference_front, "reference_front")
+    P = _as_points(F, "F", R.shape[1])
+    ref = np.asarray(ref_point, dtype=np.float64).reshape(-1)
+    if ref.shape != (R.shape[1],):
+        raise ShapeError(f"ref_point has shape {ref.shape}, expected ({R.shape[1]},)")
+    R = R[np.all(R <= ref, axis=1)]
+    if R.shape[0] == 0:
+        return float("nan")
+    ideal = R.min(axis=0)
+    scale = np.where(ref - ideal > 0, ref - ideal, 1.0)
+    Rn, Pn = (R - ideal) / scale, (P - ideal) / scale
+    _nonempty(Pn, Rn)
+    return float(moocore.igd_plus(Pn, ref=Rn) if plus else moocore.igd(Pn, ref=Rn))
 
 
 def _nonempty(P: np.ndarray, R: np.ndarray) -> None:

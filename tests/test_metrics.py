@@ -141,3 +141,20 @@ def test_uniformity_known_values():
     np.testing.assert_allclose(u, [1.0, expected], rtol=1e-12)
     with pytest.raises(ShapeError, match="one preference per objective vector"):
         metrics.uniformity([[1.0, 1.0]], [[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_igd_in_box_normalises_and_drops_points_outside_the_box():
+    """Hand-checked: R inside [ideal, ref] = {(0, 1), (1, 0)} → normalised (0, .5), (.5, 0);
+    F = (0, 1) → (0, .5): IGD = mean(0, √(.25 + .25)) and IGD+ = mean(0, .5)."""
+    from hybridmoo.metrics import igd_in_box
+
+    R = [[0.0, 1.0], [1.0, 0.0], [5.0, -1.0]]  # (5, −1) lies outside the box: ignored
+    assert igd_in_box([[0.0, 1.0]], R, [2.0, 2.0]) == pytest.approx(np.sqrt(0.5) / 2)
+    assert igd_in_box([[0.0, 1.0]], R, [2.0, 2.0], plus=True) == pytest.approx(0.25)
+    # scale-free: multiplying an objective (and its reference) by 1e6 changes nothing
+    S = np.array([1.0, 1e6])
+    assert igd_in_box(np.array([[0.0, 1.0]]) * S, np.array(R) * S, np.array([2.0, 2.0]) * S) \
+        == pytest.approx(np.sqrt(0.5) / 2)
+    # raw IGD is dominated by the far point and by the scale
+    assert metrics.igd([[0.0, 1.0]], R) > 1.0
+    assert np.isnan(igd_in_box([[0.0, 1.0]], [[3.0, 3.0]], [2.0, 2.0]))
