@@ -189,6 +189,7 @@ class _ZeroOrder(torch.autograd.Function):
         ctx.save_for_backward(x)
         ctx.problem = problem
         out = F + problem.penalty * V[:, None]
+        ctx.centre = out  # the penalised values at x: the centre of forward differences
         return torch.from_numpy(out).to(x.dtype).to(x.device).reshape(*x.shape[:-1],
                                                                        problem.n_obj)
 
@@ -197,9 +198,8 @@ class _ZeroOrder(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         p: BlackBoxProblem = ctx.problem
         flat = x.detach().reshape(-1, p.n_var).to("cpu", torch.float64).numpy()
-        J = p.es_jacobian(flat)  # (n, m, d)
         g = grad_out.detach().reshape(-1, p.n_obj).to("cpu", torch.float64).numpy()
-        grad = np.einsum("nm,nmd->nd", g, J)
+        grad = p.es_vjp(flat, g, ctx.centre)
         return torch.from_numpy(grad).to(x.dtype).to(x.device).reshape(x.shape), None
 
 
@@ -230,6 +230,7 @@ class BlackBoxProblem(Problem):
         self._lo, self._hi = lo, hi
         self._pf = pareto_front
         self.n_evals = 0
+        self.es_mode, self.es_bounds, self.es_shaping = "antithetic", "clip", "none"
         self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty)
         self.reseed(seed)
         sample = lo + (hi - lo) * np.random.default_rng(seed).random(
@@ -313,20 +314,89 @@ class BlackBoxProblem(Problem):
         """Total constraint violation Σ_j max(0, G_j) per point, `(n,)` (0 where feasible)."""
         return self.evaluate_raw(x)[1]
 
-    def es_jacobian(self, X: np.ndarray) -> np.ndarray:
-        """ES estimate of the Jacobian of the penalised objectives at `(n, d)` points → `(n, m, d)`.
-
-        Costs ``2 · es_samples · n`` evaluations, in one call of the objective function.
-        """
+    def _es_diffs(self, X: np.ndarray, centre: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Objective differences `(n, s, m)`, the directions `(n, s, d)` (in units of h) and
+        the divisor c, so that ∂f/∂x ≈ Σ_j diff_j u_j / (c · s · h)."""
         n, d, s = len(X), self.n_var, self.es_samples
         h = self.es_sigma * (self._hi - self._lo)  # (d,)
         U = self._rng.standard_normal((n, s, d))
-        Xp = np.clip(X[:, None, :] + h * U, self._lo, self._hi)
-        Xm = np.clip(X[:, None, :] - h * U, self._lo, self._hi)
+        if self.es_mode == "forward" and centre is not None:
+            Xp = self._into_box(X[:, None, :] + h * U)
+            U = (Xp - X[:, None, :]) / h  # the step actually taken
+            F, V = self._call(Xp.reshape(-1, d))
+            Fp = (F + self.penalty * V[:, None]).reshape(n, s, self.n_obj)
+            return Fp - centre[:, None, :], U, 1.0
+        Xp = self._into_box(X[:, None, :] + h * U)
+        Xm = self._into_box(X[:, None, :] - h * U)
         F, V = self._call(np.concatenate([Xp, Xm]).reshape(-1, d))
         Fp = (F + self.penalty * V[:, None]).reshape(2, n, s, self.n_obj)
-        diff = Fp[0] - Fp[1]  # (n, s, m)
-        return np.einsum("nsm,nsd->nmd", diff, U) / (2.0 * s * h)
+        return Fp[0] - Fp[1], (Xp - Xm) / (2.0 * h), 2.0
+
+    def _into_box(self, X: np.ndarray) -> np.ndarray:
+        if self.es_bounds == "reflect":
+            span = self._hi - self._lo
+            r = np.mod(X - self._lo, 2.0 * span)
+            return self._lo + np.where(r > span, 2.0 * span - r, r)
+        return np.clip(X, self._lo, self._hi)
+
+    def es_jacobian(self, X: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+        """ES estimate of the Jacobian of the penalised objectives at `(n, d)` points → `(n, m, d)`.
+
+        Costs ``2 · es_samples · n`` evaluations (antithetic), or ``es_samples · n`` with
+        forward differences from ``centre`` (`(n, m)`, the values at X), in one call.
+        """
+        diff, U, c = self._es_diffs(X, centre)
+        h = self.es_sigma * (self._hi - self._lo)
+        return np.einsum("nsm,nsd->nmd", diff, U) / (c * self.es_samples * h)
+
+    def es_vjp(self, X: np.ndarray, g: np.ndarray, centre: np.ndarray | None = None
+               ) -> np.ndarray:
+        """ES estimate of gᵀ ∂f/∂x at `(n, d)` points for cotangents g `(n, m)` → `(n, d)`."""
+        diff, U, c = self._es_diffs(X, centre)
+        h = self.es_sigma * (self._hi - self._lo)
+        z = np.einsum("nsm,nm->ns", diff, g)  # scalarised directional differences
+        grad = np.einsum("ns,nsd->nd", z, U) / (c * self.es_samples * h)
+        if self.es_shaping == "unit":
+            norm = np.linalg.norm(grad, axis=1, keepdims=True)
+            grad = grad / np.where(norm > 0, norm, 1.0) * np.linalg.norm(g, axis=1,
+                                                                           keepdims=True)
+        return grad
+
+    def warm_start(self, evaluations: int, *, pop_size: int = 50, seed: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Spend ``evaluations`` true evaluations (counted in :attr:`n_evals`) on pymoo's NSGA-II
+        and set :attr:`ideal` / :attr:`nadir` (where not known) to the bounds of its
+        non-dominated penalised objectives; returns that set's `(k, d)` points and `(k, m)`
+        values. The trainer's normalisation then uses these fixed estimates instead of running
+        ones that follow (and can shrink with) the model's own front."""
+        from moocore import is_nondominated
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem as PymooProblem
+        from pymoo.optimize import minimize
+
+        me = self
+
+        class _Wrapped(PymooProblem):
+            def __init__(self):
+                super().__init__(n_var=me.n_var, n_obj=me.n_obj, xl=me._lo, xu=me._hi)
+
+            def _evaluate(self, X, out, *args, **kwargs):
+                F, V = me._call(np.asarray(X, dtype=np.float64))
+                out["F"] = F + me.penalty * V[:, None]
+
+        n = max(int(evaluations), 2 * pop_size)
+        res = minimize(_Wrapped(), NSGA2(pop_size=pop_size), ("n_eval", n), seed=seed,
+                       verbose=False)
+        X, F = np.atleast_2d(res.X), np.atleast_2d(res.F)
+        keep = is_nondominated(F)
+        X, F = X[keep], F[keep]
+        lo, hi = F.min(axis=0), F.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)
+        if self.ideal is None or self.nadir is None:
+            self.ideal = torch.as_tensor(lo, dtype=torch.float64)
+            self.nadir = torch.as_tensor(hi, dtype=torch.float64)
+        return X, F
 
     def pareto_front(self, n_points: int = 100) -> np.ndarray | None:
         """The wrapped problem's reference front where it has one, else ``None``."""
