@@ -318,6 +318,8 @@ class Trainer:
                 "count function evaluations (a data-driven problem's objectives are losses over "
                 "minibatches); use steps, epochs or seconds")
         self._evals0 = problem.n_evals if self._counts_evals else 0
+        if hasattr(problem, "prepare_training") and init_state is None and resume_state is None:
+            problem.prepare_training(self)  # a black box's hybrid start (its evaluations count)
         self.train_time = 0.0
         self.last_loss = float("nan")
         self._trace: dict[str, list[float]] = {k: [] for k in

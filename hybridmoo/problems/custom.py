@@ -60,7 +60,8 @@ from torch import Tensor
 from hybridmoo.errors import ConfigError, ShapeError
 from hybridmoo.problems.base import Problem
 
-__all__ = ["BlackBoxProblem", "FunctionProblem", "from_function", "from_numpy", "from_pymoo"]
+__all__ = ["BlackBoxProblem", "FunctionProblem", "fit_to_points", "from_function", "from_numpy",
+           "from_pymoo"]
 
 _REF_MARGIN = 0.1
 
@@ -230,8 +231,9 @@ class BlackBoxProblem(Problem):
         self._lo, self._hi = lo, hi
         self._pf = pareto_front
         self.n_evals = 0
-        self.es_mode, self.es_bounds, self.es_shaping = "antithetic", "clip", "none"
-        self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty)
+        self.es_bounds, self.es_shaping = "clip", "none"
+        self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty,
+                          es_mode="forward", warm_start=0.1)
         self.reseed(seed)
         sample = lo + (hi - lo) * np.random.default_rng(seed).random(
             (max(int(n_ref_samples), 2), n_var))
@@ -248,9 +250,27 @@ class BlackBoxProblem(Problem):
                     obj_names=obj_names, options={})
 
     def configure_es(self, *, es_samples: int | None = None, es_sigma: float | None = None,
-                     penalty: float | None = None) -> None:
-        """Set the zero-order estimator's settings (``None`` keeps a setting)."""
+                     penalty: float | None = None, es_mode: str | None = None,
+                     warm_start: float | None = None) -> None:
+        """Set the zero-order estimator's settings (``None`` keeps a setting).
+
+        ``es_mode``: ``"forward"`` (default: s forward differences from the value already
+        computed at x, s evaluations per solution) or ``"antithetic"`` (s pairs, 2s).
+        ``warm_start``: fraction of an ``evaluations`` budget spent first on NSGA-II
+        (:meth:`prepare_training`; 0 turns it off).
+        """
         where = f"problem {self.name!r}"
+        if es_mode is not None:
+            if es_mode not in ("forward", "antithetic"):
+                raise ConfigError(f"{where}: es_mode = {es_mode!r} is invalid: expected "
+                                  "'forward' or 'antithetic'.")
+            self.es_mode = es_mode
+        if warm_start is not None:
+            if isinstance(warm_start, bool) or not isinstance(warm_start, (int, float)) or \
+                    not 0 <= warm_start < 1:
+                raise ConfigError(f"{where}: warm_start = {warm_start!r} is invalid: expected "
+                                  "a fraction in [0, 1) of the evaluations budget.")
+            self.warm_fraction = float(warm_start)
         if es_samples is not None:
             if isinstance(es_samples, bool) or not isinstance(es_samples, (int, np.integer)) \
                     or es_samples < 1:
@@ -393,10 +413,32 @@ class BlackBoxProblem(Problem):
         X, F = X[keep], F[keep]
         lo, hi = F.min(axis=0), F.max(axis=0)
         hi = np.where(hi > lo, hi, lo + 1.0)
-        if self.ideal is None or self.nadir is None:
-            self.ideal = torch.as_tensor(lo, dtype=torch.float64)
-            self.nadir = torch.as_tensor(hi, dtype=torch.float64)
+        self.warm_ideal, self.warm_nadir = lo, hi
         return X, F
+
+    def prepare_training(self, trainer: Any) -> None:
+        """Hybrid start, called by the trainer before its first step (its evaluations count).
+
+        With an ``evaluations`` budget B and ``warm_start`` = w > 0: NSGA-II (population 50)
+        spends w·B evaluations (:meth:`warm_start`); its non-dominated points seed the
+        trainer's running ideal/nadir estimates (where the problem has none), and the
+        hypernetwork is fitted to them (:func:`fit_to_points`, no evaluations), so that zero-
+        order training starts near the front with objectives on a sensible scale.
+        """
+        B = trainer.cfg.evaluations
+        n = int(self.warm_fraction * B) if B is not None else 0
+        if n < 200:  # NSGA-II needs a few generations to be worth it
+            return
+        X, F = self.warm_start(n, seed=trainer.seed)
+        norm = trainer.normalizer
+        if norm.active and norm.needs_updates:
+            norm.lo = np.where(np.isfinite(norm.lo), np.fmin(norm.lo, self.warm_ideal),
+                               self.warm_ideal)
+            norm.hi = np.where(np.isfinite(norm.hi), np.fmax(norm.hi, self.warm_nadir),
+                               self.warm_nadir)
+            norm.count += 1
+            norm._cache = None
+        fit_to_points(trainer, X, F)
 
     def pareto_front(self, n_points: int = 100) -> np.ndarray | None:
         """The wrapped problem's reference front where it has one, else ``None``."""
@@ -405,6 +447,34 @@ class BlackBoxProblem(Problem):
     @property
     def has_pareto_front(self) -> bool:
         return self._pf is not None
+
+
+def fit_to_points(trainer: Any, X: np.ndarray, F: np.ndarray, *, steps: int = 300,
+                  batch: int = 64, lr: float = 1e-3) -> float:
+    """Fit a trainer's hypernetwork to known good points before training (no evaluations).
+
+    Each sampled preference λ is paired with the point of ``X`` `(k, d)` whose values ``F``
+    `(k, m)`, normalised by the trainer's ideal/nadir, have the smallest Tchebycheff value
+    max_i λ_i f_i; the network's decision vectors are regressed onto those points (mean squared
+    error in box-normalised coordinates) for ``steps`` Adam steps. Returns the final error.
+    """
+    net, dtype, dev = trainer.net, trainer.dtype, trainer.device
+    lo = torch.as_tensor(trainer.problem.bounds[0], dtype=dtype, device=dev)
+    hi = torch.as_tensor(trainer.problem.bounds[1], dtype=dtype, device=dev)
+    Xt = (torch.as_tensor(X, dtype=dtype, device=dev) - lo) / (hi - lo)
+    Fn = trainer.normalizer.transform(torch.as_tensor(F, dtype=dtype, device=dev))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    err = float("nan")
+    for _ in range(int(steps)):
+        prefs = trainer.sampler.sample(batch, trainer.gen, dtype=dtype, device=dev)
+        pick = (prefs[:, None, :] * Fn[None]).amax(-1).argmin(1)
+        x = (net(prefs)["x"] - lo) / (hi - lo)
+        loss = ((x - Xt[pick]) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        err = float(loss.detach())
+    return err
 
 
 def from_function(f: Callable[[Tensor], Tensor], n_var: int, n_obj: int, lower, upper, *,
