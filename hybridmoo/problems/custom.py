@@ -231,7 +231,6 @@ class BlackBoxProblem(Problem):
         self._lo, self._hi = lo, hi
         self._pf = pareto_front
         self.n_evals = 0
-        self.es_bounds, self.es_shaping = "clip", "none"
         self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty,
                           es_mode="forward", warm_start=0.1)
         self.reseed(seed)
@@ -354,10 +353,6 @@ class BlackBoxProblem(Problem):
         return Fp[0] - Fp[1], (Xp - Xm) / (2.0 * h), 2.0
 
     def _into_box(self, X: np.ndarray) -> np.ndarray:
-        if self.es_bounds == "reflect":
-            span = self._hi - self._lo
-            r = np.mod(X - self._lo, 2.0 * span)
-            return self._lo + np.where(r > span, 2.0 * span - r, r)
         return np.clip(X, self._lo, self._hi)
 
     def es_jacobian(self, X: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
@@ -376,12 +371,7 @@ class BlackBoxProblem(Problem):
         diff, U, c = self._es_diffs(X, centre)
         h = self.es_sigma * (self._hi - self._lo)
         z = np.einsum("nsm,nm->ns", diff, g)  # scalarised directional differences
-        grad = np.einsum("ns,nsd->nd", z, U) / (c * self.es_samples * h)
-        if self.es_shaping == "unit":
-            norm = np.linalg.norm(grad, axis=1, keepdims=True)
-            grad = grad / np.where(norm > 0, norm, 1.0) * np.linalg.norm(g, axis=1,
-                                                                           keepdims=True)
-        return grad
+        return np.einsum("ns,nsd->nd", z, U) / (c * self.es_samples * h)
 
     def warm_start(self, evaluations: int, *, pop_size: int = 50, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
