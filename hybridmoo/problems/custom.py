@@ -11,19 +11,32 @@ hybridmoo (the trainer, the outer loop, ``compare``) takes like a shipped one:
   inequality constraints ``G <= 0``.
 
 **Zero-order gradients (black-box problems).** A Pareto set model needs ∂f/∂x. For a black box
-it is estimated by antithetic Gaussian smoothing, as in evolution strategies (Salimans et al.
-2017) and evolutionary Pareto set learning (Lin et al. 2023, "Evolutionary Pareto Set Learning
-with Structure Constraints"; LibMOON's zero-order PSL): for each generated solution x, with
+it is estimated by Gaussian smoothing, as in evolution strategies (Salimans et al. 2017) and
+evolutionary Pareto set learning (Lin et al. 2023, "Evolutionary Pareto Set Learning with
+Structure Constraints"; LibMOON's zero-order PSL). For each generated solution x, with
 s = ``es_samples`` draws u_j ~ N(0, I) and per-variable step h_k = σ·(upper_k − lower_k)
-(σ = ``es_sigma``),
+(σ = ``es_sigma``, so steps are relative to each variable's range), the default
+(``es_mode = "forward"``) reuses the value f(x) the forward pass already computed:
 
-    ∂f_i/∂x_k ≈ 1/(2 s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x − h∘u_j)] · u_jk,
+    ∂f_i/∂x_k ≈ 1/(s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x)] · u_jk          (s evaluations),
 
-an unbiased estimate of the gradient of the Gaussian-smoothed objective. Perturbed points are
-clipped to the box. One training step with K solutions costs K forward evaluations plus
-2·s·K for the gradient; every evaluation is counted in :attr:`BlackBoxProblem.n_evals` (true
-function evaluations, the unit of an ``evaluations`` budget). The draws come from the problem's
-own generator, seeded by ``seed`` (or :meth:`BlackBoxProblem.reseed`).
+and ``es_mode = "antithetic"`` uses pairs, 1/(2 s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x − h∘u_j)]
+· u_jk (2s evaluations). Perturbed points are clipped to the box (a black box is never
+evaluated outside it) and u is then the step actually taken. The backward pass needs only
+gᵀ∂f/∂x for the scalarisation's cotangent g (:meth:`BlackBoxProblem.es_vjp`). One training step
+with K solutions costs K forward evaluations plus s·K (2·s·K antithetic); every evaluation is
+counted in :attr:`BlackBoxProblem.n_evals` (true function evaluations, the unit of an
+``evaluations`` budget). The draws come from the problem's own generator, seeded by ``seed``
+(or :meth:`BlackBoxProblem.reseed`).
+
+**Hybrid start** (``warm_start``, default 0.1; :meth:`BlackBoxProblem.prepare_training`). With
+an ``evaluations`` budget B, the trainer first spends 0.1·B evaluations on pymoo's NSGA-II
+(population 50, counted in the budget); its non-dominated points seed the running ideal/nadir
+estimates of the objective normalisation (which otherwise follow the model's own front and can
+shrink with it, so that the front collapses to a part) and the hypernetwork is fitted to them
+before the first zero-order step (:func:`fit_to_points`, no evaluations). Without an
+``evaluations`` budget, or below 200 evaluations, there is no hybrid start. results/blackbox.md
+measures each of these choices.
 
 **Constraints** (``G <= 0`` is feasible). Training minimises the penalised objectives
 f_i(x) + ``penalty``·Σ_j max(0, G_j(x)) (a static penalty: every objective pays the total
@@ -208,9 +221,11 @@ class BlackBoxProblem(Problem):
     """A problem whose objectives come from numpy code (see :func:`from_numpy`, :func:`from_pymoo`).
 
     Attributes:
-        n_evals: true function evaluations so far (forward passes and ES samples).
-        es_samples: antithetic pairs per solution for the gradient estimate.
+        n_evals: true function evaluations so far (forward passes, ES samples, hybrid start).
+        es_samples: ES directions (antithetic pairs) per solution for the gradient estimate.
         es_sigma: ES step as a fraction of each variable's range.
+        es_mode: ``"forward"`` (differences from f(x), default) or ``"antithetic"``.
+        warm_fraction: fraction of an evaluations budget spent on the NSGA-II hybrid start.
         penalty: weight of the constraint violation added to every objective.
         n_constr: number of inequality constraints (0 for none).
     """
