@@ -56,7 +56,9 @@ ABLATION_NOTE = (
     "bound); per-solution normalised ES gradients (fitness shaping to unit length: ZDT1 "
     "unstable); orthogonal ES directions (no gain, one ZDT1 seed collapsed); fixing the "
     "ideal/nadir at the hybrid start's estimates instead of seeding the running estimates "
-    "(an ideal above the true one breaks Tchebycheff: the ZDT1 front shrank to a corner).\n")
+    "(an ideal above the true one breaks Tchebycheff: the ZDT1 front shrank to a corner). The "
+    "\"previous\" row differs from the earlier published table (ZDT1 0.5549) only through the "
+    "clipped ES step: u is now the step actually taken inside the box.\n")
 # --ablation: each row changes the settings above in one way (train settings, problem settings)
 ABLATION = [
     ("chosen (forward differences, hybrid start 10 %)", {}, {}),
@@ -245,7 +247,9 @@ def main() -> None:
         "NSGA-II: pymoo `NSGA2(pop_size=100)`, terminated at `n_eval = B`; its final "
         "population is the front.  \n"
         f"HV: moocore, same reference point per problem (hybridmoo's); {args.seeds} seeds, "
-        "mean ± std. Both fronts have 100 points. \"dense front\": the same trained PSL model "
+        "mean ± std. NSGA-II's front has 100 points, PSL's 100 (ZDT1) or 105 (m = 3: the "
+        "Das–Dennis lattice of the evaluation preferences). \"dense front\": the same trained "
+        "PSL model "
         f"read at about {DENSE:,} evenly spread preferences after the budget (those points cost "
         f"{DENSE:,} extra evaluations, so this column is not at equal evaluations): what the "
         "continuous front gives once learned. \"PSL ceiling\": the HV of the true front read at "
