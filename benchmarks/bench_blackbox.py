@@ -79,11 +79,9 @@ def _pymoo_problem(name: str):
     from pymoo.core.problem import Problem as PymooProblem
     from pymoo.problems import get_problem
 
-    if name == "ZDT1":
-        return get_problem("zdt1", n_var=30), problems.get("zdt1", n_var=30).ref_point.numpy()
-    if name == "DTLZ2":
-        return (get_problem("dtlz2", n_var=12, n_obj=3),
-                problems.get("dtlz2", n_var=12, n_obj=3).ref_point.numpy())
+    if name != "RE37":  # ZDTk: 30 variables; DTLZk: 12 variables, 3 objectives
+        kw = {"n_var": 30} if name.startswith("ZDT") else {"n_var": 12, "n_obj": 3}
+        return get_problem(name.lower(), **kw), problems.get(name.lower(), **kw).ref_point.numpy()
     re37 = problems.get("re37")
 
     def f(X: np.ndarray) -> np.ndarray:
@@ -144,8 +142,10 @@ def ceiling(name: str, n_eval: int) -> float | None:
 
     if name == "RE37":
         return None
-    q = problems.get(name.lower(), **({"n_var": 30} if name == "ZDT1" else
+    q = problems.get(name.lower(), **({"n_var": 30} if name.startswith("ZDT") else
                                       {"n_var": 12, "n_obj": 3}))
+    if not getattr(q, "has_pareto_front", True):
+        return None
     pf = np.asarray(q.pareto_front(20000))
     w = eval_preferences(q.n_obj, n_eval, dtype=torch.float64).numpy()
     fn = (pf - pf.min(0)) / (pf.max(0) - pf.min(0))
@@ -228,13 +228,17 @@ def main() -> None:
     cmd = "python benchmarks/bench_blackbox.py"
     if args.seeds != 3 or args.budgets != [20000, 50000]:
         cmd += f" --seeds {args.seeds} --budgets {' '.join(map(str, args.budgets))}"
+    if args.problems != ["ZDT1", "DTLZ2", "RE37"]:
+        cmd += f" --problems {' '.join(args.problems)}"
+    if args.no_ablation:
+        cmd += " --no-ablation"
     text = (
         "# Black-box problems: zero-order Pareto set learning vs NSGA-II at equal evaluations\n\n"
         f"Command: `{cmd}`  \n"
         f"Machine: {platform.machine()} CPU ({os.cpu_count()} cores, shared), 1 torch thread, "
         f"torch {torch.__version__}, pymoo {pymoo.__version__}, Python "
         f"{platform.python_version()}; total {total / 60:.1f} min.  \n"
-        "Problems in numpy, no gradients: ZDT1 (n = 30) and DTLZ2 (n = 12, m = 3) are pymoo's, "
+        "Problems in numpy, no gradients: ZDTk (n = 30) and DTLZk (n = 12, m = 3) are pymoo's, "
         "through `from_pymoo`; RE37 (n = 4, m = 3) is hybridmoo's, evaluated in numpy through "
         "`from_numpy`.  \n"
         f"Zero-order PSL: `train(problem, evaluations=B, n_prefs=8, es_samples=4, es_sigma=0.03,"

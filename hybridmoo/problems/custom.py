@@ -574,10 +574,11 @@ def from_pymoo(problem: Any, *, ref_point=None, name: str | None = None,
 
     def front(n: int):
         try:
-            pf = problem.pareto_front(n_pareto_points=n)
-        except TypeError:
-            pf = problem.pareto_front()
-        except Exception:  # noqa: BLE001 - pymoo raises various errors when none is known
+            try:
+                pf = problem.pareto_front(n_pareto_points=n)
+            except TypeError:
+                pf = problem.pareto_front()
+        except Exception:  # noqa: BLE001 - pymoo raises various errors (or downloads one)
             return None
         return None if pf is None else np.asarray(pf, dtype=np.float64)
 
