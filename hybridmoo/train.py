@@ -103,8 +103,11 @@ class TrainConfig:
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         threads: torch intra-op threads for this run (``None``: leave torch's setting).
         es_samples, es_sigma: the zero-order gradient estimator of a black-box problem
-            (:mod:`hybridmoo.problems.custom`): antithetic pairs per solution and the step as a
-            fraction of each variable's range; ``None`` keeps the problem's own (8, 0.01).
+            (:mod:`hybridmoo.problems.custom`): ES directions per solution (forward differences
+            by default; antithetic pairs with ``es_mode``) and the step as a fraction of each
+            variable's range; ``None`` keeps the problem's own (8, 0.01). With an
+            ``evaluations`` budget a black box first spends 10 % of it on an NSGA-II start
+            (counted; ``problem.configure_es(warm_start=...)``).
         normalize: what the scalarisation sees (:mod:`hybridmoo.normalize`): ``"auto"``
             (default; objectives mapped to [0, 1] by the problem's ideal/nadir where known, else
             by running estimates from the training losses), ``"known"`` (the problem's own only)
@@ -318,6 +321,8 @@ class Trainer:
                 "count function evaluations (a data-driven problem's objectives are losses over "
                 "minibatches); use steps, epochs or seconds")
         self._evals0 = problem.n_evals if self._counts_evals else 0
+        if hasattr(problem, "prepare_training") and init_state is None and resume_state is None:
+            problem.prepare_training(self)  # a black box's hybrid start (its evaluations count)
         self.train_time = 0.0
         self.last_loss = float("nan")
         self._trace: dict[str, list[float]] = {k: [] for k in

@@ -97,7 +97,10 @@ def test_black_box_gradients_flow_and_evaluations_are_counted():
     F = p.evaluate(x)
     assert F.dtype == torch.float32 and F.shape == (4, 2) and p.n_evals == 4
     F.sum().backward()
-    assert p.n_evals == 4 + 2 * 5 * 4
+    assert p.es_mode == "forward" and p.n_evals == 4 + 5 * 4  # differences from F(x) itself
+    p.configure_es(es_mode="antithetic")
+    p.evaluate(x).sum().backward()
+    assert p.n_evals == 2 * (4 + 5 * 4) + 5 * 4  # antithetic: 2 evaluations per direction
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
@@ -151,7 +154,7 @@ def test_pymoo_problem_trains_to_its_front():
     assert r.ok, r.error
     best = metrics.hypervolume(p.pareto_front(500), [1.1, 1.1])
     assert r.hv > 0.9 * best
-    assert p.n_evals > 600 * 8 * 2 * p.es_samples  # the ES samples were paid for
+    assert p.n_evals > 600 * 8 * p.es_samples  # the ES samples were paid for
 
 
 def test_pymoo_refuses_what_it_cannot_take():
@@ -189,7 +192,7 @@ def test_evaluation_budget_counts_true_evaluations():
     r = hybridmoo.train(p, evaluations=3000, steps=None, seed=0, n_eval=20, eval_every=5,
                         n_prefs=4, es_samples=3)
     assert r.ok, r.error
-    per_step = 4 + 2 * 3 * 4
+    per_step = 4 + 3 * 4  # K forward passes, then 3 forward differences each
     used = r.trace["evaluations"]
     assert used[-1] >= 3000 and used[-1] - 3000 < per_step + 20  # stops at the step reaching it
     assert np.all(np.diff(used) > 0) and p.es_samples == 3
@@ -223,3 +226,83 @@ def test_constrained_pymoo_problem_yields_feasible_points():
     assert r.extra["infeasible"] <= 2  # of 40 points
     radius = np.linalg.norm(r.X, axis=1)
     assert np.median(radius) == pytest.approx(0.8, abs=0.05)  # on the constraint's boundary
+
+
+def _zdt1_numpy(X):
+    g = 1 + 9 * X[:, 1:].mean(1)
+    return np.stack([X[:, 0], g * (1 - np.sqrt(X[:, 0] / g))], 1)
+
+
+def test_es_steps_are_relative_to_each_range_and_stay_in_the_box():
+    """σ is a fraction of each variable's range; perturbed points never leave the box."""
+    seen = []
+
+    def f(X):
+        seen.append(X.copy())
+        return _quadratic(X / np.array([1.0, 100.0, 1.0]))
+
+    lo, hi = np.array([-1.0, -100.0, -1.0]), np.array([1.0, 100.0, 1.0])
+    wide = from_numpy(f, 3, 2, lo, hi, es_samples=4000, es_sigma=0.01, seed=3)
+    narrow = from_numpy(_quadratic, 3, 2, -1.0, 1.0, es_samples=4000, es_sigma=0.01, seed=3)
+    x = np.array([[0.1, -0.4, 0.5]])
+    seen.clear()
+    for mode in ("forward", "antithetic"):
+        wide.configure_es(es_mode=mode)
+        narrow.configure_es(es_mode=mode)
+        centre = _quadratic(x)
+        Jw = wide.es_jacobian(x * [1, 100, 1], centre)
+        Jn = narrow.es_jacobian(x, centre)
+        # same draws in units of each range: the chain rule's 1/100 on the wide variable
+        np.testing.assert_allclose(Jw * [1, 100, 1], Jn, rtol=1e-6, atol=1e-9)
+    steps = np.abs(np.concatenate(seen) - x * [1, 100, 1])
+    assert 0.5 < steps[:, 1].std() / 100 / steps[:, 0].std() < 2  # σ scales with the range
+    # at a corner, every evaluated point is inside the bounds
+    seen.clear()
+    corner = np.array([[-1.0, 100.0, 1.0]])
+    J = wide.es_jacobian(corner, f(corner))
+    pts = np.concatenate(seen)
+    assert np.isfinite(J).all() and (pts >= lo).all() and (pts <= hi).all()
+
+
+def test_forward_differences_point_the_right_way_at_the_default_sample_count():
+    """Forward differences from the value at x: cosine with autograd >= 0.9 (DTLZ2, smooth)."""
+    q = get("dtlz2", n_var=3, n_obj=2)
+    f = lambda X: q.evaluate(torch.from_numpy(X)).numpy()  # noqa: E731
+    p = from_numpy(f, 3, 2, 0.0, 1.0, seed=0)
+    x = np.random.default_rng(1).uniform(0.2, 0.8, (200, 3))
+    before = p.n_evals
+    J = p.es_jacobian(x, f(x))
+    assert p.n_evals - before == 200 * p.es_samples  # one evaluation per direction
+    xt = torch.tensor(x, requires_grad=True)
+    F = q.evaluate(xt)
+    Jt = torch.stack([torch.autograd.grad(F[:, i].sum(), xt, retain_graph=True)[0]
+                      for i in range(2)], 1).numpy()
+    cos = (J * Jt).sum(-1) / np.linalg.norm(J, axis=-1) / np.linalg.norm(Jt, axis=-1)
+    assert p.es_mode == "forward" and p.es_samples == 8 and np.median(cos) >= 0.9
+
+
+def test_es_settings_are_checked():
+    p = from_numpy(_quadratic, 3, 2, -1.0, 1.0)
+    with pytest.raises(ConfigError, match="es_mode"):
+        p.configure_es(es_mode="central")
+    with pytest.raises(ConfigError, match="warm_start"):
+        p.configure_es(warm_start=1.5)
+
+
+def test_hybrid_start_is_counted_and_helps():
+    """10 % of the budget on NSGA-II seeds the normalisation and the model; it is paid for."""
+    def run(warm):
+        p = from_numpy(_zdt1_numpy, 10, 2, 0.0, 1.0, ref_point=[1.1, 1.1], seed=0)
+        p.configure_es(warm_start=warm)
+        r = hybridmoo.train(p, evaluations=6000, steps=None, seed=0, n_eval=50, threads=1,
+                            es_samples=4, es_sigma=0.03, eval_every=10**6)
+        assert r.ok, r.error
+        return r, p
+
+    r, p = run(0.1)
+    used = r.trace["evaluations"]
+    assert used[0] >= 600  # the NSGA-II start is counted before the first record
+    assert 6000 <= used[-1] < 6000 + 8 * 5 + 50 and p.n_evals >= used[-1]
+    r0, _ = run(0.0)
+    assert r0.trace["evaluations"][0] == 50
+    assert r.hv > r0.hv

@@ -11,19 +11,32 @@ hybridmoo (the trainer, the outer loop, ``compare``) takes like a shipped one:
   inequality constraints ``G <= 0``.
 
 **Zero-order gradients (black-box problems).** A Pareto set model needs ∂f/∂x. For a black box
-it is estimated by antithetic Gaussian smoothing, as in evolution strategies (Salimans et al.
-2017) and evolutionary Pareto set learning (Lin et al. 2023, "Evolutionary Pareto Set Learning
-with Structure Constraints"; LibMOON's zero-order PSL): for each generated solution x, with
+it is estimated by Gaussian smoothing, as in evolution strategies (Salimans et al. 2017) and
+evolutionary Pareto set learning (Lin et al. 2023, "Evolutionary Pareto Set Learning with
+Structure Constraints"; LibMOON's zero-order PSL). For each generated solution x, with
 s = ``es_samples`` draws u_j ~ N(0, I) and per-variable step h_k = σ·(upper_k − lower_k)
-(σ = ``es_sigma``),
+(σ = ``es_sigma``, so steps are relative to each variable's range), the default
+(``es_mode = "forward"``) reuses the value f(x) the forward pass already computed:
 
-    ∂f_i/∂x_k ≈ 1/(2 s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x − h∘u_j)] · u_jk,
+    ∂f_i/∂x_k ≈ 1/(s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x)] · u_jk          (s evaluations),
 
-an unbiased estimate of the gradient of the Gaussian-smoothed objective. Perturbed points are
-clipped to the box. One training step with K solutions costs K forward evaluations plus
-2·s·K for the gradient; every evaluation is counted in :attr:`BlackBoxProblem.n_evals` (true
-function evaluations, the unit of an ``evaluations`` budget). The draws come from the problem's
-own generator, seeded by ``seed`` (or :meth:`BlackBoxProblem.reseed`).
+and ``es_mode = "antithetic"`` uses pairs, 1/(2 s h_k) · Σ_j [f_i(x + h∘u_j) − f_i(x − h∘u_j)]
+· u_jk (2s evaluations). Perturbed points are clipped to the box (a black box is never
+evaluated outside it) and u is then the step actually taken. The backward pass needs only
+gᵀ∂f/∂x for the scalarisation's cotangent g (:meth:`BlackBoxProblem.es_vjp`). One training step
+with K solutions costs K forward evaluations plus s·K (2·s·K antithetic); every evaluation is
+counted in :attr:`BlackBoxProblem.n_evals` (true function evaluations, the unit of an
+``evaluations`` budget). The draws come from the problem's own generator, seeded by ``seed``
+(or :meth:`BlackBoxProblem.reseed`).
+
+**Hybrid start** (``warm_start``, default 0.1; :meth:`BlackBoxProblem.prepare_training`). With
+an ``evaluations`` budget B, the trainer first spends 0.1·B evaluations on pymoo's NSGA-II
+(population 50, counted in the budget); its non-dominated points seed the running ideal/nadir
+estimates of the objective normalisation (which otherwise follow the model's own front and can
+shrink with it, so that the front collapses to a part) and the hypernetwork is fitted to them
+before the first zero-order step (:func:`fit_to_points`, no evaluations). Without an
+``evaluations`` budget, or below 200 evaluations, there is no hybrid start. results/blackbox.md
+measures each of these choices.
 
 **Constraints** (``G <= 0`` is feasible). Training minimises the penalised objectives
 f_i(x) + ``penalty``·Σ_j max(0, G_j(x)) (a static penalty: every objective pays the total
@@ -60,7 +73,8 @@ from torch import Tensor
 from hybridmoo.errors import ConfigError, ShapeError
 from hybridmoo.problems.base import Problem
 
-__all__ = ["BlackBoxProblem", "FunctionProblem", "from_function", "from_numpy", "from_pymoo"]
+__all__ = ["BlackBoxProblem", "FunctionProblem", "fit_to_points", "from_function", "from_numpy",
+           "from_pymoo"]
 
 _REF_MARGIN = 0.1
 
@@ -189,6 +203,7 @@ class _ZeroOrder(torch.autograd.Function):
         ctx.save_for_backward(x)
         ctx.problem = problem
         out = F + problem.penalty * V[:, None]
+        ctx.centre = out  # the penalised values at x: the centre of forward differences
         return torch.from_numpy(out).to(x.dtype).to(x.device).reshape(*x.shape[:-1],
                                                                        problem.n_obj)
 
@@ -197,9 +212,8 @@ class _ZeroOrder(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         p: BlackBoxProblem = ctx.problem
         flat = x.detach().reshape(-1, p.n_var).to("cpu", torch.float64).numpy()
-        J = p.es_jacobian(flat)  # (n, m, d)
         g = grad_out.detach().reshape(-1, p.n_obj).to("cpu", torch.float64).numpy()
-        grad = np.einsum("nm,nmd->nd", g, J)
+        grad = p.es_vjp(flat, g, ctx.centre)
         return torch.from_numpy(grad).to(x.dtype).to(x.device).reshape(x.shape), None
 
 
@@ -207,9 +221,11 @@ class BlackBoxProblem(Problem):
     """A problem whose objectives come from numpy code (see :func:`from_numpy`, :func:`from_pymoo`).
 
     Attributes:
-        n_evals: true function evaluations so far (forward passes and ES samples).
-        es_samples: antithetic pairs per solution for the gradient estimate.
+        n_evals: true function evaluations so far (forward passes, ES samples, hybrid start).
+        es_samples: ES directions (antithetic pairs) per solution for the gradient estimate.
         es_sigma: ES step as a fraction of each variable's range.
+        es_mode: ``"forward"`` (differences from f(x), default) or ``"antithetic"``.
+        warm_fraction: fraction of an evaluations budget spent on the NSGA-II hybrid start.
         penalty: weight of the constraint violation added to every objective.
         n_constr: number of inequality constraints (0 for none).
     """
@@ -230,7 +246,8 @@ class BlackBoxProblem(Problem):
         self._lo, self._hi = lo, hi
         self._pf = pareto_front
         self.n_evals = 0
-        self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty)
+        self.configure_es(es_samples=es_samples, es_sigma=es_sigma, penalty=penalty,
+                          es_mode="forward", warm_start=0.1)
         self.reseed(seed)
         sample = lo + (hi - lo) * np.random.default_rng(seed).random(
             (max(int(n_ref_samples), 2), n_var))
@@ -247,9 +264,27 @@ class BlackBoxProblem(Problem):
                     obj_names=obj_names, options={})
 
     def configure_es(self, *, es_samples: int | None = None, es_sigma: float | None = None,
-                     penalty: float | None = None) -> None:
-        """Set the zero-order estimator's settings (``None`` keeps a setting)."""
+                     penalty: float | None = None, es_mode: str | None = None,
+                     warm_start: float | None = None) -> None:
+        """Set the zero-order estimator's settings (``None`` keeps a setting).
+
+        ``es_mode``: ``"forward"`` (default: s forward differences from the value already
+        computed at x, s evaluations per solution) or ``"antithetic"`` (s pairs, 2s).
+        ``warm_start``: fraction of an ``evaluations`` budget spent first on NSGA-II
+        (:meth:`prepare_training`; 0 turns it off).
+        """
         where = f"problem {self.name!r}"
+        if es_mode is not None:
+            if es_mode not in ("forward", "antithetic"):
+                raise ConfigError(f"{where}: es_mode = {es_mode!r} is invalid: expected "
+                                  "'forward' or 'antithetic'.")
+            self.es_mode = es_mode
+        if warm_start is not None:
+            if isinstance(warm_start, bool) or not isinstance(warm_start, (int, float)) or \
+                    not 0 <= warm_start < 1:
+                raise ConfigError(f"{where}: warm_start = {warm_start!r} is invalid: expected "
+                                  "a fraction in [0, 1) of the evaluations budget.")
+            self.warm_fraction = float(warm_start)
         if es_samples is not None:
             if isinstance(es_samples, bool) or not isinstance(es_samples, (int, np.integer)) \
                     or es_samples < 1:
@@ -313,20 +348,102 @@ class BlackBoxProblem(Problem):
         """Total constraint violation Σ_j max(0, G_j) per point, `(n,)` (0 where feasible)."""
         return self.evaluate_raw(x)[1]
 
-    def es_jacobian(self, X: np.ndarray) -> np.ndarray:
-        """ES estimate of the Jacobian of the penalised objectives at `(n, d)` points → `(n, m, d)`.
-
-        Costs ``2 · es_samples · n`` evaluations, in one call of the objective function.
-        """
+    def _es_diffs(self, X: np.ndarray, centre: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Objective differences `(n, s, m)`, the directions `(n, s, d)` (in units of h) and
+        the divisor c, so that ∂f/∂x ≈ Σ_j diff_j u_j / (c · s · h)."""
         n, d, s = len(X), self.n_var, self.es_samples
         h = self.es_sigma * (self._hi - self._lo)  # (d,)
         U = self._rng.standard_normal((n, s, d))
-        Xp = np.clip(X[:, None, :] + h * U, self._lo, self._hi)
-        Xm = np.clip(X[:, None, :] - h * U, self._lo, self._hi)
+        if self.es_mode == "forward" and centre is not None:
+            Xp = self._into_box(X[:, None, :] + h * U)
+            U = (Xp - X[:, None, :]) / h  # the step actually taken
+            F, V = self._call(Xp.reshape(-1, d))
+            Fp = (F + self.penalty * V[:, None]).reshape(n, s, self.n_obj)
+            return Fp - centre[:, None, :], U, 1.0
+        Xp = self._into_box(X[:, None, :] + h * U)
+        Xm = self._into_box(X[:, None, :] - h * U)
         F, V = self._call(np.concatenate([Xp, Xm]).reshape(-1, d))
         Fp = (F + self.penalty * V[:, None]).reshape(2, n, s, self.n_obj)
-        diff = Fp[0] - Fp[1]  # (n, s, m)
-        return np.einsum("nsm,nsd->nmd", diff, U) / (2.0 * s * h)
+        return Fp[0] - Fp[1], (Xp - Xm) / (2.0 * h), 2.0
+
+    def _into_box(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(X, self._lo, self._hi)
+
+    def es_jacobian(self, X: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+        """ES estimate of the Jacobian of the penalised objectives at `(n, d)` points → `(n, m, d)`.
+
+        Costs ``2 · es_samples · n`` evaluations (antithetic), or ``es_samples · n`` with
+        forward differences from ``centre`` (`(n, m)`, the values at X), in one call.
+        """
+        diff, U, c = self._es_diffs(X, centre)
+        h = self.es_sigma * (self._hi - self._lo)
+        return np.einsum("nsm,nsd->nmd", diff, U) / (c * self.es_samples * h)
+
+    def es_vjp(self, X: np.ndarray, g: np.ndarray, centre: np.ndarray | None = None
+               ) -> np.ndarray:
+        """ES estimate of gᵀ ∂f/∂x at `(n, d)` points for cotangents g `(n, m)` → `(n, d)`."""
+        diff, U, c = self._es_diffs(X, centre)
+        h = self.es_sigma * (self._hi - self._lo)
+        z = np.einsum("nsm,nm->ns", diff, g)  # scalarised directional differences
+        return np.einsum("ns,nsd->nd", z, U) / (c * self.es_samples * h)
+
+    def warm_start(self, evaluations: int, *, pop_size: int = 50, seed: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Spend ``evaluations`` true evaluations (counted in :attr:`n_evals`) on pymoo's NSGA-II
+        and set :attr:`ideal` / :attr:`nadir` (where not known) to the bounds of its
+        non-dominated penalised objectives; returns that set's `(k, d)` points and `(k, m)`
+        values. The trainer's normalisation then uses these fixed estimates instead of running
+        ones that follow (and can shrink with) the model's own front."""
+        from moocore import is_nondominated
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem as PymooProblem
+        from pymoo.optimize import minimize
+
+        me = self
+
+        class _Wrapped(PymooProblem):
+            def __init__(self):
+                super().__init__(n_var=me.n_var, n_obj=me.n_obj, xl=me._lo, xu=me._hi)
+
+            def _evaluate(self, X, out, *args, **kwargs):
+                F, V = me._call(np.asarray(X, dtype=np.float64))
+                out["F"] = F + me.penalty * V[:, None]
+
+        n = max(int(evaluations), 2 * pop_size)
+        res = minimize(_Wrapped(), NSGA2(pop_size=pop_size), ("n_eval", n), seed=seed,
+                       verbose=False)
+        X, F = np.atleast_2d(res.X), np.atleast_2d(res.F)
+        keep = is_nondominated(F)
+        X, F = X[keep], F[keep]
+        lo, hi = F.min(axis=0), F.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)
+        self.warm_ideal, self.warm_nadir = lo, hi
+        return X, F
+
+    def prepare_training(self, trainer: Any) -> None:
+        """Hybrid start, called by the trainer before its first step (its evaluations count).
+
+        With an ``evaluations`` budget B and ``warm_start`` = w > 0: NSGA-II (population 50)
+        spends w·B evaluations (:meth:`warm_start`); its non-dominated points seed the
+        trainer's running ideal/nadir estimates (where the problem has none), and the
+        hypernetwork is fitted to them (:func:`fit_to_points`, no evaluations), so that zero-
+        order training starts near the front with objectives on a sensible scale.
+        """
+        B = trainer.cfg.evaluations
+        n = int(self.warm_fraction * B) if B is not None else 0
+        if n < 200:  # NSGA-II needs a few generations to be worth it
+            return
+        X, F = self.warm_start(n, seed=trainer.seed)
+        norm = trainer.normalizer
+        if norm.active and norm.needs_updates:
+            norm.lo = np.where(np.isfinite(norm.lo), np.fmin(norm.lo, self.warm_ideal),
+                               self.warm_ideal)
+            norm.hi = np.where(np.isfinite(norm.hi), np.fmax(norm.hi, self.warm_nadir),
+                               self.warm_nadir)
+            norm.count += 1
+            norm._cache = None
+        fit_to_points(trainer, X, F)
 
     def pareto_front(self, n_points: int = 100) -> np.ndarray | None:
         """The wrapped problem's reference front where it has one, else ``None``."""
@@ -335,6 +452,34 @@ class BlackBoxProblem(Problem):
     @property
     def has_pareto_front(self) -> bool:
         return self._pf is not None
+
+
+def fit_to_points(trainer: Any, X: np.ndarray, F: np.ndarray, *, steps: int = 300,
+                  batch: int = 64, lr: float = 1e-3) -> float:
+    """Fit a trainer's hypernetwork to known good points before training (no evaluations).
+
+    Each sampled preference λ is paired with the point of ``X`` `(k, d)` whose values ``F``
+    `(k, m)`, normalised by the trainer's ideal/nadir, have the smallest Tchebycheff value
+    max_i λ_i f_i; the network's decision vectors are regressed onto those points (mean squared
+    error in box-normalised coordinates) for ``steps`` Adam steps. Returns the final error.
+    """
+    net, dtype, dev = trainer.net, trainer.dtype, trainer.device
+    lo = torch.as_tensor(trainer.problem.bounds[0], dtype=dtype, device=dev)
+    hi = torch.as_tensor(trainer.problem.bounds[1], dtype=dtype, device=dev)
+    Xt = (torch.as_tensor(X, dtype=dtype, device=dev) - lo) / (hi - lo)
+    Fn = trainer.normalizer.transform(torch.as_tensor(F, dtype=dtype, device=dev))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    err = float("nan")
+    for _ in range(int(steps)):
+        prefs = trainer.sampler.sample(batch, trainer.gen, dtype=dtype, device=dev)
+        pick = (prefs[:, None, :] * Fn[None]).amax(-1).argmin(1)
+        x = (net(prefs)["x"] - lo) / (hi - lo)
+        loss = ((x - Xt[pick]) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        err = float(loss.detach())
+    return err
 
 
 def from_function(f: Callable[[Tensor], Tensor], n_var: int, n_obj: int, lower, upper, *,
@@ -429,10 +574,11 @@ def from_pymoo(problem: Any, *, ref_point=None, name: str | None = None,
 
     def front(n: int):
         try:
-            pf = problem.pareto_front(n_pareto_points=n)
-        except TypeError:
-            pf = problem.pareto_front()
-        except Exception:  # noqa: BLE001 - pymoo raises various errors when none is known
+            try:
+                pf = problem.pareto_front(n_pareto_points=n)
+            except TypeError:
+                pf = problem.pareto_front()
+        except Exception:  # noqa: BLE001 - pymoo raises various errors (or downloads one)
             return None
         return None if pf is None else np.asarray(pf, dtype=np.float64)
 
