@@ -180,6 +180,16 @@ class ObjectiveNormalizer:
         self.count += 1
         self._cache = None
 
+    def observe_bounds(self, ideal, nadir) -> None:
+        """Widen the running estimates to cover ``ideal`` and ``nadir`` `(m,)` (e.g. from an
+        evolutionary start's non-dominated points); known values still take precedence."""
+        ideal = np.asarray(ideal, dtype=np.float64).reshape(-1)
+        nadir = np.asarray(nadir, dtype=np.float64).reshape(-1)
+        self.lo = np.where(np.isfinite(self.lo), np.fmin(self.lo, ideal), ideal)
+        self.hi = np.where(np.isfinite(self.hi), np.fmax(self.hi, nadir), nadir)
+        self.count += 1
+        self._cache = None
+
     def ideal(self) -> np.ndarray:
         """`(m,)` ideal point in use: the known one where known (``auto``/``known``/``none``),
         else the running minimum (NaN before the first update)."""

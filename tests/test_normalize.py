@@ -143,3 +143,18 @@ def test_raw_re21_front_spreads_only_when_normalised():
     assert auto.hv > 2 * raw.hv
     np.testing.assert_allclose(auto.extra["normalize"]["nadir"], p.nadir.numpy())
     assert "normalize" not in raw.extra
+
+
+def test_observe_bounds_widens_the_running_estimates():
+    """An evolutionary start's ideal/nadir seed the estimates; later ones only widen them."""
+    import numpy as np
+
+    from hybridmoo.normalize import ObjectiveNormalizer
+
+    n = ObjectiveNormalizer(2, "auto")
+    n.observe_bounds([0.0, 1.0], [2.0, 3.0])
+    np.testing.assert_array_equal(n.ideal(), [0.0, 1.0])
+    np.testing.assert_array_equal(n.nadir(), [2.0, 3.0])
+    n.observe_bounds([0.5, -1.0], [1.0, 4.0])
+    np.testing.assert_array_equal(n.ideal(), [0.0, -1.0])
+    np.testing.assert_array_equal(n.nadir(), [2.0, 4.0])

@@ -437,12 +437,7 @@ class BlackBoxProblem(Problem):
         X, F = self.warm_start(n, seed=trainer.seed)
         norm = trainer.normalizer
         if norm.active and norm.needs_updates:
-            norm.lo = np.where(np.isfinite(norm.lo), np.fmin(norm.lo, self.warm_ideal),
-                               self.warm_ideal)
-            norm.hi = np.where(np.isfinite(norm.hi), np.fmax(norm.hi, self.warm_nadir),
-                               self.warm_nadir)
-            norm.count += 1
-            norm._cache = None
+            norm.observe_bounds(self.warm_ideal, self.warm_nadir)
         fit_to_points(trainer, X, F)
 
     def pareto_front(self, n_points: int = 100) -> np.ndarray | None:
