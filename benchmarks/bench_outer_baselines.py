@@ -53,6 +53,34 @@ PROBLEMS = {"zdt2": {"n_var": 30}, "dtlz2": {"n_obj": 3}, "re37": {"normalize": 
             "zdt1": {"n_var": 30}, "vlmop2": {}}
 EQUAL = ["hybridmoo_search", "random_search", "optuna_tpe", "optuna_nsga2"]
 EXTRA = ["hybridmoo_asha", "optuna_tpe+hyperband", "optuna_nsga2+hyperband"]
+#: an experiment, not the library's default: hybridmoo_search with pymoo NSGA-II's variation
+#: operators replaced by uniform crossover and polynomial mutation with η = 1 (wide steps)
+UX = "hybridmoo_search[ux+pm1]"
+
+
+def _ux_operators():
+    """Make the study loop's NSGA-II use uniform crossover and PM(η = 1) instead of pymoo's
+    defaults (SBX η = 15, PM η = 20, whose children of a small population sit next to their
+    parents); a context manager that restores the loop afterwards."""
+    import contextlib
+
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.operators.crossover.ux import UX as Uniform
+    from pymoo.operators.mutation.pm import PM
+
+    from hybridmoo.study import loop
+
+    @contextlib.contextmanager
+    def patched():
+        orig = loop.pymoo_algorithm
+        loop.pymoo_algorithm = lambda spec, n_obj: NSGA2(
+            pop_size=spec.pop_size, crossover=Uniform(), mutation=PM(eta=1))
+        try:
+            yield
+        finally:
+            loop.pymoo_algorithm = orig
+
+    return patched()
 
 
 def hybridmoo_asha(problem, seed: int, *, pop: int, generations: int, steps: int, eta: int):
@@ -82,7 +110,11 @@ def run_one(method: str, name: str, seed: int, args) -> dict:
     total = args.pop * args.generations * args.steps
     common = {"pop_size": args.pop, "generations": args.generations}
     t0 = time.perf_counter()
-    if method == "hybridmoo_asha":
+    if method == UX:
+        with _ux_operators():
+            r = baselines.run("hybridmoo_search", problem, ("steps", total), seed,
+                              on_failure="return", **common)
+    elif method == "hybridmoo_asha":
         r = hybridmoo_asha(problem, seed, pop=args.pop, generations=args.asha_generations,
                            steps=args.steps, eta=args.eta)
     else:
@@ -145,15 +177,16 @@ def table(raw: dict, name: str, methods: list[str], rhv: float | None) -> list[s
     return out
 
 
-def verdict(raw: dict, name: str, methods: list[str]) -> str:
-    ours = np.nanmean([x["hv"] for x in raw[name]["hybridmoo_search"]])
+def verdict(raw: dict, name: str, methods: list[str], ours: str = "hybridmoo_search") -> str:
+    mine = [x["hv"] for x in raw[name][ours]]
     others = {m: np.nanmean([x["hv"] for x in raw[name][m]]) for m in methods
-              if m != "hybridmoo_search" and raw[name].get(m)}
+              if m not in ("hybridmoo_search", ours) and raw[name].get(m)}
     best = max(others, key=others.get)
-    diff = 100 * (ours - others[best]) / others[best]
-    word = "beats" if ours > others[best] else "does not beat"
-    return (f"hybridmoo_search {word} every other method on mean HV: {diff:+.2f} % against the "
-            f"best of the others ({best}).")
+    diff = 100 * (np.nanmean(mine) - others[best]) / others[best]
+    word = "beats" if np.nanmean(mine) > others[best] else "does not beat"
+    p = pvalue(mine, [x["hv"] for x in raw[name][best]])
+    return (f"{ours} {word} every other method on mean HV: {diff:+.2f} % against the best "
+            f"of the others ({best}; p = {p:.3f}).")
 
 
 def main() -> None:
@@ -166,6 +199,11 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="train steps per trial")
     ap.add_argument("--extra", action="store_true",
                     help="also table 2: ASHA and Optuna's Hyperband pruner at equal total steps")
+    ap.add_argument("--ux", action="store_true",
+                    help=f"also {UX}: NSGA-II with uniform crossover and PM(η = 1) (an "
+                    "experiment on the outer loop's variation operators)")
+    ap.add_argument("--only", nargs="+", default=None,
+                    help="run only these methods and merge them into --json's runs")
     ap.add_argument("--asha-generations", type=int, default=10)
     ap.add_argument("--eta", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "results" / "outer_baselines.md"))
@@ -174,13 +212,16 @@ def main() -> None:
                     help="re-render the tables from --json without running anything")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    methods = EQUAL + (EXTRA if args.extra else [])
-    raw: dict = json.loads(Path(args.json).read_text()) if args.from_json else {}
+    methods = EQUAL + (EXTRA if args.extra else []) + ([UX] if args.ux else [])
+    merge = args.from_json or args.only
+    raw: dict = json.loads(Path(args.json).read_text()) if merge else {}
+    if args.only:
+        methods = args.only
     t_all = time.perf_counter()
     for name in args.problems:
         if args.from_json:
             break
-        raw[name] = {m: [] for m in methods}
+        raw.setdefault(name, {}).update({m: [] for m in methods})
         for seed in args.seeds:
             for m in methods:
                 x = run_one(m, name, seed, args)
@@ -193,11 +234,11 @@ def main() -> None:
            f"--seeds {' '.join(map(str, args.seeds))} --pop {args.pop} --generations "
            f"{args.generations} --steps {args.steps}"
            + (f" --extra --asha-generations {args.asha_generations} --eta {args.eta}"
-              if args.extra else ""))
+              if args.extra else "") + (" --ux" if args.ux else ""))
     n = args.pop * args.generations
     lines = [
         "# The outer loop against random search and Optuna's samplers (equal trial budget)", "",
-        f"Command: `{cmd}`" + ("" if args.from_json else f" ({total_wall / 60:.1f} min)") + "  ",
+        f"Command: `{cmd}`" + ("" if merge else f" ({total_wall / 60:.1f} min)") + "  ",
         f"Machine: 2-core {platform.machine()} CPU shared with other jobs, no GPU, torch "
         f"{torch.__version__}, Python {platform.python_version()}, 1 torch thread, local "
         "backend (one trial at a time).  ",
@@ -224,6 +265,12 @@ def main() -> None:
                   f"{100 * cap / rhv:.2f} %." if rhv else "No reference front.", "",
                   "Equal trials:", ""]
         lines += table(raw, name, EQUAL, rhv) + ["", verdict(raw, name, EQUAL), ""]
+        if raw[name].get(UX):
+            lines += [f"Experiment ({UX}: the outer loop's NSGA-II with uniform crossover and "
+                      "polynomial mutation η = 1 instead of pymoo's SBX η = 15 / PM η = 20; "
+                      "not the library's default; p against hybridmoo_search):", ""]
+            lines += table(raw, name, ["hybridmoo_search", UX], rhv) + [
+                "", verdict(raw, name, EQUAL, ours=UX), ""]
         if any(raw[name].get(m) for m in EXTRA):
             lines += ["Equal total train steps (p against hybridmoo_search above):", ""]
             lines += table(raw, name, ["hybridmoo_search"] + EXTRA, rhv) + [""]
