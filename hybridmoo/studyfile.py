@@ -98,6 +98,7 @@ from hybridmoo._config import (
     check_number,
     invalid,
     read_toml,
+    show,
 )
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 from hybridmoo.filetables import MAX_BUDGET, check_schema, load_budget, load_problem
@@ -122,12 +123,16 @@ OBJECTIVES: dict[str, tuple[str, str]] = {
 ALGORITHMS = ("nsga2", "nsga3", "moead", "smsemoa", "mixed")
 #: the [algorithm] options each algorithm takes (what TOML can express), and what each allows
 ALGORITHM_OPTIONS: dict[str, dict[str, str]] = {
-    "nsga2": {"eliminate_duplicates": "bool", "n_offsprings": "int"},
-    "nsga3": {"eliminate_duplicates": "bool", "n_offsprings": "int", "n_partitions": "int"},
-    "smsemoa": {"eliminate_duplicates": "bool", "n_offsprings": "int", "normalize": "bool"},
+    "nsga2": {"eliminate_duplicates": "bool", "n_offsprings": "int", "variation": "variation"},
+    "nsga3": {"eliminate_duplicates": "bool", "n_offsprings": "int", "n_partitions": "int",
+              "variation": "variation"},
+    "smsemoa": {"eliminate_duplicates": "bool", "n_offsprings": "int", "normalize": "bool",
+                "variation": "variation"},
     "mixed": {"n_offsprings": "int"},
     "moead": {"n_partitions": "int", "n_neighbors": "int", "prob_neighbor_mating": "prob"},
 }
+#: the variation operators of nsga2/nsga3/smsemoa (``[algorithm] options.variation``)
+VARIATIONS = ("pymoo", "explore")
 #: upper bounds that catch a slip of the keyboard (a study of 10^30 trials never ends)
 MAX_POP, MAX_GENERATIONS = 100_000, 100_000
 WARM_STARTS = ("none", "nearest")
@@ -425,3 +430,9 @@ def _check_algorithm_options(name: str, opts: dict, where: str) -> None:
             check_int(f"algorithm.options.{key}", value, 1, MAX_POP, where)
         if kind == "prob":
             check_number(f"algorithm.options.{key}", value, 0, 1, where=where)
+        if kind == "variation" and value not in VARIATIONS:
+            raise ConfigError(
+                f"{where}: algorithm.options.variation = {show(value)} is not allowed."
+                f"{did_you_mean(str(value), VARIATIONS)} Allowed: {', '.join(VARIATIONS)} "
+                "(pymoo: SBX crossover and polynomial mutation η 20, pymoo's defaults; explore: "
+                "uniform crossover and polynomial mutation η 1, for small populations)")

@@ -76,3 +76,29 @@ def test_dymu_method_takes_its_own_defaults():
     assert spec.method == "dymu" and spec.trial_method.name == "dymu"
     assert spec.objectives == ["hv", "cost"]
     assert set(spec.space.fixed) == {"dymu"}
+
+
+def test_variation_option_chooses_the_operators(tmp_path):
+    """``options.variation = "explore"``: uniform crossover and PM η 1; a typo is refused."""
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.crossover.ux import UX
+
+    from hybridmoo.errors import ConfigError
+    from hybridmoo.study.objectives import pymoo_algorithm
+
+    f = tmp_path / "s.toml"
+    f.write_text(BASE)
+    plain = pymoo_algorithm(load_study(f), 2)
+    f.write_text(BASE.replace("generations = 3", 'generations = 3\noptions = { variation = '
+                                                  '"explore" }'))
+    spec = load_study(f)
+    explore = pymoo_algorithm(spec, 2)
+    assert isinstance(plain.mating.crossover, SBX) and isinstance(explore.mating.crossover, UX)
+    eta = explore.mating.mutation.eta
+    assert float(getattr(eta, "value", eta)) == 1.0
+    assert spec.algorithm_options == {"variation": "explore"}  # the spec itself is unchanged
+    f.write_text(BASE.replace("generations = 3", 'generations = 3\noptions = { variation = '
+                                                  '"explor" }'))
+    with pytest.raises(ConfigError, match=r"variation = \"explor\" is not allowed\. Did you "
+                                          r"mean 'explore'"):
+        load_study(f)

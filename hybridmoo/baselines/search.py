@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from hybridmoo.baselines.common import BaselineResult, Budget, register
+from hybridmoo.errors import ConfigError
 
 __all__ = ["SearchSetup", "hybridmoo_search", "run_outer_loop", "run_search", "search_result",
            "search_setup"]
@@ -305,15 +306,24 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
 @register("hybridmoo_search", "hybridmoo",
           "this library: pymoo NSGA-II over Pareto-set-learning configurations")
 def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
-                     generations: int = 2, n_prefs: int = 8) -> BaselineResult:
-    """Outer + inner search under ``budget`` (see the module docstring)."""
+                     generations: int = 2, n_prefs: int = 8,
+                     variation: str = "explore") -> BaselineResult:
+    """Outer + inner search under ``budget`` (see the module docstring). ``variation``: NSGA-II's
+    operators (``[algorithm] options.variation``): ``"explore"`` (uniform crossover, PM η 1;
+    default: with a few trials pymoo's SBX/PM η 20 children stay next to parents that all
+    failed, results/outer_baselines_30.md) or ``"pymoo"``."""
     from hybridmoo.study import Study
+    from hybridmoo.studyfile import VARIATIONS
 
+    if variation not in VARIATIONS:
+        raise ConfigError(f"variation = {variation!r} is not allowed; allowed: "
+                          f"{', '.join(VARIATIONS)}")
     setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
                          n_prefs=n_prefs)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup.spec
+        spec.algorithm_options = {**spec.algorithm_options, "variation": variation}
         spec.output = Path(tmp) / "search.h5"
         res = Study(spec, backend="local", progress=False).run()
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,

@@ -17,8 +17,24 @@ __all__ = ["StudyResult", "outer_objectives", "pymoo_algorithm", "to_minimised"]
 _PENALTY = 1e12  # objective value of a failed trial for minimised objectives
 
 
+def _variation(opts: dict) -> dict:
+    """``options.variation``: ``"pymoo"`` keeps pymoo's operators (SBX, PM η 20); ``"explore"``
+    uses uniform crossover and polynomial mutation η 1, whose children move further from their
+    parents: with a population of a few trials, pymoo's operators can keep proposing near-copies
+    of configurations that all failed (results/outer_baselines_30.md: bad seeds on ZDT2, RE37)."""
+    if opts.pop("variation", "pymoo") != "explore":
+        return {}
+    from pymoo.operators.crossover.ux import UX
+    from pymoo.operators.mutation.pm import PM
+
+    return {"crossover": UX(), "mutation": PM(eta=1)}
+
+
 def pymoo_algorithm(spec: StudySpec, n_obj: int):
+    """The pymoo algorithm of ``[algorithm]`` (NSGA-II, NSGA-III, SMS-EMOA, MOEA/D or the
+    mixed-variable GA) for ``n_obj`` outer objectives."""
     opts = dict(spec.algorithm_options)
+    opts.update(_variation(opts))
     pop = spec.pop_size
     if spec.algorithm == "nsga2":
         from pymoo.algorithms.moo.nsga2 import NSGA2
