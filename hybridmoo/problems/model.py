@@ -246,19 +246,6 @@ class ModelTask(DataTask):
         fn = super().call_for(per_network)
         return fn if fn is batched_call else _looped
 
-    def train_losses(self, params: dict[str, Tensor], generator: torch.Generator) -> Tensor:
-        """Per-preference losses `(K, T)` on the next minibatch (split among the K or shared)."""
-        K = next(iter(params.values())).shape[0]
-        idx = self._next_indices(self.batch_size, generator)
-        if self.split_batch:
-            if self.batch_size % K:
-                raise ShapeError(f"batch of {self.batch_size} cannot be split among K = {K}")
-            idx = idx.reshape(K, -1)
-        else:
-            idx = idx.unsqueeze(0).expand(K, -1)
-        out = self.call(self.module, params, self.X[idx], self.target.buffers)
-        return self._loss(out, self.Y[idx])
-
     def _mean_losses(self, params: dict[str, Tensor], X: Tensor, Y: tuple[Tensor, ...]) -> Tensor:
         K = next(iter(params.values())).shape[0]
         N = X.shape[0]
