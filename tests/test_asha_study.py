@@ -281,3 +281,20 @@ def test_workers_finishing_out_of_order(tmp_path, straight):
     seq = store.read_rungs(straight.path)
     for t in gen0:
         assert rungs[t, 0]["outer_objectives"] == seq[t, 0]["outer_objectives"]
+
+
+@pytest.mark.ray
+def test_asha_study_on_ray_workers(tmp_path, ray_cluster):
+    """The schedule on Ray actors: continuation states travel to the workers and back, every
+    configuration trains the first rung, promoted trials continue, the invariant holds."""
+    res = Study(write_study(tmp_path / "ray"), backend="ray", progress=False).run()
+    counts = res.extra["rung_counts"]
+    assert counts[0] == 18 and 0 < counts[-1] < counts[0] and res.failed == 0
+    sched = res.extra["schedule"]
+    for k in range(len(BUDGETS) - 1):
+        done = {int(t): v for t, v in sched["results"][k].items()}
+        assert set(mo_order(done)[: len(done) // 3]) <= {int(t) for t in
+                                                          sched["results"][k + 1]}
+    for tid, r in res.trials.items():
+        rung = max(k for k in range(3) if str(tid) in sched["results"][k])
+        assert r.steps == BUDGETS[rung] and r.trace["steps"][-1] == BUDGETS[rung]
