@@ -275,7 +275,10 @@ def test_users_model_trains_on_a_two_node_cluster_from_a_temporary_folder(tmp_pa
     trials = [store.read_trial(folder / "out.h5", t, weights=False) for t in range(4)]
     assert all(r.ok for r in trials), [r.error for r in trials]
     assert {r.problem["import_path"] for r in trials} == {f"{name}:make_problem"}
-    assert all("checkpoint_step" in r.extra and r.hv > 0 for r in trials)
+    # every trial chose its best-validation checkpoint; a searched configuration may learn a
+    # front outside the reference box (HV 0, as trial 2 of this seed does), the study may not
+    assert all("checkpoint_step" in r.extra and r.hv >= 0 for r in trials)
+    assert max(r.hv for r in trials) > 0
 
 
 def test_gradient_baselines_compare_on_the_users_model(tmp_path, capsys):
