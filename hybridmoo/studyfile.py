@@ -149,7 +149,7 @@ _SCHEMA: dict[str, set[str]] = {
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "runtime_env",
                   "threads_per_trial"},
-    "fixed": {"hypernet", "train", "dymu"},
+    "fixed": set(),  # the trial method's tables (TrialMethod.check_tables)
     "search": set(),  # free-form dotted paths
 }
 _REQUIRED = ("study", "problem", "algorithm", "budget", "search")
@@ -317,6 +317,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         check_int("resources.threads_per_trial", threads, 1, 1024, where)
 
     trial_method.check_resources(gpus_per_trial=gpus, warm_start=warm)
+    trial_method.check_tables(doc.get("fixed", {}), where)
     space = trial_method.build_space(doc, budget, problem, where)
     schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
     return StudySpec(

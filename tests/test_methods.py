@@ -89,6 +89,8 @@ steps = 11
 [resources]
 keep_weights = "none"
 retries = 0
+[fixed.toy]
+note = "from the fixed table"
 [search]
 "toy.shift" = { type = "real", low = 0.0, high = 1.0 }
 '''
@@ -146,6 +148,7 @@ def test_a_users_method_runs_a_whole_study(toy_study):
     for tid in ids:
         r = data.trial(tid)
         assert r.ok and r.method == "toy_methods:Shifted"
+        assert r.train["note"] == "from the fixed table"  # its own [fixed.toy] table
         shift = r.train["shift"]
         # the stored front is the method's own: the line shifted by the searched value
         np.testing.assert_allclose(r.F.sum(axis=1), 1.0 + 2 * shift)
@@ -163,4 +166,20 @@ def test_a_users_method_validates_its_own_space(toy_study):
     bad = toy_study / "bad.toml"
     bad.write_text((toy_study / "toy.toml").read_text().replace("low = 0.0", "low = -1.0"))
     with pytest.raises(ConfigError, match=r"toy\.shift = -1.*toy.shift must be >= 0"):
+        load_study(bad)
+
+
+def test_fixed_tables_belong_to_the_method(toy_study):
+    """A user's method takes its own [fixed.*] tables; another method's is named, a typo gets
+    the closest of ours."""
+    from hybridmoo.studyfile import load_study
+
+    text = (toy_study / "toy.toml").read_text()
+    bad = toy_study / "bad.toml"
+    bad.write_text(text.replace("[fixed.toy]", "[fixed.train]"))
+    with pytest.raises(ConfigError, match=r"\[fixed.train\] configures hypernetwork trials: "
+                                          r"set study.method = \"hypernet\""):
+        load_study(bad)
+    bad.write_text(text.replace("[fixed.toy]", "[fixed.tyo]"))
+    with pytest.raises(ConfigError, match=r"unknown key fixed.tyo .*Did you mean 'toy'"):
         load_study(bad)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, ClassVar
 
-from hybridmoo.errors import UnknownNameError, did_you_mean
+from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
 
 __all__ = ["TrialMethod", "get", "names", "register"]
 
@@ -52,6 +52,8 @@ class TrialMethod:
     name: ClassVar[str] = ""
     #: one line for ``--help`` and error messages
     summary: ClassVar[str] = ""
+    #: what its trials are called in messages ("hypernetwork trials")
+    noun: ClassVar[str] = "user-defined"
     #: the [fixed.*] tables (and heads of searched paths) of its configuration
     tables: ClassVar[tuple[str, ...]] = ()
     #: the outer objectives used when a study file names none
@@ -71,6 +73,28 @@ class TrialMethod:
             ConfigError: a table, path or value the method does not take, naming it.
         """
         raise NotImplementedError
+
+    def check_tables(self, fixed: dict, where: str) -> None:
+        """Every ``[fixed.<table>]`` is one of :attr:`tables`; a table of another method names
+        that method, any other the closest of ours.
+
+        Raises:
+            ConfigError: naming the table, the method that takes it (if any) and ours.
+        """
+        ours = ", ".join(f"[fixed.{t}]" for t in self.tables)
+        for table in fixed:
+            if table in self.tables:
+                continue
+            owner = next((get(n) for n in names() if table in get(n).tables), None)
+            if owner is not None:
+                raise ConfigError(
+                    f"[fixed.{table}] configures {owner.noun} trials: set study.method = "
+                    f"\"{owner.name}\" (and search '{table}.…' paths), or remove it; a "
+                    f"{self.noun} study (study.method = \"{self.name}\") takes its settings "
+                    f"from {ours}")
+            raise ConfigError(f"unknown key fixed.{table} in {where}."
+                              f"{did_you_mean(str(table), list(self.tables))} Allowed keys in "
+                              f"[fixed]: {', '.join(self.tables)}")
 
     def check_resources(self, *, gpus_per_trial: float, warm_start: str) -> None:
         """Refuse settings of ``[resources]`` / ``[algorithm]`` this method cannot honour."""

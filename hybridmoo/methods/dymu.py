@@ -43,6 +43,7 @@ class DymuMethod(TrialMethod):
 
     name = "dymu"
     summary = "a DYMU controller"
+    noun = "DYMU"
     tables = ("dymu",)
     default_objectives = ("hv", "cost")
     objectives = {"cost": "the trees of a DYMU controller (mean cost at c)",
@@ -53,10 +54,6 @@ class DymuMethod(TrialMethod):
         from hybridmoo.dymu import DymuConfig, dymu_data
 
         fixed = doc.get("fixed", {})
-        for t in ("hypernet", "train"):
-            if t in fixed:
-                raise ConfigError(f"[fixed.{t}] configures hypernetwork trials; a DYMU study "
-                                  '(study.method = "dymu") takes its settings from [fixed.dymu]')
         try:
             dymu_data(problem)
         except ConfigError as exc:

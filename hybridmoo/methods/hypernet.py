@@ -25,6 +25,7 @@ class HypernetMethod(TrialMethod):
 
     name = "hypernet"
     summary = "a preference-conditioned hypernetwork (Pareto set learning)"
+    noun = "hypernetwork"
     tables = ("hypernet", "train")
     default_objectives = ("hv", "n_params")
     hypernetwork = True
@@ -36,9 +37,6 @@ class HypernetMethod(TrialMethod):
         from hybridmoo.train import TrainConfig
 
         fixed = doc.get("fixed", {})
-        if "dymu" in fixed:
-            raise ConfigError('[fixed.dymu] configures DYMU trials: set study.method = "dymu" '
-                              "(and search 'dymu.…' paths), or remove it")
         fixed = {"hypernet": check_fixed_table("hypernet", fixed.get("hypernet", {}),
                                                HypernetConfig, where),
                  "train": check_fixed_table("train", fixed.get("train", {}), TrainConfig, where)}
