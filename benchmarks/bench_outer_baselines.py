@@ -245,7 +245,8 @@ def main() -> None:
         if raw[name].get(UX):
             lines += [f"Experiment ({UX}: the outer loop's NSGA-II with uniform crossover and "
                       "polynomial mutation η = 1 instead of pymoo's SBX η = 15 / PM η = 20; "
-                      "not the library's default; p against hybridmoo_search):", ""]
+                      "since then options.variation = \"explore\", hybridmoo_search's default; "
+                      "p against hybridmoo_search with pymoo's operators):", ""]
             lines += table(raw, name, ["hybridmoo_search", UX], rhv) + [
                 "", verdict(raw, name, EQUAL, ours=UX), ""]
         if any(raw[name].get(m) for m in EXTRA):
