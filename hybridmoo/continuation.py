@@ -24,6 +24,14 @@ stopping budget: ``lr = lr₀ · ½ (1 + cos(π · min(step / lr_horizon, 1)))``
 study sets it to the schedule's ``max_budget``, so a trial stopped at a low rung has taken
 exactly the first steps of the run it would have done at the maximum budget. Resuming a cosine
 schedule without ``lr_horizon`` under a changed budget raises :class:`ConfigError`.
+
+**Inheritance** (population-based training, :func:`inherit_state`): a trainer with *other*
+settings takes over a saved run. It continues the run's step, sample and evaluation counters,
+trace and generators, so its record reads as one run whose settings changed at that step. The
+weights transfer parameter by parameter where names and shapes match (all of them when the
+architecture is the same; the rest keep their fresh initialisation otherwise), the optimiser's
+state (Adam moments) only when every parameter transferred and the optimiser is the same, with
+the learning rate, weight decay and momentum of the new settings.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ import torch
 
 from hybridmoo.errors import ConfigError
 
-__all__ = ["BUDGET_KEYS", "load_state", "save_state"]
+__all__ = ["BUDGET_KEYS", "inherit_state", "load_state", "save_state"]
 
 #: Settings that may differ between a saved trainer and the one resuming it.
 BUDGET_KEYS = ("steps", "seconds", "epochs", "evaluations")
@@ -84,15 +92,7 @@ def _check_same(saved: dict, now: dict, what: str) -> None:
         )
 
 
-def load_state(trainer: Any, blob: bytes) -> None:
-    """Restore :func:`save_state`'s ``blob`` into ``trainer`` (built with the same problem,
-    architecture, seed and settings; only the budget may differ).
-
-    Raises:
-        ConfigError: the settings differ, or a cosine schedule without ``lr_horizon`` would
-            change under a changed budget.
-    """
-    t = trainer
+def _unpack(blob: bytes) -> dict:
     try:
         state = torch.load(io.BytesIO(bytes(blob)), map_location="cpu", weights_only=False)
     except Exception as exc:
@@ -102,6 +102,88 @@ def load_state(trainer: Any, blob: bytes) -> None:
         raise ConfigError("cannot resume training: not a saved trainer state (format "
                           f"{state.get('format') if isinstance(state, dict) else None!r}, "
                           f"expected {_FORMAT})")
+    return state
+
+
+def _restore_run(t: Any, state: dict) -> None:
+    """The counters, trace, generators and data position of ``state`` into trainer ``t``."""
+    t.gen.set_state(state["gen"])
+    c = state["counters"]
+    t.step_count = int(c["step_count"])
+    t.samples = int(c["samples"])
+    t.train_time = float(c["train_time"])
+    t.last_loss = float(c["last_loss"])
+    if t._counts_evals:
+        t._evals0 = t.problem.n_evals - int(c["evaluations"])
+    t._trace = {k: list(v) for k, v in state["trace"].items()}
+    for k, v in state["task"].items():
+        setattr(t.task, k, v)
+    rng = getattr(t.problem, "_rng", None)
+    if "problem_rng" in state and rng is not None:
+        rng.bit_generator.state = state["problem_rng"]
+
+
+def inherit_state(trainer: Any, blob: bytes) -> dict[str, Any]:
+    """Continue :func:`save_state`'s ``blob`` (another trial's run) in ``trainer``, whose
+    settings and architecture may differ (see the module docstring).
+
+    Returns:
+        What transferred: ``{"step": the step taken over, "parameters": [matched, total],
+        "optimizer": bool, "normalizer": bool, "sampler": bool}``.
+
+    Raises:
+        ConfigError: the blob is not a saved trainer state, or none of its parameters fits.
+    """
+    t = trainer
+    state = _unpack(blob)
+    own = t.net.state_dict()
+    saved = state["net"]
+    match = {k: v for k, v in saved.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    if not match:
+        raise ConfigError("cannot inherit the saved run: none of its hypernetwork parameters has "
+                          "the name and shape of one of this architecture's")
+    t.net.load_state_dict({**own, **{k: v.to(t.device) for k, v in match.items()}})
+    same_arch = len(match) == len(own) == len(saved)
+    saved_train = state["train"]
+    now = t.cfg.to_dict()
+    same_opt = same_arch and saved_train.get("optimizer") == now.get("optimizer")
+    if same_opt:
+        t.opt.load_state_dict(state["opt"])
+        for g in t.opt.param_groups:  # the new settings' hyper-parameters, not the donor's
+            g["lr"] = t.cfg.lr
+            g["weight_decay"] = t.cfg.weight_decay
+            if "momentum" in g:
+                g["momentum"] = t.cfg.momentum
+    _restore_run(t, state)
+    if t._cosine:
+        t._anneal()  # the new lr at the step taken over
+    else:
+        for g in t.opt.param_groups:
+            g["lr"] = t.cfg.lr
+    same_norm = saved_train.get("normalize") == now.get("normalize")
+    if same_norm:
+        t.normalizer.load_state_dict(state["normalizer"])
+    same_sampler = "sampler" in state and hasattr(t.sampler, "load_state_dict") and \
+        saved_train.get("sampler") == now.get("sampler")
+    if same_sampler:
+        t.sampler.load_state_dict(state["sampler"])
+    # the donor's checkpoint = "best" candidate holds its own weights: kept when they fit
+    t._best = state["best"] if same_arch and t.cfg.checkpoint == "best" else None
+    t.resumed = True
+    return {"step": t.step_count, "parameters": [len(match), len(own)], "optimizer": same_opt,
+            "normalizer": same_norm, "sampler": bool(same_sampler)}
+
+
+def load_state(trainer: Any, blob: bytes) -> None:
+    """Restore :func:`save_state`'s ``blob`` into ``trainer`` (built with the same problem,
+    architecture, seed and settings; only the budget may differ).
+
+    Raises:
+        ConfigError: the settings differ, or a cosine schedule without ``lr_horizon`` would
+            change under a changed budget.
+    """
+    t = trainer
+    state = _unpack(blob)
     now = t.cfg.to_dict()
     saved = dict(state["train"])
     budget_changed = any(saved.get(k) != now.get(k) for k in BUDGET_KEYS)
@@ -120,22 +202,9 @@ def load_state(trainer: Any, blob: bytes) -> None:
         )
     t.net.load_state_dict({k: v.to(t.device) for k, v in state["net"].items()})
     t.opt.load_state_dict(state["opt"])
-    t.gen.set_state(state["gen"])
-    c = state["counters"]
-    t.step_count = int(c["step_count"])
-    t.samples = int(c["samples"])
-    t.train_time = float(c["train_time"])
-    t.last_loss = float(c["last_loss"])
-    if t._counts_evals:
-        t._evals0 = t.problem.n_evals - int(c["evaluations"])
+    _restore_run(t, state)
     t.normalizer.load_state_dict(state["normalizer"])
-    t._trace = {k: list(v) for k, v in state["trace"].items()}
     t._best = state["best"]
-    for k, v in state["task"].items():
-        setattr(t.task, k, v)
     if "sampler" in state and hasattr(t.sampler, "load_state_dict"):
         t.sampler.load_state_dict(state["sampler"])
-    rng = getattr(t.problem, "_rng", None)
-    if "problem_rng" in state and rng is not None:
-        rng.bit_generator.state = state["problem_rng"]
     t.resumed = True

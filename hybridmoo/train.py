@@ -245,6 +245,10 @@ class Trainer:
         resume_state: continue exactly where a run saved by :meth:`save_state` stopped (same
             problem, architecture, seed and settings; only the budget may be larger): see
             :mod:`hybridmoo.continuation`.
+        inherit_state: take over another run saved by :meth:`save_state` with these (other)
+            settings: population-based training's exploit step
+            (:func:`hybridmoo.continuation.inherit_state`; what transferred is in
+            :attr:`inherited`).
 
     Raises:
         ConfigError: if ``init_state`` does not fit the architecture (names or shapes differ).
@@ -254,9 +258,14 @@ class Trainer:
                  config: TrainConfig | Mapping | None = None, *, seed: int = 0,
                  problem_options: Mapping | None = None,
                  init_state: Mapping[str, Any] | None = None,
-                 resume_state: bytes | None = None) -> None:
+                 resume_state: bytes | None = None,
+                 inherit_state: bytes | None = None) -> None:
         from hybridmoo import problems as registry
 
+        given = [n for n, v in (("init_state", init_state), ("resume_state", resume_state),
+                                ("inherit_state", inherit_state)) if v is not None]
+        if len(given) > 1:
+            raise ConfigError(f"Trainer takes one starting state, got {' and '.join(given)}")
         t0 = time.perf_counter()
         if isinstance(problem, str):
             problem = registry.get(problem, **dict(problem_options or {}))
@@ -321,7 +330,7 @@ class Trainer:
                 "count function evaluations (a data-driven problem's objectives are losses over "
                 "minibatches); use steps, epochs or seconds")
         self._evals0 = problem.n_evals if self._counts_evals else 0
-        if hasattr(problem, "prepare_training") and init_state is None and resume_state is None:
+        if hasattr(problem, "prepare_training") and not given:
             problem.prepare_training(self)  # a black box's hybrid start (its evaluations count)
         self.train_time = 0.0
         self.last_loss = float("nan")
@@ -338,10 +347,15 @@ class Trainer:
         self._best: tuple[float, dict, dict] | None = None  # (val HV, evaluation, weights)
         self._t_start = t0
         self.resumed = False
+        self.inherited: dict[str, Any] | None = None
         if resume_state is not None:
             from hybridmoo.continuation import load_state
 
             load_state(self, resume_state)
+        if inherit_state is not None:
+            from hybridmoo.continuation import inherit_state as inherit
+
+            self.inherited = inherit(self, inherit_state)
         self._setup_time = time.perf_counter() - t0
 
     def save_state(self) -> bytes:

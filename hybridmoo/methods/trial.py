@@ -53,7 +53,9 @@ def run_trial(spec: dict, cache: dict | None = None) -> TrialResult:
         spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``, optionally
             ``"init_state"`` (hypernetwork weights to start from: a warm start) and
             ``"warm_start_from"`` (the trial they come from, recorded in ``result.extra``),
-            ``"resume_state"`` (continue a saved run, see :mod:`hybridmoo.continuation`) and
+            ``"resume_state"`` (continue a saved run, see :mod:`hybridmoo.continuation`),
+            ``"inherit_state"`` (take over another trial's saved run with this trial's
+            settings: what transferred goes to ``result.extra["inherited"]``) and
             ``"save_state": True`` (return the run's state in ``result.extra[STATE_KEY]``:
             bytes the caller must pop before recording the result);
             or, for a DYMU trial, ``{"method": "dymu", "problem", "problem_options", "dymu",
@@ -93,7 +95,8 @@ def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
         problem = _problem(spec, cache)
         trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"],
                           init_state=spec.get("init_state"),
-                          resume_state=spec.get("resume_state"))
+                          resume_state=spec.get("resume_state"),
+                          inherit_state=spec.get("inherit_state"))
     except Exception as exc:  # a bad configuration must not kill the study
         n_obj = cache_n_obj(spec, cache)
         return TrialResult.failed(
@@ -107,6 +110,8 @@ def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
             result.extra[STATE_KEY] = trainer.save_state()
         if spec.get("warm_start_from") is not None:
             result.extra["warm_start_from"] = int(spec["warm_start_from"])
+        if trainer.inherited is not None:
+            result.extra["inherited"] = trainer.inherited
         if result.ok:
             result.extra["latency_ms"] = generation_latency_ms(trainer)
     except Exception as exc:
