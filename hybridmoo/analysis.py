@@ -106,7 +106,39 @@ class StudyData:
         if "outer_objectives" in a:
             for k, v in json.loads(a["outer_objectives"]).items():
                 row[f"outer.{k}"] = v
+        if "rung" in a:  # a multi-fidelity study: the highest rung the trial reached
+            row["rung"] = int(json.loads(a["rung"]))
+        lineage = json.loads(a["lineage"]) if "lineage" in a else None
+        if lineage:  # a child of population-based training (inherit = "pbt")
+            row.update({"parent": int(lineage["parent"]), "inherited_at_step":
+                        int(lineage["step"]), "changed": json.dumps(lineage["changed"])})
         return row
+
+    def lineage_records(self) -> list[dict[str, Any]]:
+        """One dict per value a child of population-based training changed (``inherit =
+        "pbt"``): ``trial_id``, ``parent``, ``replaces`` (the bottom trial whose place it took),
+        ``rung`` (the first it trained to), ``step`` (the parent's step it took over),
+        ``generation``, ``path`` and the ``parent_value`` / ``value``; a child whose mutation
+        changed nothing has one row with ``path`` empty. Empty without inheritance."""
+        rows = []
+        for tid, a in sorted(store.read_trial_attrs(self.path).items()):
+            lin = a.get("lineage")
+            if not lin:
+                continue
+            base = {"trial_id": tid, **{k: lin[k] for k in ("parent", "replaces", "rung",
+                                                            "step", "generation")}}
+            changed = lin["changed"] or {"": [None, None]}
+            for path, (old, new) in changed.items():
+                rows.append({**base, "path": path, "parent_value": old, "value": new})
+        return rows
+
+    def lineage(self):
+        """pandas DataFrame of :meth:`lineage_records`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.lineage_records(), columns=[
+            "trial_id", "parent", "replaces", "rung", "step", "generation", "path",
+            "parent_value", "value"])
 
     def outer_front_ids(self) -> list[int]:
         """Trial ids on the outer Pareto front (empty for a ``train`` file)."""

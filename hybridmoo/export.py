@@ -37,7 +37,7 @@ from hybridmoo.errors import ConfigError, StoreError
 __all__ = ["FORMATS", "WHAT", "export"]
 
 FORMATS = ("csv", "parquet", "json", "npz")
-WHAT = ("fronts", "traces", "trials", "outer-front", "study-front")
+WHAT = ("fronts", "traces", "trials", "outer-front", "study-front", "lineage")
 
 
 def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path | None = None,
@@ -78,6 +78,8 @@ def export(study: StudyData | str | Path, what: str, fmt: str, out: str | Path |
                                   "front pools every kept hypernetwork; each row names its "
                                   "trial")
             df = data.study_front(n).to_frame()
+        elif what == "lineage":
+            df = data.lineage()
         else:
             df = data.outer_front()
     out = Path(out) if out else path.with_name(f"{path.stem}.{what}.{fmt}")
@@ -124,7 +126,7 @@ def _compare_table(path: Path, what: str, trial_ids: list[int] | None):
 
     from hybridmoo.compare import compare_records
 
-    if what in ("outer-front", "study-front"):
+    if what in ("outer-front", "study-front", "lineage"):
         raise ConfigError(f"{path} is the output of `hybridmoo compare`: it has no "
                           f"{what.replace('-', ' ')} (hybridmoo_search's front is the study "
                           "front of its run); export its fronts, traces or trials (one row per "

@@ -117,6 +117,10 @@ class AshaScheduler:
         self.results: list[dict[int, list[float]]] = [{} for _ in self.budgets]
         self.promoted: list[set[int]] = [set() for _ in self.budgets]
         self.running: dict[int, int] = {}  # trial -> rung it is training to
+        # population-based training: per rung, the trials whose worker was handed to a child;
+        # child -> (parent, rung of the parent's state it continues, the trial it replaces)
+        self.replaced: list[set[int]] = [set() for _ in self.budgets]
+        self.parents: dict[int, tuple[int, int, int]] = {}
 
     @property
     def top(self) -> int:
@@ -159,6 +163,43 @@ class AshaScheduler:
                     return t, k + 1
         return None
 
+    def next_exploit(self) -> tuple[int, int, list[int]] | None:
+        """Population-based training's exploit step: ``(loser, rung, donors)``, a trial that
+        completed ``rung`` in its bottom part (below the best ⌊n/η⌋, so not promotable now) and
+        is neither running nor promoted nor replaced yet, and the best ⌊n/η⌋ of that rung (best
+        first), one of which a child continues to ``rung + 1``; ``None`` if there is none. From
+        the highest rung down, the worst trial of a rung first; each trial is replaced at most
+        once per rung."""
+        for k in range(self.top - 1, -1, -1):
+            done = self.results[k]
+            n_top = int(len(done) // self.eta)
+            if n_top == 0:
+                continue
+            order = mo_order(done)
+            for t in reversed(order[n_top:]):
+                if t not in self.promoted[k] and t not in self.running and \
+                        t not in self.replaced[k]:
+                    return t, k, order[:n_top]
+        return None
+
+    def start_child(self, child: int, parent: int, rung: int, replaces: int) -> None:
+        """``child`` (a new trial) continues ``parent``'s state at ``rung - 1`` and trains to
+        ``rung``, in the place of ``replaces`` (a bottom trial of ``rung - 1``)."""
+        if not 1 <= rung <= self.top:
+            raise ValueError(f"a child starts at a rung in 1..{self.top}, not {rung}")
+        if parent not in self.results[rung - 1]:
+            raise ValueError(f"trial {parent} has not completed rung {rung - 1}")
+        if child in self.running or any(child in r for r in self.results):
+            raise ValueError(f"trial {child} already exists")
+        self.replaced[rung - 1].add(replaces)
+        self.parents[child] = (parent, rung - 1, replaces)
+        self.running[child] = rung
+
+    def entry_rung(self, trial: int) -> int:
+        """The rung ``trial`` first trained to: 0, or a child's first rung."""
+        parent = self.parents.get(trial)
+        return 0 if parent is None else parent[1] + 1
+
     def rung_of(self, trial: int) -> int:
         """Highest rung ``trial`` has completed (−1 if none)."""
         done = [k for k in range(len(self.budgets)) if trial in self.results[k]]
@@ -183,7 +224,8 @@ class AshaScheduler:
         driver and will be restarted)."""
         return {"min_budget": self.min_budget, "max_budget": self.max_budget, "eta": self.eta,
                 "results": [{str(t): v for t, v in r.items()} for r in self.results],
-                "promoted": [sorted(p) for p in self.promoted]}
+                "promoted": [sorted(p) for p in self.promoted],
+                "parents": {str(c): list(p) for c, p in self.parents.items()}}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> AshaScheduler:
@@ -194,5 +236,11 @@ class AshaScheduler:
             s.results[k] = {int(t): list(v) for t, v in r.items()}
         for k, p in enumerate(state["promoted"]):
             # a promotion counts once the promoted trial has reported the next rung
-            s.promoted[k] = {int(t) for t in p if int(t) in s.results[k + 1]}
+            s.promoted[k] = {int(t) for t in p
+                             if int(t) in s.results[k + 1] and int(t) in s.results[k]}
+        # a child counts once it has reported its first rung (else its loser is free again)
+        for c, (parent, k, loser) in state.get("parents", {}).items():
+            if int(c) in s.results[int(k) + 1]:
+                s.parents[int(c)] = (int(parent), int(k), int(loser))
+                s.replaced[int(k)].add(int(loser))
         return s

@@ -409,7 +409,7 @@ def read_trial_attrs(path: str | os.PathLike) -> dict[int, dict]:
             for k, v in g.attrs.items():
                 v = v.item() if hasattr(v, "item") else v
                 if k in ("values", "outer_objectives", "attempts", "problem", "hypernet", "train",
-                         "extra", "warm_start_from"):
+                         "extra", "warm_start_from", "lineage"):
                     try:
                         v = json.loads(v)
                     except (TypeError, ValueError):

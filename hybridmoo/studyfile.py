@@ -26,6 +26,9 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
                                    # earlier trial (search space distance) with the same
                                    # architecture whose weights are kept (see keep_weights)
     schedule = "none"              # "asha": multi-fidelity trials (see below)
+    inherit = "none"               # "pbt" (with schedule = "asha"): a trial stopped at a rung
+                                   # hands its worker to a mutated copy of a better trial that
+                                   # continues that trial's weights (population-based training)
 
 
     [budget]                       # per trial; the first reached ends the trial
@@ -144,7 +147,7 @@ _SCHEMA: dict[str, set[str]] = {
     "problem": {"name", "options"},
     "objectives": {"names"},
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start", "schedule",
-                  "min_budget", "max_budget", "eta"},
+                  "min_budget", "max_budget", "eta", "inherit"},
     "budget": {"steps", "seconds", "epochs", "evaluations"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "runtime_env",
@@ -184,6 +187,7 @@ class StudySpec:
     runtime_env: dict | None = None
     schedule: str = "none"
     asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
+    inherit: str = "none"  # "pbt": exploit and explore at the rungs (schedule = "asha")
 
     @property
     def trial_method(self) -> methods.TrialMethod:
@@ -320,6 +324,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     trial_method.check_tables(doc.get("fixed", {}), where)
     space = trial_method.build_space(doc, budget, problem, where)
     schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
+    inherit = _check_inherit(al, schedule, where)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
@@ -327,11 +332,27 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
         warm_start=warm, space=space, method=method, runtime_env=runtime_env,
-        schedule=schedule, asha=asha,
+        schedule=schedule, asha=asha, inherit=inherit,
     )
 
 
 SCHEDULES = ("none", "asha")
+INHERITS = ("none", "pbt")
+
+
+def _check_inherit(al: dict, schedule: str, where: str) -> str:
+    """``[algorithm] inherit``: ``"pbt"`` needs the multi-fidelity schedule's rungs."""
+    inherit = al.get("inherit", "none")
+    if inherit not in INHERITS:
+        raise ConfigError(f"algorithm.inherit = {inherit!r} in {where} is not allowed."
+                          f"{did_you_mean(str(inherit), INHERITS)} Allowed: "
+                          f"{', '.join(INHERITS)}")
+    if inherit == "pbt" and schedule != "asha":
+        raise ConfigError(f'algorithm.inherit = "pbt" in {where} hands a stopped trial\'s worker '
+                          "to a better trial at a rung, and rungs come from the multi-fidelity "
+                          'schedule: set algorithm.schedule = "asha" (with min_budget), or '
+                          "remove inherit")
+    return inherit
 
 
 def _check_schedule(al: dict, budget: dict, trial_method, warm: str, doc: dict, where: str

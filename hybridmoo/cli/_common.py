@@ -7,7 +7,7 @@ from hybridmoo.errors import HybridMooError
 #: choices of `export` (the same as hybridmoo.export.FORMATS / WHAT, which import pandas; a test
 #: checks that they agree) — kept here so that `--help` imports nothing heavy.
 EXPORT_FORMATS = ("csv", "parquet", "json", "npz")
-EXPORT_WHAT = ("fronts", "traces", "trials", "outer-front", "study-front")
+EXPORT_WHAT = ("fronts", "traces", "trials", "outer-front", "study-front", "lineage")
 
 
 def _next_steps(path) -> str:

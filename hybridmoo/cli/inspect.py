@@ -79,7 +79,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         elapsed = a.get("wall_time")
         console.print(
             f"status: {a.get('status')}  trials: {len(ok)} done, {len(failed)} failed"
-            + (f" of {total}" if total else "")
+            + (f" of {total}" if total and not any("parent" in r for r in recs) else "")
+            + (f" ({total} proposed by the algorithm, "
+               f"{sum('parent' in r for r in recs)} children)"
+               if total and any("parent" in r for r in recs) else "")
             + (f"  elapsed: {float(elapsed):.1f} s" if elapsed is not None else "")
             + (f"  half-written: {len(data.partial_trials())}" if data.partial_trials() else "")
         )
@@ -89,6 +92,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                       f"{_front_size(data, best['trial_id'])} points")
         if data.kind == "study":
             console.print(_study_front_line(data, getattr(args, "n", None)), highlight=False)
+        line = _lineage_line(data.path, recs, best["trial_id"])
+        if line:
+            console.print(line, highlight=False)
     front = set(data.outer_front_ids())
     rows = [r for r in ok if r["trial_id"] in front] if front else ok[:1]
     if rows:
@@ -115,6 +121,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     if len(collapsed) > args.errors:
         console.print(f"... and {len(collapsed) - args.errors} more collapsed trial(s)")
     return 0
+
+
+def _lineage_line(path, recs: list[dict], best: int) -> str:
+    """``inherited weights: …`` for a study with population-based training, else empty."""
+    parent = {r["trial_id"]: r["parent"] for r in recs if "parent" in r}
+    if not parent:
+        return ""
+    chain = [best]
+    while chain[-1] in parent and len(chain) <= len(parent):
+        chain.append(parent[chain[-1]])
+    line = f"inherited weights: {len(parent)} children of population-based training"
+    if len(chain) > 1:
+        line += f"; the best trial's lineage: {' <- '.join(map(str, chain))}"
+    return line + f" (hybridmoo export {path} --what lineage)"
 
 
 def _front_size(data, tid: int) -> int:

@@ -19,6 +19,22 @@ last rung to ``max_budget`` (= ``[budget] steps``); see :func:`~hybridmoo.schedu
   trial of an earlier generation promoted later updates the study's outer front and its record
   in the file, not the values pymoo was told (pymoo's tell is final).
 
+**Inherited weights** (``[algorithm] inherit = "pbt"``: population-based training driven by
+pymoo's operators). A free worker with no promotion to run takes a trial from the bottom of a
+rung (below the best ⌊n/η⌋, not promoted, not replaced yet: :meth:`AshaScheduler.next_exploit`)
+and hands its place to a **child**: a new trial that continues the saved state (weights,
+optimiser, counters) of one of that rung's best ⌊n/η⌋ (drawn at random) to the next rung, with
+the donor's configuration mutated by the pymoo algorithm's own mutation operator (kept within
+the search space; drawn again until a value changes). Where the mutation changes the
+architecture only the parameters whose names and shapes match transfer, and the optimiser starts
+afresh (:func:`hybridmoo.continuation.inherit_state`). A child's record continues its parent's
+trace; its lineage (parent, the trial it replaced, the rung and step it took over, the changed
+values) is stored with the trial (attribute ``lineage``) and in an ``inherit`` event, and
+exported (``export --what lineage``). Children are told to pymoo with their generation (real-coded
+genetic algorithms: NSGA-II, NSGA-III, SMS-EMOA; pymoo's survival then ranks them with the
+others), so a good child's configuration breeds on. Only a worker that would otherwise start a new
+configuration or wait takes a child: promotions come first.
+
 Records (:mod:`hybridmoo.store`): every rung result goes to ``/asha/rungs/<trial>-<rung>`` (the
 result at that rung, its continuation state below the last rung, its weights with
 ``keep_weights = "all"``) the moment it returns; ``/trials/<id>``
@@ -55,6 +71,12 @@ def run_asha(study) -> Any:
     return AshaStudy(study).run()
 
 
+def _lineage(event: dict) -> dict:
+    """A child's lineage from its ``inherit`` event."""
+    return {k: event[k] for k in ("parent", "replaces", "rung", "step", "generation",
+                                  "train_time_before", "changed")}
+
+
 class AshaStudy:
     """One multi-fidelity run of a :class:`~hybridmoo.study.Study` (see the module docstring)."""
 
@@ -78,6 +100,8 @@ class AshaStudy:
         self.trial_time = 0.0  # wall seconds of every rung job
         self.train_seconds = 0.0  # training seconds of every rung job (the compute)
         self.wait_time = 0.0
+        self.lineage: dict[int, dict] = {}  # child -> its lineage (inherit = "pbt")
+        self.mutation = None  # set in run() when inherit = "pbt"
 
     # ------------------------------------------------------------------ file
     def _create(self) -> None:
@@ -98,13 +122,19 @@ class AshaStudy:
         recorded, notes = self.study._reopen()
         with store.open_checked(self.path) as f:
             stored = load_study(text=str(f.attrs.get("study_text", "")))
-        if (stored.schedule, stored.asha) != (self.spec.schedule, self.spec.asha):
+        if (stored.schedule, stored.asha, stored.inherit) != \
+                (self.spec.schedule, self.spec.asha, self.spec.inherit):
             raise ConfigError(
                 f"cannot resume {self.path}: the study file's schedule is {self.spec.schedule!r} "
-                f"{self.spec.asha} but the interrupted study used {stored.schedule!r} "
-                f"{stored.asha}; resume with `hybridmoo resume {self.path}` to use the stored "
-                "study file")
+                f"{self.spec.asha} (inherit = {self.spec.inherit!r}) but the interrupted study "
+                f"used {stored.schedule!r} {stored.asha} (inherit = {stored.inherit!r}); resume "
+                f"with `hybridmoo resume {self.path}` to use the stored study file")
         rungs = store.read_rungs(self.path)
+        _, events = store.read_schedule(self.path)
+        born = {e["trial"]: e for e in events if e["event"] == "inherit"}
+        reported = {tid for tid, _ in rungs}
+        # a child whose first rung never came back is undone: its loser may be replaced again
+        self.events = [e for e in events if e["event"] != "inherit" or e["trial"] in reported]
         results: list[dict] = [{} for _ in self.sched.budgets]
         for (tid, k), a in sorted(rungs.items()):
             obj = np.array([a["outer_objectives"][n] for n in self.names], dtype=np.float64)
@@ -116,8 +146,11 @@ class AshaStudy:
             self.train_seconds += float(a["rung_train_time"])
         self.sched = AshaScheduler.from_state({
             **self.sched.state(), "results": results,
-            "promoted": [sorted(results[k + 1]) for k in range(len(results) - 1)]})
-        _, self.events = store.read_schedule(self.path)
+            "promoted": [sorted(results[k + 1]) for k in range(len(results) - 1)],
+            "parents": {str(c): [e["parent"], e["rung"] - 1, e["replaces"]]
+                        for c, e in born.items()}})
+        for c in self.sched.parents:
+            self.lineage[c] = _lineage(born[c])
         for e in self.events:
             if e["event"] == "stop":
                 self.stopped[e["trial"]] = e["rung"]
@@ -161,7 +194,9 @@ class AshaStudy:
             attrs={"values": self.values[tid],
                    "outer_objectives": dict(zip(self.names, self.objs[tid].tolist(),
                                                 strict=True)),
-                   "attempts": self.attempts.get((tid, rung), 1), "warm_start_from": -1,
+                   "attempts": self.attempts.get((tid, rung), 1),
+                   "warm_start_from": self.lineage.get(tid, {}).get("parent", -1),
+                   "lineage": self.lineage.get(tid),
                    "rung": rung, "budget": self.sched.budgets[rung]})
 
     # ------------------------------------------------------------------ jobs
@@ -170,12 +205,65 @@ class AshaStudy:
         job["train"]["steps"] = self.sched.budgets[rung]
         job["train"]["lr_horizon"] = self.sched.max_budget
         job["save_state"] = rung < self.sched.top
-        if rung > 0:
+        if tid in self.lineage and rung == self.sched.entry_rung(tid):  # a child's first rung
+            lin = self.lineage[tid]
+            job["inherit_state"] = self._state_at(lin["parent"], rung - 1)
+        elif rung > 0:
             state = self.states.get(tid)
             if state is None:  # resumed: read it from the file
                 state = store.read_rung(self.path, tid, rung - 1)[1]
             job["resume_state"] = state
         return job
+
+    def _state_at(self, tid: int, rung: int) -> bytes:
+        """``tid``'s continuation state at ``rung`` (memory when it is its latest, else the
+        rung record)."""
+        if self.sched.rung_of(tid) == rung and tid in self.states:
+            return self.states[tid]
+        return store.read_rung(self.path, tid, rung)[1]
+
+    def _mutated(self, values: dict, rng: np.random.Generator) -> dict:
+        """``values`` mutated by the algorithm's mutation in the encoded space (the search
+        space's bounds), drawn again (up to 20 times) until some value changes."""
+        from pymoo.core.population import Population
+
+        x = self.spec.space.encode(values)
+        new = values
+        for _ in range(20):
+            pop = self.mutation.do(self._real_problem, Population.new(X=x[None].copy()),
+                                   random_state=rng)
+            new = self.spec.space.values(np.clip(pop.get("X")[0], 0.0, 1.0))
+            if new != values:
+                break
+        return new
+
+    def _exploit(self, backend, gen: int) -> bool:
+        """Start a child in a bottom trial's place (see the module docstring); whether one
+        started."""
+        found = self.sched.next_exploit()
+        if found is None:
+            return False
+        loser, k, donors = found
+        rng = np.random.default_rng([self.spec.seed, loser, k, 0x5EED])
+        parent = donors[int(rng.integers(len(donors)))]
+        values = self._mutated(self.values[parent], rng)
+        child = max([*self.values, *self.sched.running, -1]) + 1
+        before = self.trials[parent].train_time if self.sched.rung_of(parent) == k else \
+            store.read_rung(self.path, parent, k)[0].train_time
+        self.sched.start_child(child, parent, k + 1, replaces=loser)
+        self.values[child] = values
+        self.gen_of[child] = gen
+        old = self.values[parent]
+        event = {"event": "inherit", "trial": child, "parent": parent, "replaces": loser,
+                 "rung": k + 1, "step": self.sched.budgets[k], "generation": gen,
+                 "train_time_before": before,
+                 "changed": {p: [old[p], values[p]] for p in values if values[p] != old[p]}}
+        self.lineage[child] = _lineage(event)
+        self.events.append(event)
+        self._save_schedule()
+        self.attempts[(child, k + 1)] = 1
+        backend.submit(child, run_trial, self._job(child, k + 1))
+        return True
 
     def _submit(self, backend, tid: int, rung: int) -> None:
         if (tid, rung) not in self.attempts:
@@ -198,20 +286,22 @@ class AshaStudy:
                     f"retry {self.attempts[(tid, rung)]}/{self.spec.retries}")
             self._submit(backend, tid, rung)
             return
+        entry = self.sched.entry_rung(tid)
         if not outcome.ok:
             self.sched.abandon(tid)
             self.events.append({"event": "failed", "trial": tid, "rung": rung,
                                 "error": outcome.error.splitlines()[0] if outcome.error else ""})
-            if rung == 0:  # no result at all: recorded as a failed trial
+            if rung == entry:  # no result at all: recorded as a failed trial
                 self.failed += 1
                 self.trials[tid] = outcome
                 self.objs[tid] = self._objectives(outcome)
-                self._write_trial(tid, 0, outcome, node, replace=False)
+                self._write_trial(tid, rung, outcome, node, replace=False)
             self._save_schedule()
             ui.update(done=int(rung == 0), failed=int(rung == 0), running=backend.running())
             return
         obj = self._objectives(outcome)
-        before = self.trials[tid].train_time if rung > 0 else 0.0
+        before = self.trials[tid].train_time if rung > entry else \
+            self.lineage[tid]["train_time_before"] if tid in self.lineage else 0.0
         rung_train = outcome.train_time - before
         self.train_seconds += rung_train
         self.sched.report(tid, rung, to_minimised(obj, self.names))
@@ -225,7 +315,7 @@ class AshaStudy:
                                 "rung_train_time": rung_train,
                                 "attempts": self.attempts[(tid, rung)]})
         self.objs[tid] = obj
-        self._write_trial(tid, rung, outcome, node, replace=rung > 0)
+        self._write_trial(tid, rung, outcome, node, replace=rung > entry)
         outcome.state_dict = None  # recorded; the continuation state is all a promotion needs
         self.trials[tid] = outcome
         if state is not None:
@@ -239,14 +329,17 @@ class AshaStudy:
         ui.update(done=int(rung == 0), running=backend.running(), hv=outcome.hv,
                   seconds=outcome.wall_time)
 
-    def _run_generation(self, backend, ids: list[int], ui) -> None:
-        """Train the generation's new configurations and every promotion until none is left."""
+    def _run_generation(self, backend, ids: list[int], ui, gen: int) -> None:
+        """Train the generation's new configurations, every promotion and (``inherit =
+        "pbt"``) every child until none is left."""
         queue = [t for t in ids if t not in self.trials]
         while True:
             while backend.running() < backend.slots:
                 promo = self.sched.next_promotion()
                 if promo is not None:
                     self._submit(backend, *promo)
+                elif self.mutation is not None and self._exploit(backend, gen):
+                    continue
                 elif queue:
                     self._submit(backend, queue.pop(0), 0)
                 else:
@@ -258,6 +351,25 @@ class AshaStudy:
             self.wait_time += time.perf_counter() - t0
             for tid, outcome, node in finished:
                 self._finished(backend, tid, outcome, node, ui)
+
+    def _setup_inherit(self, algorithm, mixed: bool, n_obj: int) -> bool:
+        """With ``inherit = "pbt"``: the mutation children are drawn with (the algorithm's own;
+        polynomial mutation for the mixed-variable GA and MOEA/D, whose operators work on
+        other encodings); returns whether children can be told to the algorithm."""
+        if self.spec.inherit != "pbt":
+            return False
+        from pymoo.algorithms.base.genetic import GeneticAlgorithm
+        from pymoo.algorithms.moo.moead import MOEAD
+        from pymoo.core.problem import Problem as PymooProblem
+        from pymoo.operators.mutation.pm import PM
+
+        self._real_problem = PymooProblem(n_var=self.spec.space.n_var, n_obj=n_obj, xl=0.0,
+                                          xu=1.0)
+        real_ga = isinstance(algorithm, GeneticAlgorithm) and not isinstance(algorithm, MOEAD) \
+            and not mixed
+        own = getattr(getattr(algorithm, "mating", None), "mutation", None)
+        self.mutation = own if real_ga and own is not None else PM(eta=20)
+        return real_ga
 
     def _record_stops(self, gen: int) -> None:
         for tid in self.sched.stopped():
@@ -289,6 +401,7 @@ class AshaStudy:
         algorithm = pymoo_algorithm(spec, k)
         algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
                         verbose=False)
+        tell_children = self._setup_inherit(algorithm, mixed, k)
         t_backend = time.perf_counter()
         backend = study._backend()
         startup_time = time.perf_counter() - t_backend
@@ -309,14 +422,14 @@ class AshaStudy:
                         X = np.clip(pop.get("X"), 0.0, 1.0)
                         gen_values = [spec.space.values(u) for u in X]
                     ids = list(range(next_id, next_id + len(X)))
-                    next_id += len(X)
                     for tid, vals in zip(ids, gen_values, strict=True):
                         if tid in self.values:  # recorded before the interruption
                             study._check_replay(tid, self.values[tid], vals)
                         self.values[tid] = vals
                         self.gen_of[tid] = gen
                     if gen in told:  # replayed: pymoo is told what it was told then
-                        if told[gen]["trial_ids"] != ids:
+                        all_ids = told[gen]["trial_ids"]
+                        if all_ids[:len(ids)] != ids:
                             raise ConfigError(f"cannot resume {self.path}: generation {gen} "
                                               f"records trials {told[gen]['trial_ids']}, the "
                                               f"replay proposes {ids}")
@@ -324,17 +437,31 @@ class AshaStudy:
                     else:
                         if ui.started is None:
                             ui.estimate()
-                        self._run_generation(backend, ids, ui)
-                        Fgen = np.stack([self.objs[t] for t in ids])
+                        self._run_generation(backend, ids, ui, gen)
+                        kids = sorted(c for c in self.lineage
+                                      if self.gen_of[c] == gen and c in self.objs)
+                        all_ids = ids + kids
+                        Fgen = np.stack([self.objs[t] for t in all_ids])
                         self._record_stops(gen)
                         self._save_schedule()
-                    pop.set("F", to_minimised(Fgen, self.names))
+                    next_id = max(next_id + len(ids), max(all_ids) + 1)
+                    kids = all_ids[len(ids):]
+                    pop.set("F", to_minimised(Fgen[:len(ids)], self.names))
+                    if kids and tell_children:  # pymoo's survival ranks them with the rest
+                        from pymoo.core.population import Population
+
+                        more = Population.new(X=np.stack([spec.space.encode(self.values[c])
+                                                          for c in kids]))
+                        more.set("F", to_minimised(Fgen[len(ids):], self.names))
+                        pop = Population.merge(pop, more)
                     algorithm.tell(infills=pop)
                     ui.generation(gen + 1, spec.generations)
                     if gen not in told:
-                        store.write_generation(self.path, gen, trial_ids=ids, encoded=X,
+                        Xall = np.concatenate([X, np.stack([spec.space.encode(self.values[c])
+                                                            for c in kids])]) if kids else X
+                        store.write_generation(self.path, gen, trial_ids=all_ids, encoded=Xall,
                                                objectives=Fgen,
-                                               configs=[self.values[t] for t in ids],
+                                               configs=[self.values[t] for t in all_ids],
                                                objective_names=self.names)
                     front = study._front(self.objs)
                     store.write_outer_front(
