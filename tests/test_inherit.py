@@ -3,6 +3,8 @@ over another trial's saved run (hybridmoo.continuation.inherit_state)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -86,3 +88,65 @@ def test_two_starting_states_and_junk_are_refused():
     with pytest.raises(ConfigError, match="not a saved trainer state|does not load"):
         Trainer("zdt1", {"width": 16, "depth": 2}, _cfg(30), seed=0, problem_options=OPTS,
                 inherit_state=b"junk")
+
+
+# ---------------------------------------------------------------- the scheduler's exploit step
+from hybridmoo.scheduler import AshaScheduler  # noqa: E402
+
+
+def _filled(n: int = 6) -> AshaScheduler:
+    s = AshaScheduler(10, 90, 3)  # rungs 10, 30, 90
+    for t in range(n):
+        s.start(t, 0)
+        s.report(t, 0, [float(t), 0.0])  # one objective: lower id is better
+    return s
+
+
+def test_exploit_takes_the_worst_bottom_trial_and_offers_the_best():
+    s = _filled(6)
+    # ⌊6/3⌋ = 2 promotable (0, 1); the bottom is 2..5, the worst first
+    assert s.next_exploit() == (5, 0, [0, 1])
+    s.start_child(100, 0, 1, replaces=5)
+    assert s.next_exploit() == (4, 0, [0, 1])
+    assert s.running[100] == 1 and s.entry_rung(100) == 1 and s.entry_rung(0) == 0
+    assert s.parents[100] == (0, 0, 5)
+    # a promoted or running trial is not replaced
+    s.start(4, 1)
+    assert s.next_exploit() == (3, 0, [0, 1])
+    with pytest.raises(ValueError, match="has not completed rung 1"):
+        s.start_child(101, 0, 2, replaces=3)
+    with pytest.raises(ValueError, match="already exists"):
+        s.start_child(100, 0, 1, replaces=3)
+
+
+def test_exploit_waits_for_enough_results_and_prefers_high_rungs():
+    s = _filled(2)
+    assert s.next_exploit() is None  # ⌊2/3⌋ = 0: nothing is known to be better yet
+    s = _filled(9)
+    for t in (0, 1, 2):
+        s.start(t, 1)
+        s.report(t, 1, [float(t), 0.0])
+    # rung 1 has 3 results: 0 is promotable, 1 and 2 are its bottom, taken before rung 0's
+    assert s.next_exploit() == (2, 1, [0])
+
+
+def test_child_reports_and_is_promoted_like_any_trial():
+    s = _filled(6)
+    s.start_child(100, 0, 1, replaces=5)
+    s.report(100, 1, [-1.0, 0.0])
+    for t in (1, 2):
+        s.start(t, 1)
+        s.report(t, 1, [float(t), 0.0])
+    assert s.next_promotion() == (100, 2)  # the child is rung 1's best
+
+
+def test_scheduler_state_keeps_children_and_undoes_a_lost_one():
+    s = _filled(6)
+    s.start_child(100, 0, 1, replaces=5)
+    s.report(100, 1, [0.5, 0.0])
+    s.start_child(101, 1, 1, replaces=4)  # lost with the driver: never reported
+    r = AshaScheduler.from_state(json.loads(json.dumps(s.state())))
+    assert r.parents == {100: (0, 0, 5)}
+    assert r.replaced[0] == {5}
+    assert r.next_exploit() == (4, 0, [0, 1])  # 4 may be replaced again
+    assert 100 not in r.promoted[0]  # a child did not come from its entry rung's promotions
