@@ -115,6 +115,31 @@ def one_thread():
     torch.set_num_threads(n)
 
 
+@pytest.fixture
+def killed_run(tmp_path):
+    """``killed_run(study_file, fault)``: ``hybridmoo run STUDY --backend local --quiet`` in a
+    subprocess whose driver dies (``os._exit``, as kill -9) at the journal fault point ``fault``
+    (:data:`hybridmoo.journal.FAULT_ENV`, e.g. ``"journal-commit:14"``); asserts it died there
+    and returns the finished process."""
+    import subprocess
+    import sys
+
+    from hybridmoo import journal
+
+    child = tmp_path / "killed_child.py"
+    child.write_text("import sys\nfrom hybridmoo.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+
+    def run(study: Path, fault: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, journal.FAULT_ENV: fault}
+        proc = subprocess.run([sys.executable, str(child), "run", str(study), "--backend",
+                               "local", "--quiet"], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == journal.FAULT_EXIT, proc.stderr[-2000:]
+        return proc
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def ray_cluster(mnist_root):
     """One local Ray on 127.0.0.1 with 2 CPUs for the whole test session."""

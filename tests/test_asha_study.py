@@ -4,10 +4,6 @@ resumes without losing or rerunning a finished rung."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import h5py
 import numpy as np
 import pytest
@@ -146,24 +142,12 @@ def test_outer_algorithm_told_the_highest_rung(straight):
         assert f[0] == pytest.approx(a["outer_objectives"]["hv"])
 
 
-CHILD = """
-import sys
-from hybridmoo.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @pytest.mark.parametrize("fault", ["journal-commit:14", "main-move:25", "main-close:40"])
-def test_killed_mid_schedule_resumes(tmp_path, straight, fault):
+def test_killed_mid_schedule_resumes(tmp_path, straight, fault, killed_run):
     """The driver killed (os._exit, as kill -9) while recording a rung result or a promotion;
     ``--resume`` keeps every rung recorded before, reruns none, and ends as the straight run."""
     path = write_study(tmp_path)
-    (tmp_path / "child.py").write_text(CHILD)
-    env = {**os.environ, journal.FAULT_ENV: fault}
-    proc = subprocess.run([sys.executable, str(tmp_path / "child.py"), "run", str(path),
-                           "--backend", "local", "--quiet"], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == journal.FAULT_EXIT, proc.stderr[-2000:]
+    killed_run(path, fault)
     out = tmp_path / "out.h5"
     store.recover(out)
     before = {key: a["wall_time"] for key, a in store.read_rungs(out).items()}

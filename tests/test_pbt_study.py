@@ -4,14 +4,10 @@ recorded, told to pymoo, exported, and a study killed mid-schedule resumes witho
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from hybridmoo import journal, store
+from hybridmoo import store
 from hybridmoo.analysis import StudyData
 from hybridmoo.errors import ConfigError
 from hybridmoo.export import export
@@ -152,24 +148,12 @@ def _lineages(path) -> dict[int, dict]:
             for t, a in _children(path).items()}
 
 
-CHILD = """
-import sys
-from hybridmoo.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @pytest.mark.parametrize("fault", ["journal-commit:20", "main-move:30"])
-def test_killed_mid_schedule_resumes(tmp_path, straight, fault):
+def test_killed_mid_schedule_resumes(tmp_path, straight, fault, killed_run):
     """kill -9 (os._exit) while a rung result, promotion or child is being recorded; resume
     keeps every rung recorded before, reruns none, and ends as the straight run."""
     path = write_study(tmp_path)
-    (tmp_path / "child.py").write_text(CHILD)
-    env = {**os.environ, journal.FAULT_ENV: fault}
-    proc = subprocess.run([sys.executable, str(tmp_path / "child.py"), "run", str(path),
-                           "--backend", "local", "--quiet"], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == journal.FAULT_EXIT, proc.stderr[-2000:]
+    killed_run(path, fault)
     out = tmp_path / "out.h5"
     store.recover(out)
     before = {key: a["wall_time"] for key, a in store.read_rungs(out).items()}
