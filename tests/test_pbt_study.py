@@ -182,3 +182,20 @@ def test_bad_inherit_settings_are_refused(change, new, match):
 
 def test_inherit_is_off_by_default():
     assert load_study(text=STUDY.replace('inherit = "pbt"\n', "")).inherit == "none"
+
+
+@pytest.mark.parametrize("algorithm", ["mixed", "moead", "smsemoa"])
+def test_other_algorithms_mutate_and_record_children(tmp_path, algorithm):
+    """The mixed-variable GA and MOEA/D (polynomial mutation on the encoded space; children
+    recorded, not told) and SMS-EMOA (its own mutation; children told) all run with inherit."""
+    text = (STUDY.replace('name = "nsga2"', f'name = "{algorithm}"')
+            .replace("pop_size = 6", "pop_size = 4").replace("steps = 90", "steps = 40")
+            .replace("min_budget = 10\neta = 3", "min_budget = 10\neta = 2"))
+    res = Study(write_study(tmp_path, text), backend="local", progress=False).run()
+    kids = _children(res.path)
+    assert kids and res.failed == 0
+    gens = store.read_generations(res.path)
+    assert sorted(t for g in gens.values() for t in g["trial_ids"]) == sorted(res.trials)
+    for tid, a in kids.items():
+        assert a["lineage"]["changed"]
+        assert res.values[tid] != res.values[a["lineage"]["parent"]]
