@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from hybridmoo import methods, store
-from hybridmoo.errors import ConfigError, ShapeError, StoreError
+from hybridmoo.errors import ConfigError, ShapeError, StoreError, UnknownNameError
 from hybridmoo.record import TrialResult
 
 __all__ = ["LoadedHypernet", "StudyData", "load"]
@@ -439,9 +439,23 @@ def _check_pref(preference, names) -> np.ndarray:
 
 
 def _problem(info: dict):
+    """The problem a stored file describes; a user's problem (an import path) is imported from
+    the folder recorded when the study ran, when that folder still exists."""
     from hybridmoo import problems
 
-    return problems.get(info.get("import_path") or info["name"], **info.get("options", {}))
+    name = info.get("import_path") or info["name"]
+    folder = info.get("import_folder")
+    if folder and Path(folder).is_dir():
+        from hybridmoo.usercode import add_import_folder
+
+        add_import_folder(folder)
+    try:
+        return problems.get(name, **info.get("options", {}))
+    except UnknownNameError as exc:
+        if not folder:
+            raise
+        where = "" if Path(folder).is_dir() else " (which no longer exists)"
+        raise UnknownNameError(f"{exc} The study imported it from {folder}{where}.") from None
 
 
 def _frame(rows: list[dict]):

@@ -121,6 +121,38 @@ def test_local_study_on_a_users_problem(user_module):
     assert data is None or data
 
 
+def test_a_fresh_process_finds_the_users_module_where_the_study_ran(user_module, tmp_path):
+    """predict/show in a new process, from another folder, import the user's module from the
+    folder recorded with the study; once the module is gone from there, the error names it."""
+    import subprocess
+
+    name, folder = user_module
+    res = Study(_study(folder, name), backend="local", progress=False).run()
+    assert store.read_trial(res.path, 0, weights=False).problem["import_folder"] == \
+        str(folder.resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "hybridmoo", *args], cwd=elsewhere,
+                              capture_output=True, text=True, timeout=120)
+
+    out = cli("predict", str(res.path), "-p", "0.5,0.5")
+    assert out.returncode == 0, out.stderr
+    assert "f1 = " in out.stdout and "f2 = " in out.stdout
+    assert cli("show", str(res.path)).returncode == 0
+    module = folder / f"{name}.py"
+    module.rename(folder / "kept_aside.txt")  # the user's code moved away
+    try:
+        out = cli("predict", str(res.path), "-p", "0.5,0.5")
+        assert out.returncode == 2
+        assert "cannot be imported" in out.stderr
+        assert f"The study imported it from {folder.resolve()}." in out.stderr
+        assert "Traceback" not in out.stderr
+    finally:
+        (folder / "kept_aside.txt").rename(module)
+
+
 @pytest.mark.ray
 def test_ray_workers_import_the_users_module(user_module, ray_cluster):
     """The driver has the folder on sys.path; the workers only through runtime_env."""

@@ -174,6 +174,9 @@ class Problem(ABC):
             "ref_point_source": self.ref_point_source,
             # a user's problem named "module:factory" is rebuilt from its import path
             **({"import_path": self.import_path} if getattr(self, "import_path", None) else {}),
+            # ... from the folder it was imported from (hybridmoo.problems.registry.import_folder)
+            **({"import_folder": self.import_folder}
+               if getattr(self, "import_folder", None) else {}),
         }
 
     def __repr__(self) -> str:

@@ -129,6 +129,22 @@ def _import_entry(path: str) -> _Entry:
     return _Entry(path, obj, "user", doc)
 
 
+def import_folder(path: str) -> str | None:
+    """The ``sys.path`` folder the module of import path ``path`` was imported from (the
+    folder holding its top-level package or module), or ``None`` (not imported, or not from
+    a file). Stored with a study so that a later process (``predict``, ``show``, ``plot``)
+    imports it again from there."""
+    import sys
+    from pathlib import Path
+
+    top = sys.modules.get(path.partition(":")[0].split(".")[0])
+    file = getattr(top, "__file__", None)
+    if not file:
+        return None
+    f = Path(file).resolve()
+    return str(f.parent.parent if f.name == "__init__.py" else f.parent)
+
+
 def _user_problem(entry: _Entry, options: dict):
     from hybridmoo.problems.base import Problem
 
@@ -141,6 +157,7 @@ def _user_problem(entry: _Entry, options: dict):
     if isinstance(made, Problem):
         made.options = {**dict(getattr(made, "options", {}) or {}), **options}
         made.import_path = entry.name  # stored results rebuild it by this path (predict)
+        made.import_folder = import_folder(entry.name)
         return made
     try:
         from pymoo.core.problem import Problem as PymooProblem
@@ -152,6 +169,7 @@ def _user_problem(entry: _Entry, options: dict):
         wrapped = from_pymoo(made)
         wrapped.options = dict(options)
         wrapped.import_path = entry.name
+        wrapped.import_folder = import_folder(entry.name)
         return wrapped
     raise UnknownNameError(
         f"problem {entry.name!r}: the factory returned a {type(made).__name__}; it must return "
