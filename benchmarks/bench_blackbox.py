@@ -129,7 +129,8 @@ def run_hybrid(name: str, budget: int, seed: int, train: dict | None = None,
     trainer.eval_prefs = eval_preferences(p.n_obj, DENSE, dtype=trainer.dtype)
     with torch.no_grad():
         dense = trainer.evaluate()["F"]
-    return (hypervolume(r.F, ref), int(r.trace["evaluations"][-1]), secs,
+    used = trainer.evaluations  # every evaluation, an hv_subset front's query included
+    return (hypervolume(r.F, ref), int(used), secs,
             hypervolume(dense, ref), len(dense))
 
 

@@ -42,7 +42,7 @@ import moocore
 import numpy as np
 
 from hybridmoo.errors import ConfigError, StoreError
-from hybridmoo.subset import exact_hv_subset, greedy_hv_subset, subset_hypervolume, swap_refine
+from hybridmoo.subset import select_front, subset_hypervolume
 
 __all__ = ["DATA_DENSITY", "DENSITY", "StudyFront", "build_study_front"]
 
@@ -200,15 +200,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     nd = np.zeros(n_pooled, dtype=bool)
     if finite.any():
         nd[np.nonzero(finite)[0][moocore.is_nondominated(F[finite])]] = True
-    cand = np.nonzero(nd)[0]
-    idx, how = np.zeros(0, np.int64), "greedy"
-    if len(cand):
-        Fc = F[cand]
-        exact = exact_hv_subset(Fc, ref, n, limit=exact)
-        if exact is not None:  # few enough subsets to score them all: the best one
-            idx, how = cand[exact], "exact"
-        else:
-            idx = cand[swap_refine(Fc, ref, greedy_hv_subset(Fc, ref, n), max_evals=refine)]
+    idx, how = select_front(F, ref, n, refine=refine, exact=exact)
     hv = subset_hypervolume(F, ref, idx)
     trial_hv = {tid: subset_hypervolume(r.F, ref, np.arange(len(r.F))) for tid, r in kept}
     out = {"F": F[idx], "X": None if X is None else X[idx], "trial_ids": T[idx],

@@ -28,7 +28,8 @@ import numpy as np
 
 from hybridmoo.errors import ConfigError, ShapeError
 
-__all__ = ["exact_hv_subset", "greedy_hv_subset", "subset_hypervolume", "swap_refine"]
+__all__ = ["exact_hv_subset", "greedy_hv_subset", "select_front", "subset_hypervolume",
+           "swap_refine"]
 
 
 def _check(F, ref) -> tuple[np.ndarray, np.ndarray]:
@@ -174,3 +175,24 @@ def exact_hv_subset(F, ref, n: int, limit: int = 5000) -> np.ndarray | None:
         if h > best_h:
             best, best_h = combo, h
     return np.asarray(best, dtype=np.int64)
+
+
+def select_front(F, ref, n: int, *, refine: int = 20000, exact: int = 5000
+                 ) -> tuple[np.ndarray, str]:
+    """The best ``n`` rows of ``F`` `(N, m)` for the hypervolume with reference ``ref``:
+    ``(indices, how)``. Non-finite and dominated rows are dropped; when the non-dominated rows
+    have at most ``exact`` subsets of size ``n``, all are scored (``how = "exact"``), else the
+    greedy choice is improved by exchanges with at most ``refine`` HV evaluations
+    (``"greedy"``). Empty when no row lies inside the reference box."""
+    P, r = _check(F, ref)
+    finite = np.isfinite(P).all(axis=1)
+    cand = np.nonzero(finite)[0]
+    if not len(cand):
+        return np.zeros(0, dtype=np.int64), "greedy"
+    cand = cand[moocore.is_nondominated(P[cand])]
+    Fc = P[cand]
+    best = exact_hv_subset(Fc, r, n, limit=exact) if exact else None
+    if best is not None:
+        return cand[best], "exact"
+    return cand[swap_refine(Fc, r, greedy_hv_subset(Fc, r, n), max_evals=refine)], "greedy"
+

@@ -37,6 +37,7 @@ from torch import Tensor
 from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
+from hybridmoo.finalfront import FRONTS, hv_subset_front, query_cost
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
 from hybridmoo.record import TrialResult
@@ -98,6 +99,9 @@ class TrainConfig:
             evaluation with the highest validation HV — early stopping without touching the
             evaluation split. Needs a data problem with a validation split (the Multi-MNIST
             family, ``tabular_sparsity``).
+        front: the result's front: ``"preferences"`` (the points at the ``n_eval`` evaluation
+            preferences) or ``"hv_subset"`` (the best ``n_eval`` of ``front_density × n_eval``
+            queried points by HV; their evaluations count): :mod:`hybridmoo.finalfront`.
         ref_point: reference point for HV; default the problem's.
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
@@ -135,6 +139,8 @@ class TrainConfig:
     eval_every: int = 100
     n_eval: int = 100
     checkpoint: str = "last"
+    front: str = "preferences"
+    front_density: int = 10
     ref_point: tuple[float, ...] | None = None
     hv_ref: tuple[float, ...] | None = None
     dtype: str = "float32"
@@ -170,6 +176,7 @@ class TrainConfig:
             ("lr_horizon", self.lr_horizon is None or self.lr_horizon >= 1,
              "an integer ≥ 1 or unset"),
             ("n_eval", self.n_eval >= 2, "an integer ≥ 2"),
+            ("front_density", self.front_density >= 1, "an integer ≥ 1"),
             ("threads", self.threads is None or self.threads >= 1, "an integer ≥ 1 or unset"),
         ]
         check_ranges("train", self, checks)
@@ -178,6 +185,7 @@ class TrainConfig:
             ("lr_schedule", self.lr_schedule, _SCHEDULES),
             ("dtype", self.dtype, ("float32", "float64")),
             ("checkpoint", self.checkpoint, ("last", "best")),
+            ("front", self.front, FRONTS),
         ])
         # build once to validate names and parameters early
         if "n_obj" in self.sampler:
@@ -330,6 +338,11 @@ class Trainer:
                 "count function evaluations (a data-driven problem's objectives are losses over "
                 "minibatches); use steps, epochs or seconds")
         self._evals0 = problem.n_evals if self._counts_evals else 0
+        if self._counts_evals and (self.cfg.evaluations or math.inf) <= query_cost(self.cfg):
+            raise ConfigError(
+                f"train.evaluations = {self.cfg.evaluations} leaves nothing to train on: "
+                f"front = 'hv_subset' queries {query_cost(self.cfg)} points at the end; raise "
+                "the budget or lower front_density")
         if hasattr(problem, "prepare_training") and not given:
             problem.prepare_training(self)  # a black box's hybrid start (its evaluations count)
         self.train_time = 0.0
@@ -547,8 +560,8 @@ class Trainer:
             return True
         if c.seconds is not None and self.train_time >= c.seconds:
             return True
-        if c.evaluations is not None and self.evaluations >= c.evaluations:
-            return True
+        if c.evaluations is not None and self.evaluations + query_cost(c) >= c.evaluations:
+            return True  # (keeping room for an hv_subset front's query)
         epochs = getattr(self.task, "epochs_done", None)
         return c.epochs is not None and epochs is not None and epochs >= c.epochs
 
@@ -588,6 +601,8 @@ class Trainer:
             ev = dict(ev)
             ev["extra"] = {**ev.get("extra", {}), "checkpoint_step": ev.pop("step"),
                            "val_hv": val}
+        if not error and ev is not None and self.cfg.front == "hv_subset":
+            ev = hv_subset_front(self, ev)
         if not error and ev is not None and not math.isfinite(ev["hv"]):
             error = "the final front contains NaN objective values"
         return self._result(ev, error, keep_weights)

@@ -199,3 +199,19 @@ def test_other_algorithms_mutate_and_record_children(tmp_path, algorithm):
     for tid, a in kids.items():
         assert a["lineage"]["changed"]
         assert res.values[tid] != res.values[a["lineage"]["parent"]]
+
+
+@pytest.mark.ray
+def test_children_train_on_ray_workers(tmp_path, ray_cluster):
+    """The parent's state travels to a Ray worker and the child's result comes back: children
+    continue their parent's trace there as in-process."""
+    res = Study(write_study(tmp_path / "ray"), backend="ray", progress=False).run()
+    kids = _children(res.path)
+    assert kids and res.failed == 0
+    for tid, a in kids.items():
+        lin = a["lineage"]
+        ptrace = store.read_rung(res.path, lin["parent"], lin["rung"] - 1)[0].trace
+        child = store.read_rung(res.path, tid, lin["rung"])[0]
+        n = len(ptrace["steps"])
+        np.testing.assert_array_equal(child.trace["steps"][:n], ptrace["steps"])
+        assert child.extra["inherited"]["step"] == lin["step"]

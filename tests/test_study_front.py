@@ -318,16 +318,16 @@ def test_hybridmoo_search_reports_the_study_front_and_pays_for_it(monkeypatch):
 
     import moocore
 
-    from hybridmoo import baselines, studyfront
+    from hybridmoo import baselines, subset
 
     pause = 0.4
-    greedy = studyfront.greedy_hv_subset
+    greedy = subset.greedy_hv_subset
 
     def slow_greedy(*args, **kwargs):  # makes the study front's cost visible
         time.sleep(pause)
         return greedy(*args, **kwargs)
 
-    monkeypatch.setattr(studyfront, "greedy_hv_subset", slow_greedy)
+    monkeypatch.setattr(subset, "greedy_hv_subset", slow_greedy)
     t0 = time.perf_counter()
     r = baselines.run("hybridmoo_search", "zdt1", ("steps", 120), seed=0,
                       problem_options={"n_var": 4}, pop_size=2, generations=1)
