@@ -117,11 +117,12 @@ class Variable:
         if self.type == "choice":
             n = len(self.values)
             return self.values[min(int(u * n), n - 1)]
-        if self.type == "real":
+        if self.type == "real":  # 12 significant digits: encode/decode round trips exactly
             if self.log:
-                return float(math.exp(math.log(self.low) + u * (math.log(self.high)
-                                                                  - math.log(self.low))))
-            return float(self.low + u * (self.high - self.low))
+                x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            else:
+                x = self.low + u * (self.high - self.low)
+            return min(max(float(f"{x:.12g}"), self.low), self.high)
         if self.log:  # integer k owns [log k, log(k + 1)) of [log low, log(high + 1))
             lo, hi = math.log(self.low), math.log(self.high + 1)
             v = math.floor(math.exp(lo + u * (hi - lo)) + 1e-9)
@@ -154,6 +155,16 @@ def set_path(cfg: dict, path: str, value: Any) -> None:
         if not isinstance(node, dict):
             raise ConfigError(f"cannot set {path}: {p} is not a table")
     node[parts[-1]] = value
+
+
+def get_path(cfg: Mapping, path: str) -> Any:
+    """``cfg[a][b][c]`` for ``path = "a.b.c"``, or ``None`` where a key is missing."""
+    node: Any = cfg
+    for p in path.split("."):
+        if not isinstance(node, Mapping) or p not in node:
+            return None
+        node = node[p]
+    return node
 
 
 class SearchSpace:
@@ -246,8 +257,8 @@ class SearchSpace:
             if v.type == "choice":
                 out[v.path] = v.values[int(raw)]
             elif v.type == "real":
-                out[v.path] = float(math.exp(raw)) if v.log else float(raw)
-                out[v.path] = min(max(out[v.path], v.low), v.high)
+                real = float(f"{math.exp(raw) if v.log else float(raw):.12g}")
+                out[v.path] = min(max(real, v.low), v.high)
             elif v.log:
                 out[v.path] = int(min(max(math.floor(math.exp(raw) + 1e-9), v.low), v.high))
             else:
@@ -257,6 +268,70 @@ class SearchSpace:
     def encode(self, values: Mapping[str, Any]) -> np.ndarray:
         """Encoded vector `(d,)` of ``{path: value}``."""
         return np.array([v.encode(values[v.path]) for v in self.variables])
+
+    def to_pymoo(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The pymoo mixed-variable solution (a dict) of ``{path: value}``
+        (the inverse of :meth:`from_pymoo`)."""
+        out: dict[str, Any] = {}
+        for v in self.variables:
+            x = values[v.path]
+            if v.type == "choice":
+                out[v.path] = v.values.index(x)
+            elif v.log:  # a log integer k owns [log k, log(k + 1))
+                out[v.path] = math.log(x) if v.type == "real" else \
+                    (math.log(x) + math.log(x + 1)) / 2
+            else:
+                out[v.path] = float(x) if v.type == "real" else int(x)
+        return out
+
+    def initial(self, entry: Any, defaults: Mapping, where: str, index: int) -> dict[str, Any]:
+        """A full ``{path: value}`` from ``[algorithm] initial``'s entry ``entry``: ``"defaults"``
+        or a table of searched paths → values; a path it does not set takes its value in
+        ``defaults`` (the method's default configuration) clipped to the variable's range (a
+        choice whose list lacks it: the first value), else the centre of the range.
+
+        Raises:
+            ConfigError: an entry that is not "defaults" or a table, a path not searched, a
+                value outside its variable's range or list.
+        """
+        what = f"algorithm.initial[{index}] in {where}"
+        if entry == "defaults":
+            entry = {}
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"algorithm.initial[{index}] = {show(entry)} in {where} is "
+                              'invalid: expected "defaults" or a table of searched values, '
+                              'e.g. { "train.lr" = 0.003 }')
+        by_path = {v.path: v for v in self.variables}
+        for path, value in entry.items():
+            if path not in by_path:
+                raise ConfigError(f"{what} sets {path!r}, which is not searched; searched: "
+                                  f"{', '.join(by_path)}")
+            var = by_path[path]
+            ok = value in var.values if var.type == "choice" else (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                and var.low <= value <= var.high
+                and (var.type == "real" or float(value).is_integer()))
+            if not ok:
+                allowed = (", ".join(map(show, var.values)) if var.type == "choice" else
+                           f"{'an integer' if var.type == 'int' else 'a number'} in "
+                           f"[{show(var.low)}, {show(var.high)}]")
+                raise ConfigError(f"{what}: {path} = {show(value)} is outside the search "
+                                  f"space; allowed: {allowed}")
+        out: dict[str, Any] = {}
+        for var in self.variables:
+            if var.path in entry:
+                out[var.path] = int(entry[var.path]) if var.type == "int" else entry[var.path]
+                continue
+            d = get_path(defaults, var.path)
+            if var.type == "choice":
+                out[var.path] = d if d in var.values else var.values[0]
+            elif isinstance(d, (int, float)) and not isinstance(d, bool) and \
+                    math.isfinite(float(d)):
+                x = min(max(float(d), var.low), var.high)
+                out[var.path] = x if var.type == "real" else int(round(x))
+            else:
+                out[var.path] = var.decode(0.5)
+        return out
 
 
 # ------------------------------------------------------------------ study-file helpers

@@ -26,6 +26,8 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
                                    # earlier trial (search space distance) with the same
                                    # architecture whose weights are kept (see keep_weights)
     schedule = "none"              # "asha": multi-fidelity trials (see below)
+    initial = []                   # "defaults" and/or tables of searched values: generation 0
+                                   # starts with these configurations (the rest at random)
     inherit = "none"               # "pbt" (with schedule = "asha"): a trial stopped at a rung
                                    # hands its worker to a mutated copy of a better trial that
                                    # continues that trial's weights (population-based training)
@@ -147,7 +149,7 @@ _SCHEMA: dict[str, set[str]] = {
     "problem": {"name", "options"},
     "objectives": {"names"},
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start", "schedule",
-                  "min_budget", "max_budget", "eta", "inherit"},
+                  "min_budget", "max_budget", "eta", "inherit", "initial"},
     "budget": {"steps", "seconds", "epochs", "evaluations"},
     "resources": {"cpus_per_trial", "gpus_per_trial", "workers", "retries", "keep_weights",
                   "runtime_env",
@@ -188,6 +190,7 @@ class StudySpec:
     schedule: str = "none"
     asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
     inherit: str = "none"  # "pbt": exploit and explore at the rungs (schedule = "asha")
+    initial: list = field(default_factory=list)  # [{path: value}]: generation 0's first trials
 
     @property
     def trial_method(self) -> methods.TrialMethod:
@@ -325,6 +328,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     space = trial_method.build_space(doc, budget, problem, where)
     schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
     inherit = _check_inherit(al, schedule, where)
+    initial = _check_initial(al.get("initial", []), space, trial_method, pop, where)
     return StudySpec(
         path=Path(path) if path else None, text=text, name=str(st.get("name", "study")),
         seed=seed, output=out_path, problem=pname, problem_options=dict(popts), objectives=obj,
@@ -332,12 +336,27 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
         warm_start=warm, space=space, method=method, runtime_env=runtime_env,
-        schedule=schedule, asha=asha, inherit=inherit,
+        schedule=schedule, asha=asha, inherit=inherit, initial=initial,
     )
 
 
 SCHEDULES = ("none", "asha")
 INHERITS = ("none", "pbt")
+
+
+def _check_initial(value, space, trial_method, pop: int, where: str) -> list[dict]:
+    """``[algorithm] initial``: configurations generation 0 starts with (``"defaults"``, or a
+    list of ``"defaults"`` / tables of searched values), as full ``{path: value}``."""
+    entries = [value] if isinstance(value, (str, dict)) else value
+    if not isinstance(entries, list):
+        raise ConfigError(f"algorithm.initial = {value!r} in {where} is invalid: expected "
+                          '"defaults" or a list of tables of searched values, e.g. initial = '
+                          '["defaults", { "train.lr" = 0.003 }]')
+    if len(entries) > pop:
+        raise ConfigError(f"algorithm.initial in {where} lists {len(entries)} configurations, "
+                          f"more than algorithm.pop_size = {pop}: remove some or raise pop_size")
+    defaults = trial_method.default_config()
+    return [space.initial(e, defaults, where, i) for i, e in enumerate(entries)]
 
 
 def _check_inherit(al: dict, schedule: str, where: str) -> str:

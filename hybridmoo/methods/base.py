@@ -99,6 +99,12 @@ class TrialMethod:
     def check_resources(self, *, gpus_per_trial: float, warm_start: str) -> None:
         """Refuse settings of ``[resources]`` / ``[algorithm]`` this method cannot honour."""
 
+    def default_config(self) -> dict:
+        """The method's default configuration (``{table: {...}}``), where ``[algorithm]
+        initial = "defaults"`` reads a searched path's default; ``{}``: none known (the
+        centre of each variable's range is used)."""
+        return {}
+
     def trial_payload(self, spec, config: dict, seed: int,
                       warm: tuple[int, dict] | None = None) -> dict:
         """The backend's job for one trial of study ``spec`` (a

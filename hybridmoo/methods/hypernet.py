@@ -100,6 +100,12 @@ class HypernetMethod(TrialMethod):
 
         return _run_hypernet_trial(payload, cache)
 
+    def default_config(self) -> dict:
+        from hybridmoo.hypernet import HypernetConfig
+        from hybridmoo.train import TrainConfig
+
+        return {"hypernet": HypernetConfig().to_dict(), "train": TrainConfig().to_dict()}
+
     def architecture_key(self, config: dict) -> str:
         from hybridmoo.hypernet import HypernetConfig
 

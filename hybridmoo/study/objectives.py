@@ -30,12 +30,29 @@ def _variation(opts: dict) -> dict:
     return {"crossover": UX(), "mutation": PM(eta=1)}
 
 
+def _sampling(spec: StudySpec, n: int):
+    """Generation 0 with ``[algorithm] initial``: those configurations first, the rest drawn
+    uniformly (seeded by the study seed); encoded vectors, or pymoo dicts for ``mixed``."""
+    from pymoo.core.population import Population
+
+    rng = np.random.default_rng([spec.seed, 0x1A17])
+    values = list(spec.initial[:n])
+    values += [spec.space.values(rng.random(spec.space.n_var)) for _ in range(n - len(values))]
+    if spec.algorithm == "mixed":
+        return Population.new(X=np.array([spec.space.to_pymoo(v) for v in values],
+                                         dtype=object))
+    return np.stack([spec.space.encode(v) for v in values])
+
+
 def pymoo_algorithm(spec: StudySpec, n_obj: int):
     """The pymoo algorithm of ``[algorithm]`` (NSGA-II, NSGA-III, SMS-EMOA, MOEA/D or the
-    mixed-variable GA) for ``n_obj`` outer objectives."""
+    mixed-variable GA) for ``n_obj`` outer objectives; with ``[algorithm] initial`` its first
+    generation starts with those configurations."""
     opts = dict(spec.algorithm_options)
     opts.update(_variation(opts))
     pop = spec.pop_size
+    if spec.initial and spec.algorithm != "moead":
+        opts["sampling"] = _sampling(spec, pop)
     if spec.algorithm == "nsga2":
         from pymoo.algorithms.moo.nsga2 import NSGA2
 
@@ -67,6 +84,8 @@ def pymoo_algorithm(spec: StudySpec, n_obj: int):
     from pymoo.algorithms.moo.moead import ParallelMOEAD
 
     opts.setdefault("n_neighbors", min(20, len(ref_dirs)))
+    if spec.initial:
+        opts["sampling"] = _sampling(spec, len(ref_dirs))
     return ParallelMOEAD(ref_dirs=ref_dirs, n_offsprings=len(ref_dirs), **opts)
 
 
