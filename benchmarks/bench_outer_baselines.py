@@ -89,7 +89,8 @@ def run_one(method: str, name: str, seed: int, args) -> dict:
     if method in (UX, "hybridmoo_search"):  # the row as measured: pymoo's operators or UX
         r = baselines.run("hybridmoo_search", problem, ("steps", total), seed,
                           on_failure="return", variation="explore" if method == UX else "pymoo",
-                          **common)
+                          initial="none", eval_every=10**6, **common)  # as measured: random
+        # first generation, evaluated at each trial's end, as the other outer loops
     elif method == "hybridmoo_asha":
         r = hybridmoo_asha(problem, seed, pop=args.pop, generations=args.asha_generations,
                            steps=args.steps, eta=args.eta)

@@ -34,7 +34,8 @@ def _check_valid(r, space_values: dict) -> None:
     assert np.isfinite(r.hv) and r.hv > 0
     assert r.hv == pytest.approx(r.trace["hv"][-1])  # the study front, built last
     assert r.hv >= r.extra["best_trial_hv"] - 1e-12  # never worse than the best trial
-    assert np.all(np.diff(r.trace["steps"][:-1]) > 0)  # cumulative cost per trial
+    assert np.all(np.diff(r.trace["steps"][:-1]) > 0)  # cumulative cost (anytime)
+    assert r.trace["steps"][-2] == sum(r.extra["trial_steps"])
     assert r.trace["steps"][-1] == r.trace["steps"][-2]  # building the front costs no steps
     assert np.all(np.diff(r.trace["hv"]) >= 0)  # best so far
     width = space_values["hypernet.width"]
@@ -45,8 +46,9 @@ def _check_valid(r, space_values: dict) -> None:
 
 @pytest.fixture(scope="module")
 def reference():
-    """hybridmoo_search under the same tiny budget: 4 trials of 60 steps."""
-    return _run("hybridmoo_search")
+    """hybridmoo_search under the same tiny budget: 4 trials of 60 steps, its first generation
+    drawn at random and evaluated at each trial's end as the other outer loops do."""
+    return _run("hybridmoo_search", initial="none", eval_every=10**6)
 
 
 @pytest.mark.parametrize("name, params", [
@@ -62,6 +64,24 @@ def test_same_trials_and_steps_as_hybridmoo_search(reference, name, params):
     assert r.budget_used["steps"] == reference.budget_used["steps"] == 240
     np.testing.assert_array_equal(r.trace["steps"], reference.trace["steps"])
     assert r.budget_used["evaluations"] == 240 * 8  # K = 8 preferences per step
+
+
+def test_hybridmoo_search_starts_from_the_defaults_with_an_anytime_trace():
+    """By default the first trial is the library's default configuration, and the trace holds
+    each trial's evaluations as it trained (best HV so far, cumulative steps)."""
+    from hybridmoo.train import TrainConfig
+
+    r = _run("hybridmoo_search", budget={"kind": "steps", "amount": 1200})  # 4 × 300 steps
+    assert r.ok
+    tr = r.trace
+    assert len(tr["steps"]) > 4 + 1  # more than one point per trial (+ the study front)
+    assert np.all(np.diff(tr["steps"][:-1]) > 0) and np.all(np.diff(tr["hv"]) >= 0)
+    assert tr["steps"][0] == 100  # the first trial's first evaluation
+    first = r.extra["trial_values"][0]  # the library defaults (width clipped to the space)
+    assert first["train.lr"] == TrainConfig().lr
+    assert first["train.scalarization.name"] == TrainConfig().scalarization["name"]
+    assert first["train.sampler.alpha"] == TrainConfig().sampler["alpha"]
+    assert len(r.extra["trial_values"]) == 4
 
 
 def test_random_search_is_seeded():
@@ -110,7 +130,9 @@ def test_pruning_stops_trials_and_spends_the_savings(name, pruner):
     r = _run(name, budget={"kind": "steps", "amount": 480}, pruner=pruner)  # 4 × 120 steps
     _check_valid(r, r.extra["best_values"])
     assert r.extra["pruner"] == pruner and r.extra["eval_every"] == 15
-    per_trial = np.diff(np.concatenate([[0.0], r.trace["steps"][:-1]]))
+    per_trial = np.asarray(r.extra["trial_steps"])
+    # the trace: each trial's evaluations (every 15 steps) at the cumulative steps
+    assert r.trace["steps"][-2] == per_trial.sum() and len(r.trace["steps"]) > len(per_trial)
     assert per_trial.max() <= 120 and r.budget_used["steps"] <= 480
     assert r.extra["n_trials"] == len(per_trial) >= 4
     assert r.extra["pruned"] == int((per_trial < 120).sum())

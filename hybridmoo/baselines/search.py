@@ -271,6 +271,15 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
     best = -np.inf
     for t in sorted(trials):
         r = trials[t]
+        if t in ok:  # the trial's own evaluations while it trained: an anytime curve
+            tr = r.trace
+            for sec, st, hv in zip(tr["seconds"], tr["steps"], tr["hv"], strict=True):
+                if np.isfinite(hv) and 0 < st < r.steps:
+                    best = max(best, float(hv))
+                    secs.append(spent_s + float(sec))
+                    steps.append(spent_steps + float(st))
+                    evals.append((spent_steps + float(st)) * n_prefs)
+                    hvs.append(best)
         spent_s += r.train_time
         spent_steps += r.steps
         if t in ok:
@@ -296,6 +305,8 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
         hv=float(sf.hv), ref_point=np.asarray(sf.ref_point, dtype=np.float64),
         extra={"best_trial": top, "best_values": values[top],
                "best_trial_hv": float(trials[top].hv), "n_trials": len(trials),
+               "trial_values": {int(t): values[t] for t in sorted(values)},
+               "trial_steps": [int(trials[t].steps) for t in sorted(trials)],
                "study_front": {"seconds": sf_seconds, "points": len(sf), "density": sf.density,
                                "trials": [int(t) for t in sorted(set(sf.trial_ids.tolist()))],
                                "kept_trials": len(sf.trials), "source": sf.source,
@@ -307,23 +318,36 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
           "this library: pymoo NSGA-II over Pareto-set-learning configurations")
 def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
                      generations: int = 2, n_prefs: int = 8,
-                     variation: str = "explore") -> BaselineResult:
+                     variation: str = "explore", initial: str = "defaults",
+                     eval_every: int | None = None) -> BaselineResult:
     """Outer + inner search under ``budget`` (see the module docstring). ``variation``: NSGA-II's
     operators (``[algorithm] options.variation``): ``"explore"`` (uniform crossover, PM η 1;
     default: with a few trials pymoo's SBX/PM η 20 children stay next to parents that all
-    failed, results/outer_baselines_30.md) or ``"pymoo"``."""
+    failed, results/outer_baselines_30.md) or ``"pymoo"``. ``initial``: ``"defaults"``
+    (default: the first trial is the library's default configuration, ``[algorithm] initial``)
+    or ``"none"`` (every first-generation trial drawn at random, as the outer-loop baselines
+    draw theirs). ``eval_every``: steps between a trial's evaluations, which the trace shows
+    (default 100, or only at a trial's end on a data-driven problem, where an evaluation passes
+    over the test split)."""
     from hybridmoo.study import Study
     from hybridmoo.studyfile import VARIATIONS
 
     if variation not in VARIATIONS:
         raise ConfigError(f"variation = {variation!r} is not allowed; allowed: "
                           f"{', '.join(VARIATIONS)}")
+    if initial not in ("defaults", "none"):
+        raise ConfigError(f"initial = {initial!r} is not allowed; allowed: defaults, none")
+    if eval_every is None:
+        eval_every = 10**6 if problem.describe().get("kind") == "data" else 100
     setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
-                         n_prefs=n_prefs)
+                         n_prefs=n_prefs, eval_every=eval_every)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup.spec
         spec.algorithm_options = {**spec.algorithm_options, "variation": variation}
+        if initial == "defaults":
+            spec.initial = [spec.space.initial("defaults", spec.trial_method.default_config(),
+                                               "hybridmoo_search", 0)]
         spec.output = Path(tmp) / "search.h5"
         res = Study(spec, backend="local", progress=False).run()
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
