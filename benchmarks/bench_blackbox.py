@@ -126,10 +126,10 @@ def run_hybrid(name: str, budget: int, seed: int, train: dict | None = None,
         r = trainer.run()
     assert r.ok, r.error
     secs = time.perf_counter() - t
+    used = trainer.evaluations  # every evaluation, an hv_subset front's query included
     trainer.eval_prefs = eval_preferences(p.n_obj, DENSE, dtype=trainer.dtype)
     with torch.no_grad():
         dense = trainer.evaluate()["F"]
-    used = trainer.evaluations  # every evaluation, an hv_subset front's query included
     return (hypervolume(r.F, ref), int(used), secs,
             hypervolume(dense, ref), len(dense))
 
@@ -237,7 +237,7 @@ def main() -> None:
     if args.problems != ["ZDT1", "DTLZ2", "RE37"]:
         cmd += f" --problems {' '.join(args.problems)}"
     if args.front != "preferences":
-        cmd += f" --front {args.front} --out {Path(args.out).relative_to(ROOT)}"
+        cmd += f" --front {args.front} --out {Path(args.out).resolve().relative_to(ROOT)}"
     if args.no_ablation:
         cmd += " --no-ablation"
     front_note = "" if args.front == "preferences" else (

@@ -345,7 +345,10 @@ class BlackBoxProblem(Problem):
         return self._call(X.reshape(-1, self.n_var))
 
     def violation(self, x: np.ndarray | Tensor) -> np.ndarray:
-        """Total constraint violation Σ_j max(0, G_j) per point, `(n,)` (0 where feasible)."""
+        """Total constraint violation Σ_j max(0, G_j) per point, `(n,)` (0 where feasible);
+        an unconstrained problem answers zeros without evaluating (nor counting) anything."""
+        if not self.n_constr:
+            return np.zeros(len(x))
         return self.evaluate_raw(x)[1]
 
     def _es_diffs(self, X: np.ndarray, centre: np.ndarray | None
