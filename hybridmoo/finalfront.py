@@ -38,7 +38,8 @@ FRONTS = ("preferences", "hv_subset")
 
 
 def query_cost(cfg) -> int:
-    """Points the ``hv_subset`` query evaluates (0 for ``preferences``)."""
+    """Evaluations an ``evaluations`` budget keeps for the end: the last evaluation of the
+    ``n_eval`` preferences and the ``hv_subset`` query (0 for ``preferences``)."""
     return (cfg.front_density + 1) * cfg.n_eval if cfg.front == "hv_subset" else 0
 
 
@@ -51,18 +52,19 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     kind = "simplex" if t.sampler.on_simplex else "sphere"
     dense = preferences.eval_preferences(m, cfg.front_density * n, kind=kind, dtype=t.dtype,
                                          device=t.device)
-    P = torch.cat([dense, t.eval_prefs])
     Fs, Xs = [], []
-    for s in range(0, len(P), n):  # a data task sizes its evaluation for n_eval networks
-        params = t.net(P[s: s + n])
+    for s in range(0, len(dense), n):  # a data task sizes its evaluation for n_eval networks
+        params = t.net(dense[s: s + n])
         Fs.append(t.task.eval_losses(params).to(torch.float64).cpu().numpy())
         X = t.task.decision_vectors(params)
         Xs.append(None if X is None else X.to(torch.float64).cpu().numpy())
-    F = np.vstack(Fs)
-    X = None if Xs[0] is None else np.vstack(Xs)
+    # the evaluation preferences' points are ev's (evaluated already: not paid twice)
+    P = torch.cat([dense, t.eval_prefs])
+    F = np.vstack([*Fs, ev["F"]])
+    X = None if Xs[0] is None or ev["X"] is None else np.vstack([*Xs, ev["X"]])
     idx, how = select_front(F, t.ref_point, n)
     hv = subset_hypervolume(F, t.ref_point, idx) if len(idx) else 0.0
-    info = {"kind": "hv_subset", "queried": len(P), "selection": how,
+    info = {"kind": "hv_subset", "queried": len(dense), "pooled": len(P), "selection": how,
             "hv_preferences": ev["hv"], "evaluations": t.evaluations}  # the query's included
     if not hv > ev["hv"]:  # greedy is not exact: never worse than the preference front
         return {**ev, "extra": {**ev.get("extra", {}), "front": {**info, "kept": "preferences"}}}
