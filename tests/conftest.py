@@ -140,6 +140,40 @@ def killed_run(tmp_path):
     return run
 
 
+class _OutOfOrderBackend:
+    """Three workers whose jobs finish last-submitted-first (as async workers can)."""
+
+    slots = 3
+
+    def __init__(self) -> None:
+        self.queue: list = []
+        self.cache: dict = {}
+        self.max_running = 0
+
+    def submit(self, key, fn, payload) -> None:
+        self.queue.append((key, fn, payload))
+        self.max_running = max(self.max_running, len(self.queue))
+
+    def wait(self):
+        key, fn, payload = self.queue.pop()
+        return [(key, fn(payload, self.cache), "fake")]
+
+    def running(self) -> int:
+        return len(self.queue)
+
+    def describe(self) -> str:
+        return "out-of-order test backend"
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def out_of_order_backend():
+    """The class of a fake backend: three workers finishing last-submitted-first."""
+    return _OutOfOrderBackend
+
+
 @pytest.fixture(scope="session")
 def ray_cluster(mnist_root):
     """One local Ray on 127.0.0.1 with 2 CPUs for the whole test session."""

@@ -211,39 +211,11 @@ def test_to_minimised_is_what_the_scheduler_sees(straight):
             to_minimised(obj, straight.objective_names).tolist()
 
 
-class OutOfOrderBackend:
-    """Three workers whose jobs finish last-submitted-first (as async workers can)."""
-
-    slots = 3
-
-    def __init__(self) -> None:
-        self.queue: list = []
-        self.cache: dict = {}
-        self.max_running = 0
-
-    def submit(self, key, fn, payload) -> None:
-        self.queue.append((key, fn, payload))
-        self.max_running = max(self.max_running, len(self.queue))
-
-    def wait(self):
-        key, fn, payload = self.queue.pop()
-        return [(key, fn(payload, self.cache), "fake")]
-
-    def running(self) -> int:
-        return len(self.queue)
-
-    def describe(self) -> str:
-        return "out-of-order test backend"
-
-    def close(self) -> None:
-        pass
-
-
-def test_workers_finishing_out_of_order(tmp_path, straight):
+def test_workers_finishing_out_of_order(tmp_path, straight, out_of_order_backend):
     """Several workers, results arriving out of order: the schedule keeps its invariants, no
     more jobs run than there are workers, and every configuration trains the first rung."""
     study = Study(write_study(tmp_path), backend="local", progress=False)
-    fake = OutOfOrderBackend()
+    fake = out_of_order_backend()
     study._backend = lambda: fake
     res = study.run()
     assert fake.max_running == fake.slots

@@ -170,6 +170,26 @@ def test_killed_mid_schedule_resumes(tmp_path, straight, fault, killed_run):
     assert res.front_ids == straight.front_ids
 
 
+def test_children_with_workers_finishing_out_of_order(tmp_path, out_of_order_backend):
+    """Three workers, results arriving last-submitted-first: no more jobs than workers, every
+    child continues its parent's state at the rung it took over, and each replaced trial is
+    replaced once."""
+    study = Study(write_study(tmp_path), backend="local", progress=False)
+    fake = out_of_order_backend()
+    study._backend = lambda: fake
+    res = study.run()
+    assert fake.max_running == fake.slots and res.failed == 0
+    kids = _children(res.path)
+    assert kids
+    replaced = [(a["lineage"]["replaces"], a["lineage"]["rung"]) for a in kids.values()]
+    assert len(replaced) == len(set(replaced))
+    for tid, a in kids.items():
+        lin = a["lineage"]
+        ptrace = store.read_rung(res.path, lin["parent"], lin["rung"] - 1)[0].trace
+        child = store.read_rung(res.path, tid, lin["rung"])[0].trace
+        np.testing.assert_array_equal(child["steps"][:len(ptrace["steps"])], ptrace["steps"])
+
+
 @pytest.mark.parametrize("change, new, match", [
     ('inherit = "pbt"', 'inherit = "pbt2"', "algorithm.inherit = 'pbt2'"),
     ('schedule = "asha"\nmin_budget = 10\neta = 3\n', "", "needs the multi-fidelity|rungs"),
