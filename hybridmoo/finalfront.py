@@ -18,11 +18,13 @@ steerable. The query's evaluations are true evaluations on a black box: they cou
 HV trace holds the preference front's HV during training; the result's HV is the chosen
 front's, never below the preference front's (that one is kept when the greedy choice is not
 better), and ``result.extra["front"]`` says what was done (``evaluations``: the run's total,
-the query's included).
+the query's included; ``seconds``: the query and selection's wall time, which, like every
+evaluation, a ``seconds`` budget does not count).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,7 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     """The evaluation ``ev`` (:meth:`Trainer.evaluate`'s dict) replaced by the best
     ``n_eval`` points of a dense query of ``trainer``'s network (see the module docstring)."""
     t, cfg = trainer, trainer.cfg
+    t0 = time.perf_counter()
     n, m = cfg.n_eval, t.n_obj
     kind = "simplex" if t.sampler.on_simplex else "sphere"
     dense = preferences.eval_preferences(m, cfg.front_density * n, kind=kind, dtype=t.dtype,
@@ -65,7 +68,8 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     idx, how = select_front(F, t.ref_point, n)
     hv = subset_hypervolume(F, t.ref_point, idx) if len(idx) else 0.0
     info = {"kind": "hv_subset", "queried": len(dense), "pooled": len(P), "selection": how,
-            "hv_preferences": ev["hv"], "evaluations": t.evaluations}  # the query's included
+            "hv_preferences": ev["hv"], "evaluations": t.evaluations,  # the query's included
+            "seconds": time.perf_counter() - t0}  # not in train_time: like any evaluation
     if not hv > ev["hv"]:  # greedy is not exact: never worse than the preference front
         return {**ev, "extra": {**ev.get("extra", {}), "front": {**info, "kept": "preferences"}}}
     Fi = F[idx]

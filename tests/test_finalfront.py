@@ -29,6 +29,7 @@ def test_hv_subset_front_beats_the_lattice_and_stays_steerable():
     assert best.hv > lattice.hv
     info = best.extra["front"]
     assert info["kept"] == "hv_subset" and info["hv_preferences"] == pytest.approx(lattice.hv)
+    assert info["seconds"] > 0
     assert info["queried"] >= 8 * 15 and info["pooled"] == info["queried"] + 15
     assert best.hv == pytest.approx(float(moocore.hypervolume(best.F, ref=best.ref_point)))
     # each point is what the model gives at its preference
