@@ -69,7 +69,9 @@ threads = 1
 """
 #: problem -> (TOML options, description)
 PROBLEMS = {"zdt1": ("{ n_var = 10 }", "ZDT1 (n_var = 10)"),
-            "dtlz2": ("{ n_obj = 3, n_var = 12 }", "DTLZ2 (3 objectives, n_var = 12)")}
+            "dtlz2": ("{ n_obj = 3, n_var = 12 }", "DTLZ2 (3 objectives, n_var = 12)"),
+            "re37": ("{ normalize = true }", "RE37 (3 objectives, normalised by the suite's "
+                     "ideal and nadir)")}
 
 
 def curve_none(res) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -76,7 +76,9 @@ def main() -> None:
         "plain trials", "",
         f"Command: `python benchmarks/bench_pbt.py --problems {' '.join(args.problems)} --seeds "
         f"{seeds} --pop {args.pop} --generations {args.generations} --min-budget "
-        f"{args.min_budget} --max-budget {args.max_budget} --eta {args.eta}`  ",
+        f"{args.min_budget} --max-budget {args.max_budget} --eta {args.eta}"
+        + ("" if Path(args.out).resolve() == (ROOT / "results" / "pbt.md").resolve() else
+           f" --out {args.out} --json {args.json} --plot {args.plot}") + "`  ",
         f"Machine: 2-core {platform.machine()} CPU, no GPU, torch {torch.__version__}, Python "
         f"{platform.python_version()}, 1 torch thread, local backend (one worker).  ",
         f"Studies: bench_asha.py's (NSGA-II over HV and n_params, {args.pop} × "
