@@ -117,9 +117,8 @@ class AshaScheduler:
         self.results: list[dict[int, list[float]]] = [{} for _ in self.budgets]
         self.promoted: list[set[int]] = [set() for _ in self.budgets]
         self.running: dict[int, int] = {}  # trial -> rung it is training to
-        # population-based training: per rung, the trials whose worker was handed to a child;
-        # child -> (parent, rung of the parent's state it continues, the trial it replaces)
-        self.replaced: list[set[int]] = [set() for _ in self.budgets]
+        # population-based training: child -> (parent, rung of the parent's state it continues,
+        # the trial whose place it took)
         self.parents: dict[int, tuple[int, int, int]] = {}
 
     @property
@@ -175,12 +174,15 @@ class AshaScheduler:
             n_top = int(len(done) // self.eta)
             if n_top == 0:
                 continue
-            order = mo_order(done)
+            order, gone = mo_order(done), self.replaced(k)
             for t in reversed(order[n_top:]):
-                if t not in self.promoted[k] and t not in self.running and \
-                        t not in self.replaced[k]:
+                if t not in self.promoted[k] and t not in self.running and t not in gone:
                     return t, k, order[:n_top]
         return None
+
+    def replaced(self, rung: int) -> set[int]:
+        """The trials of ``rung`` whose place a child took."""
+        return {loser for _, k, loser in self.parents.values() if k == rung}
 
     def start_child(self, child: int, parent: int, rung: int, replaces: int) -> None:
         """``child`` (a new trial) continues ``parent``'s state at ``rung - 1`` and trains to
@@ -191,7 +193,6 @@ class AshaScheduler:
             raise ValueError(f"trial {parent} has not completed rung {rung - 1}")
         if child in self.running or any(child in r for r in self.results):
             raise ValueError(f"trial {child} already exists")
-        self.replaced[rung - 1].add(replaces)
         self.parents[child] = (parent, rung - 1, replaces)
         self.running[child] = rung
 
@@ -242,5 +243,4 @@ class AshaScheduler:
         for c, (parent, k, loser) in state.get("parents", {}).items():
             if int(c) in s.results[int(k) + 1]:
                 s.parents[int(c)] = (int(parent), int(k), int(loser))
-                s.replaced[int(k)].add(int(loser))
         return s

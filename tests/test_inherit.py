@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from hybridmoo.errors import ConfigError
+from hybridmoo.scheduler import AshaScheduler
 from hybridmoo.train import Trainer
 
 OPTS = {"n_var": 4}
@@ -91,8 +92,6 @@ def test_two_starting_states_and_junk_are_refused():
 
 
 # ---------------------------------------------------------------- the scheduler's exploit step
-from hybridmoo.scheduler import AshaScheduler  # noqa: E402
-
 
 def _filled(n: int = 6) -> AshaScheduler:
     s = AshaScheduler(10, 90, 3)  # rungs 10, 30, 90
@@ -147,6 +146,6 @@ def test_scheduler_state_keeps_children_and_undoes_a_lost_one():
     s.start_child(101, 1, 1, replaces=4)  # lost with the driver: never reported
     r = AshaScheduler.from_state(json.loads(json.dumps(s.state())))
     assert r.parents == {100: (0, 0, 5)}
-    assert r.replaced[0] == {5}
+    assert r.replaced(0) == {5}
     assert r.next_exploit() == (4, 0, [0, 1])  # 4 may be replaced again
     assert 100 not in r.promoted[0]  # a child did not come from its entry rung's promotions

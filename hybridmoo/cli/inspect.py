@@ -77,12 +77,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         except HybridMooError:
             pass
         elapsed = a.get("wall_time")
+        children = sum("parent" in r for r in recs)  # population-based training's
+        of = "" if not total else f" of {total}" if not children else \
+            f" ({total} proposed by the algorithm, {children} children)"
         console.print(
-            f"status: {a.get('status')}  trials: {len(ok)} done, {len(failed)} failed"
-            + (f" of {total}" if total and not any("parent" in r for r in recs) else "")
-            + (f" ({total} proposed by the algorithm, "
-               f"{sum('parent' in r for r in recs)} children)"
-               if total and any("parent" in r for r in recs) else "")
+            f"status: {a.get('status')}  trials: {len(ok)} done, {len(failed)} failed{of}"
             + (f"  elapsed: {float(elapsed):.1f} s" if elapsed is not None else "")
             + (f"  half-written: {len(data.partial_trials())}" if data.partial_trials() else "")
         )

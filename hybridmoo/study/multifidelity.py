@@ -200,14 +200,16 @@ class AshaStudy:
                    "rung": rung, "budget": self.sched.budgets[rung]})
 
     # ------------------------------------------------------------------ jobs
-    def _job(self, tid: int, rung: int) -> dict:
+    def _job(self, tid: int, rung: int, inherit: bytes | None = None) -> dict:
+        """The backend's job training ``tid`` to ``rung`` (``inherit``: a child's parent state,
+        read from the file when not given)."""
         job = self.study.trial_spec(tid, self.spec.space.config(self.values[tid]))
         job["train"]["steps"] = self.sched.budgets[rung]
         job["train"]["lr_horizon"] = self.sched.max_budget
         job["save_state"] = rung < self.sched.top
         if tid in self.lineage and rung == self.sched.entry_rung(tid):  # a child's first rung
-            lin = self.lineage[tid]
-            job["inherit_state"] = self._state_at(lin["parent"], rung - 1)
+            job["inherit_state"] = inherit if inherit is not None else \
+                self._at_rung(self.lineage[tid]["parent"], rung - 1)[1]
         elif rung > 0:
             state = self.states.get(tid)
             if state is None:  # resumed: read it from the file
@@ -215,12 +217,13 @@ class AshaStudy:
             job["resume_state"] = state
         return job
 
-    def _state_at(self, tid: int, rung: int) -> bytes:
-        """``tid``'s continuation state at ``rung`` (memory when it is its latest, else the
-        rung record)."""
+    def _at_rung(self, tid: int, rung: int) -> tuple[float, bytes]:
+        """``tid``'s training seconds and continuation state at ``rung`` (from memory when that
+        is its latest rung, else from the rung record)."""
         if self.sched.rung_of(tid) == rung and tid in self.states:
-            return self.states[tid]
-        return store.read_rung(self.path, tid, rung)[1]
+            return self.trials[tid].train_time, self.states[tid]
+        result, state = store.read_rung(self.path, tid, rung)
+        return result.train_time, state
 
     def _mutated(self, values: dict, rng: np.random.Generator) -> dict:
         """``values`` mutated by the algorithm's mutation in the encoded space (the search
@@ -248,8 +251,7 @@ class AshaStudy:
         parent = donors[int(rng.integers(len(donors)))]
         values = self._mutated(self.values[parent], rng)
         child = max([*self.values, *self.sched.running, -1]) + 1
-        before = self.trials[parent].train_time if self.sched.rung_of(parent) == k else \
-            store.read_rung(self.path, parent, k)[0].train_time
+        before, state = self._at_rung(parent, k)
         self.sched.start_child(child, parent, k + 1, replaces=loser)
         self.values[child] = values
         self.gen_of[child] = gen
@@ -262,7 +264,7 @@ class AshaStudy:
         self.events.append(event)
         self._save_schedule()
         self.attempts[(child, k + 1)] = 1
-        backend.submit(child, run_trial, self._job(child, k + 1))
+        backend.submit(child, run_trial, self._job(child, k + 1, inherit=state))
         return True
 
     def _submit(self, backend, tid: int, rung: int) -> None:
@@ -447,18 +449,18 @@ class AshaStudy:
                     next_id = max(next_id + len(ids), max(all_ids) + 1)
                     kids = all_ids[len(ids):]
                     pop.set("F", to_minimised(Fgen[:len(ids)], self.names))
+                    Xkids = np.stack([spec.space.encode(self.values[c]) for c in kids]) \
+                        if kids else np.zeros((0, X.shape[1]))
                     if kids and tell_children:  # pymoo's survival ranks them with the rest
                         from pymoo.core.population import Population
 
-                        more = Population.new(X=np.stack([spec.space.encode(self.values[c])
-                                                          for c in kids]))
+                        more = Population.new(X=Xkids)
                         more.set("F", to_minimised(Fgen[len(ids):], self.names))
                         pop = Population.merge(pop, more)
                     algorithm.tell(infills=pop)
                     ui.generation(gen + 1, spec.generations)
                     if gen not in told:
-                        Xall = np.concatenate([X, np.stack([spec.space.encode(self.values[c])
-                                                            for c in kids])]) if kids else X
+                        Xall = np.concatenate([X, Xkids])
                         store.write_generation(self.path, gen, trial_ids=all_ids, encoded=Xall,
                                                objectives=Fgen,
                                                configs=[self.values[t] for t in all_ids],
