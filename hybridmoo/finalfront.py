@@ -66,7 +66,7 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     F = np.vstack([*Fs, ev["F"]])
     X = None if Xs[0] is None or ev["X"] is None else np.vstack([*Xs, ev["X"]])
     idx, how = select_front(F, t.ref_point, n)
-    hv = subset_hypervolume(F, t.ref_point, idx) if len(idx) else 0.0
+    hv = subset_hypervolume(F, t.ref_point, idx)
     info = {"kind": "hv_subset", "queried": len(dense), "pooled": len(P), "selection": how,
             "hv_preferences": ev["hv"], "evaluations": t.evaluations,  # the query's included
             "seconds": time.perf_counter() - t0}  # not in train_time: like any evaluation

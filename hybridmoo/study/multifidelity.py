@@ -384,8 +384,6 @@ class AshaStudy:
     # ------------------------------------------------------------------ the loop
     def run(self) -> Any:
         """Run every generation with the schedule; returns the study's result."""
-        from pymoo.core.problem import Problem as PymooProblem
-
         spec, study = self.spec, self.study
         t_start = time.perf_counter()
         notes: list[str] = []
@@ -398,11 +396,9 @@ class AshaStudy:
         store.begin_journal(self.path)
         k = len(self.names)
         mixed = spec.algorithm == "mixed"
-        pproblem = PymooProblem(vars=spec.space.pymoo_vars(), n_obj=k) if mixed else \
-            PymooProblem(n_var=spec.space.n_var, n_obj=k, xl=0.0, xu=1.0)
         algorithm = pymoo_algorithm(spec, k)
-        algorithm.setup(pproblem, termination=("n_gen", spec.generations), seed=spec.seed,
-                        verbose=False)
+        algorithm.setup(study._pymoo_problem(), termination=("n_gen", spec.generations),
+                        seed=spec.seed, verbose=False)
         tell_children = self._setup_inherit(algorithm, mixed, k)
         t_backend = time.perf_counter()
         backend = study._backend()
@@ -417,12 +413,7 @@ class AshaStudy:
                     ui.note(note)
                 for gen in range(spec.generations):
                     pop = algorithm.ask()
-                    if mixed:
-                        gen_values = [spec.space.from_pymoo(x) for x in pop.get("X")]
-                        X = np.stack([spec.space.encode(v) for v in gen_values])
-                    else:
-                        X = np.clip(pop.get("X"), 0.0, 1.0)
-                        gen_values = [spec.space.values(u) for u in X]
+                    X, gen_values = study._decode(pop)
                     ids = list(range(next_id, next_id + len(X)))
                     for tid, vals in zip(ids, gen_values, strict=True):
                         if tid in self.values:  # recorded before the interruption
