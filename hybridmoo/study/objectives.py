@@ -157,7 +157,3 @@ class StudyResult:
     trial_time: float
     failed: int
     extra: dict = field(default_factory=dict)
-
-
-#: the name the loop used before the package split
-_pymoo_algorithm = pymoo_algorithm
