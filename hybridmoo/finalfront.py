@@ -1,25 +1,37 @@
 """The front a training run returns: the evaluation preferences' points, or the best n points
 of a dense query chosen by hypervolume (``train.front``).
 
-``front = "preferences"`` (default): the network's points at the ``n_eval`` evaluation
-preferences (evenly spread rays or a Das–Dennis lattice): each point is the answer to its
-preference, which is what a user steering the model asks for. But a fixed set of preferences
-is not where n points add the most hypervolume: a Tchebycheff front read at an even lattice
-crowds some regions (DTLZ2's 105-lattice caps the HV of a perfectly converged model at 0.692,
-below what 100 points chosen for HV reach).
+``front = "preferences"``: the network's points at the ``n_eval`` evaluation preferences
+(evenly spread rays or a Das–Dennis lattice): each point is the answer to its preference. But a
+fixed set of preferences is not where n points add the most hypervolume: a Tchebycheff front
+read at an even lattice crowds some regions (DTLZ2's 105-lattice caps the HV of a perfectly
+converged model at 0.692, below what 100 points chosen for HV reach).
 
 ``front = "hv_subset"``: after training, the network is read at ``front_density × n_eval``
 evenly spread preferences plus the evaluation preferences, the non-dominated points inside the
-reference box are pooled, and ``n_eval`` of them are chosen by greedy hypervolume contribution
-improved by exchanges (:func:`hybridmoo.subset.select_front`; Guerreiro, Fonseca & Paquete
-2016). Every chosen point keeps its preference (``result.prefs``), so the front stays
-steerable. The query's evaluations are true evaluations on a black box: they count, and an
-``evaluations`` budget keeps room for them (training stops that many evaluations early). The
-HV trace holds the preference front's HV during training; the result's HV is the chosen
-front's, never below the preference front's (that one is kept when the greedy choice is not
-better), and ``result.extra["front"]`` says what was done (``evaluations``: the run's total,
-the query's included; ``seconds``: the query and selection's wall time, which, like every
-evaluation, a ``seconds`` budget does not count).
+reference box are pooled, and ``n_eval`` of them are chosen greedily by hypervolume
+contribution (:func:`hybridmoo.subset.select_front`; Guerreiro, Fonseca & Paquete 2016).
+Every chosen point keeps its preference (``result.prefs``), so the front stays steerable. The
+HV trace holds the preference front's HV during training and ends at the result's front; the
+result's HV is the chosen front's, and the preference front is kept when the greedy choice is
+not better. When fewer than ``n_eval`` pooled points add hypervolume (early in training), the
+front is filled up to ``n_eval`` with evaluation preferences' points.
+
+- **Data-driven problems** choose on the *validation* split (``select_losses``) and report the
+  chosen points' held-out losses, so the evaluation split never picks its own points; a data
+  problem without a validation split refuses ``hv_subset``.
+- **Black boxes**: the query's evaluations are true evaluations: they count, and an
+  ``evaluations`` budget keeps room for them (training stops that many evaluations early).
+- **Time**: the query and the selection are charged to the run's ``train_time``; under a
+  ``seconds`` budget training stops early by an estimate of their cost (:func:`reserve_seconds`:
+  ``front_density`` evaluation passes plus about ``8 (front_density + 1) n_eval`` hypervolume
+  computations of ``n_eval`` points, both timed at the run's last evaluation).
+
+``front = "auto"`` (the default) is ``"hv_subset"`` except on data-driven problems (a dense
+query is ``front_density`` passes over the evaluation data) and under an ``evaluations``
+budget the query would take more than a tenth of; there it is ``"preferences"``.
+``result.extra["front"]`` says what was done (``evaluations``: the run's total, the query's
+included; ``seconds``: the query and selection's wall time).
 """
 
 from __future__ import annotations
@@ -27,22 +39,80 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import moocore
 import numpy as np
 import torch
 
 from hybridmoo import metrics, preferences
+from hybridmoo.errors import ConfigError
 from hybridmoo.subset import select_front, subset_hypervolume
 
-__all__ = ["FRONTS", "hv_subset_front", "query_cost"]
+__all__ = ["FRONTS", "hv_subset_front", "query_cost", "reserve_seconds", "resolve"]
 
 #: the values of ``train.front``
-FRONTS = ("preferences", "hv_subset")
+FRONTS = ("auto", "preferences", "hv_subset")
 
 
-def query_cost(cfg) -> int:
+def query_cost(front: str, cfg) -> int:
     """Evaluations an ``evaluations`` budget keeps for the end: the last evaluation of the
     ``n_eval`` preferences and the ``hv_subset`` query (0 for ``preferences``)."""
-    return (cfg.front_density + 1) * cfg.n_eval if cfg.front == "hv_subset" else 0
+    return (cfg.front_density + 1) * cfg.n_eval if front == "hv_subset" else 0
+
+
+def resolve(cfg, problem, task) -> str:
+    """``cfg.front`` for this problem: ``"auto"`` made concrete (see the module docstring).
+
+    Raises:
+        ConfigError: ``hv_subset`` on a data problem with no validation split to choose on.
+    """
+    data = hasattr(problem, "make_task")
+    if cfg.front == "auto":
+        cheap = cfg.evaluations is None or \
+            query_cost("hv_subset", cfg) <= 0.1 * cfg.evaluations
+        return "preferences" if data or not cheap else "hv_subset"
+    if cfg.front == "hv_subset" and data and not getattr(task, "has_selection", False):
+        raise ConfigError(
+            f"train.front = 'hv_subset' chooses the front's points by HV on a validation "
+            f"split, and {problem.name!r} has none (choosing on the evaluation split would "
+            "let it pick its own points); use front = 'preferences' or a problem with a "
+            "validation split")
+    return cfg.front
+
+
+def reserve_seconds(trainer: Any) -> float:
+    """Estimated seconds of the ``hv_subset`` query and selection (0 for other fronts or
+    before the first evaluation): ``front_density`` times the run's fastest evaluation pass,
+    plus ``8 (front_density + 1) n_eval`` hypervolumes of ``n_eval`` points (the greedy
+    selection's typical count), timed once per run on the evaluation preferences."""
+    if trainer.front != "hv_subset" or not np.isfinite(trainer.eval_seconds):
+        return 0.0
+    d, n = trainer.cfg.front_density, trainer.cfg.n_eval
+    if getattr(trainer, "_hv_seconds", None) is None:  # mutually non-dominated: a full front
+        pts = trainer.eval_prefs.detach().to(torch.float64).cpu().numpy()
+        ref = pts.max(axis=0) + 0.1
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            moocore.hypervolume(pts, ref=ref)
+            times.append(time.perf_counter() - t0)
+        trainer._hv_seconds = float(np.median(times))
+    return d * trainer.eval_seconds + 8 * (d + 1) * n * trainer._hv_seconds
+
+
+def _losses(trainer: Any, prefs: torch.Tensor, split: str) -> tuple[np.ndarray, Any]:
+    """`(N, m)` losses on ``split`` ("eval" or "select") and decision vectors (or None) of
+    the network at ``prefs`` `(N, m)`, in chunks of ``n_eval`` (a data task sizes its
+    evaluation for n_eval networks)."""
+    t, n = trainer, trainer.cfg.n_eval
+    fn = t.task.select_losses if split == "select" else t.task.eval_losses
+    Fs, Xs = [], []
+    for s in range(0, len(prefs), n):
+        params = t.net(prefs[s: s + n])
+        Fs.append(fn(params).to(torch.float64).cpu().numpy())
+        X = t.task.decision_vectors(params)
+        Xs.append(None if X is None else X.to(torch.float64).cpu().numpy())
+    X = None if any(x is None for x in Xs) else np.vstack(Xs)
+    return np.vstack(Fs), X
 
 
 @torch.no_grad()
@@ -55,26 +125,31 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     kind = "simplex" if t.sampler.on_simplex else "sphere"
     dense = preferences.eval_preferences(m, cfg.front_density * n, kind=kind, dtype=t.dtype,
                                          device=t.device)
-    Fs, Xs = [], []
-    for s in range(0, len(dense), n):  # a data task sizes its evaluation for n_eval networks
-        params = t.net(dense[s: s + n])
-        Fs.append(t.task.eval_losses(params).to(torch.float64).cpu().numpy())
-        X = t.task.decision_vectors(params)
-        Xs.append(None if X is None else X.to(torch.float64).cpu().numpy())
-    # the evaluation preferences' points are ev's (evaluated already: not paid twice)
     P = torch.cat([dense, t.eval_prefs])
-    F = np.vstack([*Fs, ev["F"]])
-    X = None if Xs[0] is None or ev["X"] is None else np.vstack([*Xs, ev["X"]])
-    idx, how = select_front(F, t.ref_point, n)
-    hv = subset_hypervolume(F, t.ref_point, idx)
+    data = getattr(t.task, "has_selection", False)
+    if data:  # choose on the validation split; the preference front is scored there too
+        S, _ = _losses(t, P, "select")
+        X = None
+    else:  # the evaluation preferences' points are ev's (evaluated already: not paid twice)
+        Fd, Xd = _losses(t, dense, "eval")
+        S = np.vstack([Fd, ev["F"]])
+        X = None if Xd is None or ev["X"] is None else np.vstack([Xd, ev["X"]])
+    idx, how = select_front(S, t.ref_point, n, refine=0)
+    if len(idx) < n:  # fewer points contribute: fill up with evaluation preferences' points
+        rest = [i for i in range(len(dense), len(P)) if i not in set(idx.tolist())]
+        idx = np.concatenate([idx, np.asarray(rest[: n - len(idx)], dtype=np.int64)])
+    hv_chosen = subset_hypervolume(S, t.ref_point, idx)
+    hv_prefs = subset_hypervolume(S, t.ref_point, np.arange(len(dense), len(P)))
     info = {"kind": "hv_subset", "queried": len(dense), "pooled": len(P), "selection": how,
             "hv_preferences": ev["hv"], "evaluations": t.evaluations,  # the query's included
-            "seconds": time.perf_counter() - t0}  # not in train_time: like any evaluation
-    if not hv > ev["hv"]:  # greedy is not exact: never worse than the preference front
-        return {**ev, "extra": {**ev.get("extra", {}), "front": {**info, "kept": "preferences"}}}
-    Fi = F[idx]
+            "split": "validation" if data else "evaluation"}
+    if not hv_chosen > hv_prefs:  # greedy is not exact: never worse than the preference front
+        info.update(kept="preferences", seconds=time.perf_counter() - t0)
+        return {**ev, "extra": {**ev.get("extra", {}), "front": info}}
+    Fi = _losses(t, P[idx], "eval")[0] if data else S[idx]
+    info.update(kept="hv_subset", seconds=time.perf_counter() - t0)
     return {"prefs": P[idx].to(torch.float64).cpu().numpy(), "F": Fi,
-            "X": None if X is None else X[idx], "hv": float(hv),
+            "X": None if X is None else X[idx], "hv": metrics.hypervolume(Fi, t.ref_point),
             "igd": metrics.igd(Fi, t.reference_front) if t.reference_front is not None
             else float("nan"),
-            "extra": {**ev.get("extra", {}), "front": {**info, "kept": "hv_subset"}}}
+            "extra": {**ev.get("extra", {}), "front": info}}

@@ -37,7 +37,7 @@ from torch import Tensor
 from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
-from hybridmoo.finalfront import FRONTS, hv_subset_front, query_cost
+from hybridmoo.finalfront import FRONTS, hv_subset_front, query_cost, reserve_seconds, resolve
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
 from hybridmoo.record import TrialResult
@@ -100,8 +100,9 @@ class TrainConfig:
             evaluation split. Needs a data problem with a validation split (the Multi-MNIST
             family, ``tabular_sparsity``).
         front: the result's front: ``"preferences"`` (the points at the ``n_eval`` evaluation
-            preferences) or ``"hv_subset"`` (the best ``n_eval`` of ``front_density × n_eval``
-            queried points by HV; their evaluations count): :mod:`hybridmoo.finalfront`.
+            preferences), ``"hv_subset"`` (the best ``n_eval`` of ``front_density × n_eval``
+            queried points by HV; their evaluations and time count) or ``"auto"`` (default:
+            ``hv_subset`` but on data problems): :mod:`hybridmoo.finalfront`.
         ref_point: reference point for HV; default the problem's.
         hv_ref: reference point passed to ``hv1`` (HV-PSL); default ``ref_point``.
         dtype: ``float32`` or ``float64``. device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
@@ -139,8 +140,8 @@ class TrainConfig:
     eval_every: int = 100
     n_eval: int = 100
     checkpoint: str = "last"
-    front: str = "preferences"
-    front_density: int = 10
+    front: str = "auto"
+    front_density: int = 4
     ref_point: tuple[float, ...] | None = None
     hv_ref: tuple[float, ...] | None = None
     dtype: str = "float32"
@@ -219,14 +220,11 @@ class TrainConfig:
 
 
 def _resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
+    dev = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto"
+                       else name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            f"train.device = {name!r} but CUDA is not available on this machine; use 'cpu' or "
-            "'auto'"
-        )
+        raise ConfigError(f"train.device = {name!r} but CUDA is not available on this machine; "
+                          "use 'cpu' or 'auto'")
     return dev
 
 
@@ -338,10 +336,13 @@ class Trainer:
                 "count function evaluations (a data-driven problem's objectives are losses over "
                 "minibatches); use steps, epochs or seconds")
         self._evals0 = problem.n_evals if self._counts_evals else 0
-        if self._counts_evals and (self.cfg.evaluations or math.inf) <= query_cost(self.cfg):
+        self.front = resolve(self.cfg, problem, self.task)  # "auto" made concrete
+        self.eval_seconds = math.inf  # the fastest evaluation pass (reserve_seconds's unit)
+        cost = query_cost(self.front, self.cfg)
+        if self._counts_evals and (self.cfg.evaluations or math.inf) <= cost:
             raise ConfigError(
                 f"train.evaluations = {self.cfg.evaluations} leaves nothing to train on: "
-                f"front = 'hv_subset' queries {query_cost(self.cfg)} points at the end; raise "
+                f"front = 'hv_subset' queries {cost} points at the end; raise "
                 "the budget or lower front_density")
         if hasattr(problem, "prepare_training") and not given:
             problem.prepare_training(self)  # a black box's hybrid start (its evaluations count)
@@ -410,15 +411,17 @@ class Trainer:
 
     def progress(self) -> float:
         """Fraction of the budget spent, in [0, 1]: the largest of steps / ``steps``, training
-        seconds / ``seconds`` and epochs / ``epochs`` over the budgets that are set."""
+        seconds / ``seconds``, evaluations / ``evaluations`` and epochs / ``epochs`` over the
+        budgets that are set, seconds and evaluations counting an hv_subset front's expected
+        cost (:mod:`hybridmoo.finalfront`) as spent."""
         c = self.cfg
         p = 0.0
         if c.steps is not None:
             p = max(p, self.step_count / c.steps)
         if c.seconds is not None:
-            p = max(p, self.train_time / c.seconds)
+            p = max(p, (self.train_time + reserve_seconds(self)) / c.seconds)
         if c.evaluations is not None:
-            p = max(p, self.evaluations / c.evaluations)
+            p = max(p, (self.evaluations + query_cost(self.front, c)) / c.evaluations)
         epochs = getattr(self.task, "epochs_done", None)
         if c.epochs is not None and epochs is not None:
             p = max(p, float(epochs) / c.epochs)
@@ -508,23 +511,17 @@ class Trainer:
         Returns:
             ``prefs`` `(n, m)`, ``F`` `(n, m)`, ``X`` `(n, n_var)` or None, ``hv``, ``igd``.
         """
+        t0 = time.perf_counter()
         params = self.net(self.eval_prefs)
-        F = self.task.eval_losses(params)
-        Fn = F.detach().to(torch.float64).cpu().numpy()
+        Fn = self.task.eval_losses(params).detach().to(torch.float64).cpu().numpy()
         X = self.task.decision_vectors(params)
-        if np.isnan(Fn).any():
-            hv, igd = float("nan"), float("nan")
-        else:
-            hv = metrics.hypervolume(Fn, self.ref_point)
-            igd = metrics.igd(Fn, self.reference_front) if self.reference_front is not None \
-                else float("nan")
-        out = {
-            "prefs": self.eval_prefs.detach().to(torch.float64).cpu().numpy(),
-            "F": Fn,
-            "X": None if X is None else X.detach().to(torch.float64).cpu().numpy(),
-            "hv": hv,
-            "igd": igd,
-        }
+        self.eval_seconds = min(self.eval_seconds, time.perf_counter() - t0)
+        hv = float("nan") if np.isnan(Fn).any() else metrics.hypervolume(Fn, self.ref_point)
+        igd = metrics.igd(Fn, self.reference_front) if self.reference_front is not None \
+            and math.isfinite(hv) else float("nan")
+        out = {"prefs": self.eval_prefs.detach().to(torch.float64).cpu().numpy(), "F": Fn,
+               "X": None if X is None else X.detach().to(torch.float64).cpu().numpy(),
+               "hv": hv, "igd": igd}
         if hasattr(self.task, "eval_extra"):
             out["extra"] = self.task.eval_extra(params)
         return out
@@ -535,11 +532,7 @@ class Trainer:
         With ``checkpoint = "best"`` also the validation HV (``ev["val_hv"]``); the evaluation
         and weights with the highest one so far are kept for the result."""
         ev = self.evaluate()
-        for k, v in (("steps", self.step_count), ("seconds", self.train_time),
-                     ("samples", self.samples), ("evaluations", self.evaluations),
-                     ("hv", ev["hv"]), ("igd", ev["igd"]),
-                     ("loss", self.last_loss)):
-            self._trace[k].append(float(v))
+        self._trace_point(ev)
         if self.cfg.checkpoint == "best":
             with torch.no_grad():
                 Fv = self.task.select_losses(self.net(self.eval_prefs))
@@ -553,17 +546,18 @@ class Trainer:
                 self._best = (val, {**ev, "step": self.step_count}, state)
         return ev
 
+    def _trace_point(self, ev: dict, replace: bool = False) -> None:
+        for k, v in (("steps", self.step_count), ("seconds", self.train_time),
+                     ("samples", self.samples), ("evaluations", self.evaluations),
+                     ("hv", ev["hv"]), ("igd", ev["igd"]), ("loss", self.last_loss)):
+            if replace:
+                self._trace[k][-1] = float(v)
+            else:
+                self._trace[k].append(float(v))
+
     def done(self) -> bool:
-        """Whether the budget is spent."""
-        c = self.cfg
-        if c.steps is not None and self.step_count >= c.steps:
-            return True
-        if c.seconds is not None and self.train_time >= c.seconds:
-            return True
-        if c.evaluations is not None and self.evaluations + query_cost(c) >= c.evaluations:
-            return True  # (keeping room for an hv_subset front's query)
-        epochs = getattr(self.task, "epochs_done", None)
-        return c.epochs is not None and epochs is not None and epochs >= c.epochs
+        """Whether the budget is spent (:meth:`progress` reached 1)."""
+        return self.progress() >= 1.0
 
     def run(self, callback: Callable[[dict], None] | None = None,
             keep_weights: bool = True) -> TrialResult:
@@ -601,8 +595,10 @@ class Trainer:
             ev = dict(ev)
             ev["extra"] = {**ev.get("extra", {}), "checkpoint_step": ev.pop("step"),
                            "val_hv": val}
-        if not error and ev is not None and self.cfg.front == "hv_subset":
+        if not error and ev is not None and self.front == "hv_subset":
             ev = hv_subset_front(self, ev)
+            self.train_time += ev["extra"]["front"]["seconds"]  # charged like training
+            self._trace_point(ev, replace=True)  # the trace ends at the result's front
         if not error and ev is not None and not math.isfinite(ev["hv"]):
             error = "the final front contains NaN objective values"
         return self._result(ev, error, keep_weights)

@@ -19,14 +19,16 @@ from hybridmoo.train import Trainer
 
 def test_hv_subset_front_beats_the_lattice_and_stays_steerable():
     kw = {"steps": 150, "n_eval": 15, "threads": 1, "seed": 0}
-    lattice = hybridmoo.train("dtlz2", **kw)
+    lattice = hybridmoo.train("dtlz2", front="preferences", **kw)
     t = Trainer("dtlz2", None, {**{k: v for k, v in kw.items() if k != "seed"},
                                 "front": "hv_subset", "front_density": 8}, seed=0)
     best = t.run()
     assert len(best.F) == len(lattice.F) == 15
     # the same network (same seed and steps): only the choice of points differs
-    np.testing.assert_allclose(best.trace["hv"], lattice.trace["hv"])
-    assert best.hv > lattice.hv
+    np.testing.assert_allclose(best.trace["hv"][:-1], lattice.trace["hv"][:-1])
+    assert best.hv > lattice.hv and best.trace["hv"][-1] == best.hv  # the trace ends there
+    assert best.trace["steps"][-1] == lattice.trace["steps"][-1] == 150
+    assert best.trace["seconds"][-1] == best.train_time
     info = best.extra["front"]
     assert info["kept"] == "hv_subset" and info["hv_preferences"] == pytest.approx(lattice.hv)
     assert info["seconds"] > 0
@@ -64,8 +66,8 @@ def test_black_box_query_is_counted_within_the_budget():
     assert r.ok and r.extra["front"]["queried"] >= 50
     used = r.extra["front"]["evaluations"]
     assert used == p.n_evals <= 3000 + 10 * 8  # within the budget's usual overshoot
-    # training stopped early enough to leave the query its evaluations
-    assert r.trace["evaluations"][-1] + r.extra["front"]["queried"] <= used
+    # the query's evaluations are in the trace's last point, within the budget
+    assert r.trace["evaluations"][-1] == used
     with pytest.raises(ConfigError, match="leaves nothing to train on"):
         hybridmoo.train(_black_box(), evaluations=50, n_eval=10, front="hv_subset",
                         front_density=5)
@@ -74,3 +76,41 @@ def test_black_box_query_is_counted_within_the_budget():
 def test_unknown_front_is_refused():
     with pytest.raises(ConfigError, match="front"):
         hybridmoo.train("zdt1", steps=5, front="dense")
+
+
+def test_auto_front_is_hv_subset_unless_data_or_a_tight_evaluation_budget():
+    small = {"n_var": 5}
+    assert Trainer("zdt1", None, {"steps": 1}, problem_options=small).front == "hv_subset"
+    assert Trainer("tabular_sparsity", {"width": 8}, {"steps": 1}).front == "preferences"
+    # a black box: the query (front_density + 1) × n_eval must fit in a tenth of the budget
+    bb = {"n_eval": 10, "front_density": 4}
+    assert Trainer(_black_box(), None, {**bb, "steps": None, "evaluations": 300}).front == \
+        "preferences"
+    assert Trainer(_black_box(), None, {**bb, "steps": None, "evaluations": 600}).front == \
+        "hv_subset"
+    assert Trainer("zdt1", None, {"steps": 1, "front": "preferences"},
+                   problem_options=small).front == "preferences"
+
+
+def test_data_problem_chooses_on_validation_and_reports_the_test_losses():
+    t = Trainer("tabular_sparsity", {"width": 16},
+                {"steps": 40, "batch_size": 64, "n_eval": 5, "eval_every": 20, "threads": 1,
+                 "front": "hv_subset", "front_density": 3}, seed=0)
+    r = t.run()
+    assert r.ok, r.error
+    info = r.extra["front"]
+    assert info["split"] == "validation" and info["pooled"] == 15 + 5
+    P = torch.as_tensor(r.prefs, dtype=t.dtype)
+    with torch.no_grad():  # the reported losses are the held-out split's at the chosen prefs
+        test = t.task.eval_losses(t.net(P)).double().numpy()
+        val_chosen = t.task.select_losses(t.net(P)).double().numpy()
+        val_lattice = t.task.select_losses(t.net(t.eval_prefs)).double().numpy()
+    np.testing.assert_allclose(r.F, test, rtol=1e-5, atol=1e-7)
+    assert r.hv == pytest.approx(float(moocore.hypervolume(r.F, ref=r.ref_point)))
+    hv = [float(moocore.hypervolume(v, ref=r.ref_point)) for v in (val_chosen, val_lattice)]
+    assert hv[0] >= hv[1]  # chosen on validation: never below the lattice there
+
+
+def test_hv_subset_needs_a_validation_split_on_data_problems():
+    with pytest.raises(ConfigError, match="validation split"):
+        Trainer("mtl_regression", {"width": 8}, {"steps": 1, "front": "hv_subset"})

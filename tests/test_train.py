@@ -14,6 +14,7 @@ from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.problems.base import Problem
 from hybridmoo.targets import MultiHeadMLP
 from hybridmoo.tasks import DataTask, VectorTask
+from hybridmoo.finalfront import reserve_seconds
 from hybridmoo.train import TrainConfig, Trainer, TrialResult, train
 
 NET = {"embed_dim": 8, "width": 16, "depth": 1}
@@ -262,10 +263,23 @@ def test_steps_budget_is_exact():
 
 def test_seconds_budget():
     """A seconds budget stops once the training time passes it, not long after."""
-    r = _zdt1(steps=None, seconds=0.3, eval_every=10_000)
+    r = _zdt1(steps=None, seconds=0.3, eval_every=10_000, front="preferences")
     assert r.ok
     assert 0.3 <= r.train_time < 1.5, r.train_time
     assert r.steps >= 1 and r.trace["steps"][-1] == r.steps
+    assert r.trace["seconds"][-1] == r.train_time
+
+
+def test_seconds_budget_leaves_time_for_the_hv_subset_front():
+    """The default front's query and selection are charged: training stops by an estimate
+    of their cost, and the run's time (training + selection) stays near the budget."""
+    t = Trainer("zdt1", NET, {"steps": None, "seconds": 0.5, "eval_every": 10_000,
+                              "n_eval": 50}, problem_options={"n_var": 5})
+    r = t.run()
+    assert r.ok and t.front == "hv_subset" and r.extra["front"]["seconds"] > 0
+    trained = r.train_time - r.extra["front"]["seconds"]
+    assert trained < 0.5 <= trained + reserve_seconds(t) + 0.05  # stopped by the reserve
+    assert 0.25 <= r.train_time < 1.5, r.train_time
     assert r.trace["seconds"][-1] == r.train_time
 
 

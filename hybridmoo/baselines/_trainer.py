@@ -52,10 +52,11 @@ __all__ = ["COMMON_DOC", "PAPER_HYPERNET", "PAPER_TRAIN", "budget_fields", "is_d
 #: Settings a published method's configuration leaves unset take these values (hybridmoo's
 #: defaults before they were chosen by benchmarks/bench_defaults.py), so that the methods keep
 #: their papers' behaviour whatever the library defaults: constant learning rate 1e-3, no
-#: gradient clipping, Dirichlet(1) preferences, raw losses, width-100 hypernetwork.
+#: gradient clipping, Dirichlet(1) preferences, raw losses, the evaluation preferences' front,
+#: width-100 hypernetwork.
 PAPER_TRAIN: dict[str, Any] = {"lr": 1e-3, "lr_schedule": "constant", "grad_clip": None,
                                "sampler": {"name": "dirichlet", "alpha": 1.0},
-                               "normalize": "none"}
+                               "normalize": "none", "front": "preferences"}
 PAPER_HYPERNET: dict[str, Any] = {"width": 100}
 
 
@@ -108,7 +109,8 @@ def to_result(trial: TrialResult, *, method: str, params: Mapping, k: int) -> Ba
         hv=float(trial.hv), ref_point=np.asarray(trial.ref_point, dtype=np.float64),
         extra={"hypernet": trial.hypernet, "train": trial.train, "n_params": trial.n_params,
                "n_target_params": trial.n_target_params, "wall_time": trial.wall_time,
-               "device": trial.device, "igd": trial.igd},
+               "device": trial.device, "igd": trial.igd,
+               **{k: trial.extra[k] for k in ("front",) if k in trial.extra}},
     )
 
 
