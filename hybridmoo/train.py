@@ -141,7 +141,7 @@ class TrainConfig:
     n_eval: int = 100
     checkpoint: str = "last"
     front: str = "auto"
-    front_density: int = 4
+    front_density: int = 10
     ref_point: tuple[float, ...] | None = None
     hv_ref: tuple[float, ...] | None = None
     dtype: str = "float32"
