@@ -28,8 +28,11 @@ front is filled up to ``n_eval`` with evaluation preferences' points.
   computations of ``n_eval`` points, both timed at the run's last evaluation).
 
 ``front = "auto"`` (the default) is ``"hv_subset"`` except on data-driven problems (a dense
-query is ``front_density`` passes over the evaluation data) and under an ``evaluations``
-budget the query would take more than a tenth of; there it is ``"preferences"``.
+query is ``front_density`` passes over the evaluation data), under an ``evaluations`` budget
+the query would take more than a tenth of, for a query of more than :data:`AUTO_POOL` points
+(the selection grows as ``n_eval²``; large ``n_eval`` lattices are dense already), and under
+a ``seconds`` budget whose :data:`AUTO_SHARE` the estimated cost exceeds (then
+``extra["front"]["skipped"]`` says why); there it is ``"preferences"``.
 ``result.extra["front"]`` says what was done (``evaluations``: the run's total, the query's
 included; ``seconds``: the query and selection's wall time).
 """
@@ -47,10 +50,16 @@ from hybridmoo import metrics, preferences
 from hybridmoo.errors import ConfigError
 from hybridmoo.subset import select_front, subset_hypervolume
 
-__all__ = ["FRONTS", "hv_subset_front", "query_cost", "reserve_seconds", "resolve"]
+__all__ = ["AUTO_POOL", "AUTO_SHARE", "FRONTS", "estimate_seconds", "finish", "hv_subset_front",
+           "query_cost", "reserve_seconds", "resolve"]
 
 #: the values of ``train.front``
 FRONTS = ("auto", "preferences", "hv_subset")
+#: ``"auto"`` queries at most this many points (the selection's cost grows as ``n_eval²``)
+AUTO_POOL = 5000
+#: under a ``seconds`` budget, ``"auto"`` queries only when the estimated cost is at most this
+#: share of the budget
+AUTO_SHARE = 0.25
 
 
 def query_cost(front: str, cfg) -> int:
@@ -67,8 +76,8 @@ def resolve(cfg, problem, task) -> str:
     """
     data = hasattr(problem, "make_task")
     if cfg.front == "auto":
-        cheap = cfg.evaluations is None or \
-            query_cost("hv_subset", cfg) <= 0.1 * cfg.evaluations
+        pool = query_cost("hv_subset", cfg)
+        cheap = pool <= AUTO_POOL and (cfg.evaluations is None or pool <= 0.1 * cfg.evaluations)
         return "preferences" if data or not cheap else "hv_subset"
     if cfg.front == "hv_subset" and data and not getattr(task, "has_selection", False):
         raise ConfigError(
@@ -79,16 +88,18 @@ def resolve(cfg, problem, task) -> str:
     return cfg.front
 
 
-def reserve_seconds(trainer: Any) -> float:
-    """Estimated seconds of the ``hv_subset`` query and selection (0 for other fronts or
-    before the first evaluation): ``front_density`` times the run's fastest evaluation pass,
-    plus ``8 (front_density + 1) n_eval`` hypervolumes of ``n_eval`` points (the greedy
-    selection's typical count), timed once per run on the evaluation preferences."""
-    if trainer.front != "hv_subset" or not np.isfinite(trainer.eval_seconds):
-        return 0.0
+def estimate_seconds(trainer: Any) -> float:
+    """Estimated seconds of an ``hv_subset`` query and selection (``inf`` before the first
+    evaluation): ``front_density`` times the run's fastest evaluation pass, plus
+    ``8 (front_density + 1) n_eval`` hypervolumes of ``n_eval / 2`` points (the greedy
+    selection's typical count and size), timed once per run on every second evaluation
+    preference."""
+    if not np.isfinite(trainer.eval_seconds):
+        return float("inf")
     d, n = trainer.cfg.front_density, trainer.cfg.n_eval
     if getattr(trainer, "_hv_seconds", None) is None:  # mutually non-dominated: a full front
         pts = trainer.eval_prefs.detach().to(torch.float64).cpu().numpy()
+        pts = pts[:: 2] if len(pts) >= 4 else pts  # the greedy's sets average n / 2 points
         ref = pts.max(axis=0) + 0.1
         times = []
         for _ in range(5):
@@ -97,6 +108,41 @@ def reserve_seconds(trainer: Any) -> float:
             times.append(time.perf_counter() - t0)
         trainer._hv_seconds = float(np.median(times))
     return d * trainer.eval_seconds + 8 * (d + 1) * n * trainer._hv_seconds
+
+
+def _affordable(trainer: Any, est: float) -> bool:
+    """Whether the run queries: always but for ``"auto"`` under a ``seconds`` budget, where the
+    estimate must be within :data:`AUTO_SHARE` of it (a decision on time only where the
+    budget is time already: steps, epochs and evaluations budgets stay reproducible)."""
+    c = trainer.cfg
+    return c.front != "auto" or c.seconds is None or est <= AUTO_SHARE * c.seconds
+
+
+def reserve_seconds(trainer: Any) -> float:
+    """Seconds a ``seconds`` budget keeps for the end: :func:`estimate_seconds` when the run
+    will query, else 0."""
+    if trainer.front != "hv_subset":
+        return 0.0
+    est = estimate_seconds(trainer)
+    return est if np.isfinite(est) and _affordable(trainer, est) else 0.0
+
+
+def finish(trainer: Any, ev: dict) -> dict:
+    """The run's result evaluation: ``ev`` (:meth:`Trainer.evaluate`'s dict), replaced by the
+    ``hv_subset`` front when the run's front is one (``"auto"``: and it is affordable), its
+    cost charged to ``train_time`` and the trace's last point made the result's."""
+    if trainer.front != "hv_subset":
+        return ev
+    est = estimate_seconds(trainer)
+    if not _affordable(trainer, est):
+        info = {"kind": "preferences", "kept": "preferences", "estimated_seconds": est,
+                "skipped": f"the estimated {est:.3g} s of an hv_subset query exceed "
+                           f"{AUTO_SHARE:.0%} of the seconds budget"}
+        return {**ev, "extra": {**ev.get("extra", {}), "front": info}}
+    ev = hv_subset_front(trainer, ev)
+    trainer.train_time += ev["extra"]["front"]["seconds"]  # charged like training
+    trainer._trace_point(ev, replace=True)  # the trace ends at the result's front
+    return ev
 
 
 def _losses(trainer: Any, prefs: torch.Tensor, split: str) -> tuple[np.ndarray, Any]:

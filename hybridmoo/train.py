@@ -37,7 +37,7 @@ from torch import Tensor
 from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._config import check_choices, check_ranges, check_types, reject_unknown
 from hybridmoo.errors import ConfigError, UnknownNameError, did_you_mean
-from hybridmoo.finalfront import FRONTS, hv_subset_front, query_cost, reserve_seconds, resolve
+from hybridmoo.finalfront import FRONTS, finish, query_cost, reserve_seconds, resolve
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer, resolve_mode
 from hybridmoo.record import TrialResult
@@ -595,10 +595,8 @@ class Trainer:
             ev = dict(ev)
             ev["extra"] = {**ev.get("extra", {}), "checkpoint_step": ev.pop("step"),
                            "val_hv": val}
-        if not error and ev is not None and self.front == "hv_subset":
-            ev = hv_subset_front(self, ev)
-            self.train_time += ev["extra"]["front"]["seconds"]  # charged like training
-            self._trace_point(ev, replace=True)  # the trace ends at the result's front
+        if not error and ev is not None:
+            ev = finish(self, ev)  # the hv_subset front, where the run's front is one
         if not error and ev is not None and not math.isfinite(ev["hv"]):
             error = "the final front contains NaN objective values"
         return self._result(ev, error, keep_weights)

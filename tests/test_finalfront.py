@@ -12,6 +12,7 @@ import torch
 
 import hybridmoo
 from hybridmoo.errors import ConfigError
+from hybridmoo.finalfront import AUTO_POOL, AUTO_SHARE
 from hybridmoo.problems import from_numpy
 from hybridmoo.subset import select_front, subset_hypervolume
 from hybridmoo.train import Trainer
@@ -114,3 +115,25 @@ def test_data_problem_chooses_on_validation_and_reports_the_test_losses():
 def test_hv_subset_needs_a_validation_split_on_data_problems():
     with pytest.raises(ConfigError, match="validation split"):
         Trainer("mtl_regression", {"width": 8}, {"steps": 1, "front": "hv_subset"})
+
+
+def test_auto_skips_a_query_that_would_cost_more_than_its_share_of_the_seconds():
+    """0.01 s of training cannot pay for selecting 200 of 2,200 points: "auto" keeps the
+    preference front and says why; an explicit "hv_subset" always queries; a pool above
+    AUTO_POOL is never queried by "auto"."""
+    small = {"n_var": 5}
+    t = Trainer("zdt1", None, {"steps": None, "seconds": 0.01, "n_eval": 200, "threads": 1},
+                problem_options=small)
+    r = t.run()
+    info = r.extra["front"]
+    assert info["kept"] == "preferences" and "exceed" in info["skipped"]
+    assert info["estimated_seconds"] > AUTO_SHARE * 0.01
+    assert r.trace["hv"][-1] == r.hv and len(r.F) == 200
+    r = hybridmoo.train("zdt1", steps=None, seconds=0.01, n_eval=200, threads=1,
+                        front="hv_subset", problem_options=small)
+    assert "skipped" not in r.extra["front"] and r.extra["front"]["queried"] == 2000
+    big = AUTO_POOL // 11 + 1  # (front_density + 1) × n_eval > AUTO_POOL
+    assert Trainer("zdt1", None, {"steps": 1, "n_eval": big}, problem_options=small).front == \
+        "preferences"
+    assert Trainer("zdt1", None, {"steps": 1, "n_eval": big - 1},
+                   problem_options=small).front == "hv_subset"

@@ -10,11 +10,11 @@ import torch
 
 from hybridmoo import preferences, problems, scalarize
 from hybridmoo.errors import ConfigError, ShapeError, UnknownNameError
+from hybridmoo.finalfront import reserve_seconds
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.problems.base import Problem
 from hybridmoo.targets import MultiHeadMLP
 from hybridmoo.tasks import DataTask, VectorTask
-from hybridmoo.finalfront import reserve_seconds
 from hybridmoo.train import TrainConfig, Trainer, TrialResult, train
 
 NET = {"embed_dim": 8, "width": 16, "depth": 1}
