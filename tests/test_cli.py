@@ -45,6 +45,16 @@ def test_train_writes_a_trial(tmp_path, capsys):
     assert "final HV" in text and "ratio" in text
     r = store.read_trial(out, 0)
     assert r.ok and r.steps == 30 and r.F.shape == (11, 2) and r.X.shape == (11, 4)
+    # the default front: the points with the most HV of a dense query, said so
+    if r.extra["front"]["kept"] == "hv_subset":
+        assert "points with the most HV of 121 queried" in text
+        assert r.hv > r.extra["front"]["hv_preferences"]
+    else:
+        assert "queried" not in text
+    code = main(["train", "zdt1", "-o", "n_var=4", "--steps", "30", "--n-eval", "11",
+                 "--set", "front=preferences", "--quiet"])
+    text = capsys.readouterr().out
+    assert code == 0 and "final HV" in text and "queried" not in text
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ generation for ``generations`` generations, the budget split evenly among the tr
 or steps; an evaluations budget counts K preferences per step; with a seconds budget each trial
 trains for 80% of its share of the budget less 5% kept for the study front, the rest covering
 evaluation and set-up). Every
-trial keeps its weights, and the result is the **study front**
+trial keeps its weights and reads its own front at its evaluation preferences
+(``front = "preferences"``: choosing points by HV is the study front's job, across all
+trials), and the result is the **study front**
 (:meth:`hybridmoo.analysis.StudyData.study_front`): as many points as a trial's evaluation
 front (``n_eval``, 100 by default), chosen by greedy hypervolume contribution from every
 trial's hypernetwork queried densely, so its HV is at least the best trial's. Its trace is the
@@ -67,6 +69,7 @@ n_prefs = {k}
 threads = 1
 eval_every = {eval_every}
 grad_clip = 1.0
+front = "preferences"
 [search]
 "hypernet.width" = {{ type = "int", low = 16, high = 256, log = true }}
 "train.lr" = {{ type = "real", low = 1e-3, high = 1e-2, log = true }}

@@ -101,6 +101,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         line += f"; reference front HV {ref_hv:.6g}, ratio {100 * result.hv / ref_hv:.2f}%"
     line += f") after {result.steps} steps, {result.train_time:.1f} s"
     print(line)
+    front = result.extra.get("front", {})
+    if front.get("kept") == "hv_subset":
+        print(f"front: the {len(result.F)} points with the most HV of {front['pooled']} queried "
+              f"(HV {front['hv_preferences']:.6g} at the evaluation preferences; "
+              "--set front=preferences keeps those)")
     for text in result.warnings:
         print(f"warning: {text}", file=sys.stderr)
     if args.out:
