@@ -5,7 +5,8 @@ Each method trains for ``--seconds`` of training time (evaluation excluded) on o
 ``--seeds`` seeds, 100 evaluation preferences; the table gives the final HV (mean and per
 seed) and the steps taken. The variants change one default each: K = 1 or 2 preferences per
 step, each preference seeing the whole minibatch instead of an even split of it
-(``split_batch = false``), linear scalarisation, lr 1e-3.
+(``split_batch = false``), linear scalarisation, lr 1e-3 or 1e-2, a width-64 hypernetwork, the
+chunked head.
 
     python benchmarks/bench_data_equal_time.py [--problem mtl_regression] [--seconds 2]
         [--seeds 2]
@@ -23,14 +24,18 @@ import torch
 from hybridmoo import baselines, problems
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {
-    "cosmos": ("cosmos", {}),
-    "hybridmoo (defaults)": ("hybridmoo", {}),
-    "defaults, K = 1": ("hybridmoo", {"n_prefs": 1}),
-    "defaults, K = 2": ("hybridmoo", {"n_prefs": 2}),
-    "defaults, split_batch = false": ("hybridmoo", {"split_batch": False}),
-    "defaults, linear": ("hybridmoo", {"scalarization": {"name": "linear"}}),
-    "defaults, lr 1e-3": ("hybridmoo", {"lr": 1e-3}),
+VARIANTS = {  # label: (method, train overrides, hypernet overrides)
+    "cosmos": ("cosmos", {}, {}),
+    "hv_psl": ("hv_psl", {}, {}),
+    "hybridmoo (defaults)": ("hybridmoo", {}, {}),
+    "defaults, K = 1": ("hybridmoo", {"n_prefs": 1}, {}),
+    "defaults, K = 2": ("hybridmoo", {"n_prefs": 2}, {}),
+    "defaults, split_batch = false": ("hybridmoo", {"split_batch": False}, {}),
+    "defaults, linear": ("hybridmoo", {"scalarization": {"name": "linear"}}, {}),
+    "defaults, lr 1e-3": ("hybridmoo", {"lr": 1e-3}, {}),
+    "defaults, lr 1e-2": ("hybridmoo", {"lr": 1e-2}, {}),
+    "defaults, width 64": ("hybridmoo", {}, {"width": 64}),
+    "defaults, chunked head": ("hybridmoo", {}, {"head": "chunked"}),
 }
 
 
@@ -44,11 +49,12 @@ def main() -> None:
     torch.set_num_threads(1)
     p = problems.get(args.problem)
     rows = []
-    for label, (method, train) in VARIANTS.items():
+    for label, (method, train, hypernet) in VARIANTS.items():
         hv, steps = [], []
         for s in range(args.seeds):
             r = baselines.run(method, p, ("seconds", args.seconds), seed=s, n_eval=100,
-                              threads=1, **({"train": train} if train else {}))
+                              threads=1, **({"train": train} if train else {}),
+                              **({"hypernet": hypernet} if hypernet else {}))
             hv.append(r.hv if r.ok else float("nan"))
             steps.append(int(r.budget_used.get("steps", 0)))
         rows.append(f"| {label} | {np.mean(hv):.5f} | {', '.join(f'{h:.5f}' for h in hv)} | "

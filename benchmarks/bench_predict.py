@@ -64,7 +64,8 @@ def main() -> None:
     with torch.random.fork_rng():
         torch.manual_seed(0)
         phn = Hypernetwork(2, ModuleTarget(MultiLeNet()),
-                           HypernetConfig(embed_dim=100, width=100, depth=2)).eval()
+                           HypernetConfig(embed_dim=100, width=100, depth=2, head="tensor")
+                           ).eval()
     with torch.no_grad():
         rows.append(("PHN-size Multi-LeNet hypernetwork, 1 preference", phn.n_params,
                      median_ms(lambda: phn(one.float()), args.repeats), 1))

@@ -53,7 +53,13 @@ __all__ = [
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "elu": nn.ELU}
 _NORMS = ("none", "layer")
-_HEADS = ("tensor", "chunked")
+_HEADS = ("auto", "tensor", "chunked")
+#: ``head = "auto"`` is ``chunked`` for targets with at least this many parameters, else
+#: ``tensor``: a tensor head's last layer has ``width × n_target`` weights, which then dominate
+#: the step (benchmarks/bench_data_equal_time.py: on mtl_regression's 8,692-parameter target
+#: the chunked head takes 3× the steps in the same time and ends 16 % higher; on
+#: tabular_sparsity's 530 it is no faster)
+CHUNKED_MIN = 2000
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,10 @@ class HypernetConfig:
         depth: number of hidden trunk layers (≥ 1).
         activation: one of ``relu``, ``gelu``, ``tanh``, ``silu``, ``elu``.
         norm: ``none`` or ``layer`` (layer normalisation after each trunk layer).
-        head: ``tensor`` (one head per target tensor) or ``chunked`` (shared chunk generator).
+        head: ``tensor`` (one head per target tensor), ``chunked`` (shared chunk generator) or
+            ``auto`` (default: ``chunked`` for targets of at least :data:`CHUNKED_MIN`
+            parameters — neural networks — else ``tensor``; :attr:`Hypernetwork.head` is the
+            one built).
         n_chunks: number of chunks (``chunked`` only).
         chunk_embed_dim: size of each learned chunk embedding (``chunked`` only).
         chunk_hidden: hidden units of the chunk generator (``chunked`` only).
@@ -82,7 +91,7 @@ class HypernetConfig:
     depth: int = 2
     activation: str = "relu"
     norm: str = "none"
-    head: str = "tensor"
+    head: str = "auto"
     n_chunks: int = 16
     chunk_embed_dim: int = 32
     chunk_hidden: int = 100
@@ -201,8 +210,10 @@ class Hypernetwork(nn.Module):
         self._names = list(target.shapes)
         self._numels = [math.prod(target.shapes[k]) for k in self._names]
         total = sum(self._numels)
-
-        if cfg.head == "tensor":
+        #: the head built (``config.head`` with ``"auto"`` resolved by the target's size)
+        self.head = cfg.head if cfg.head != "auto" else \
+            ("chunked" if total >= CHUNKED_MIN else "tensor")
+        if self.head == "tensor":
             self.heads = nn.ModuleList(nn.Linear(cfg.width, n) for n in self._numels)
             for h in self.heads:
                 h.weight.data.mul_(cfg.out_scale)
@@ -284,7 +295,7 @@ class Hypernetwork(nn.Module):
         """Generated parameters ``{name: (K, *shape)}`` for preferences `(K, m)`."""
         h = self.features(prefs, budget)
         K = h.shape[0]
-        if self.config.head == "tensor":
+        if self.head == "tensor":
             raws = [head(h) for head in self.heads]
         else:
             E = self.chunk_embed.unsqueeze(0).expand(K, -1, -1)

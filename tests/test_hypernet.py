@@ -447,3 +447,25 @@ def test_every_activation_and_norm_builds(activation, norm):
     net = Hypernetwork(2, VectorTarget(LOWER, UPPER),
                        HypernetConfig(width=8, activation=activation, norm=norm))
     assert torch.isfinite(net(_prefs(3))["x"]).all()
+
+
+def test_auto_head_chunks_large_targets_only():
+    """head = "auto": a tensor head for a decision vector or a small network, the chunked
+    generator from CHUNKED_MIN target parameters on (far fewer hypernetwork parameters)."""
+    from hybridmoo.hypernet import CHUNKED_MIN
+
+    small = Hypernetwork(2, ModuleTarget(nn.Linear(10, 2)))  # 22 parameters
+    assert small.head == "tensor" and hasattr(small, "heads")
+    vec = Hypernetwork(2, VectorTarget(torch.zeros(30), torch.ones(30)))
+    assert vec.head == "tensor"
+    big_module = nn.Linear(CHUNKED_MIN, 1)  # CHUNKED_MIN + 1 parameters
+    big = Hypernetwork(2, ModuleTarget(big_module))
+    assert big.head == "chunked" and not hasattr(big, "heads")
+    tensor = Hypernetwork(2, ModuleTarget(big_module), HypernetConfig(head="tensor"))
+    assert tensor.head == "tensor" and big.n_params < tensor.n_params / 4
+    out = big(torch.tensor([[0.3, 0.7], [1.0, 0.0]]))
+    assert out["weight"].shape == (2, 1, CHUNKED_MIN) and torch.isfinite(out["weight"]).all()
+    # the published baselines keep PHN's tensor heads whatever the library default
+    from hybridmoo import baselines
+    r = baselines.run("phn_ls", "mtl_regression", ("steps", 1), seed=0, n_eval=2, threads=1)
+    assert r.extra["hypernet"]["head"] == "tensor"
