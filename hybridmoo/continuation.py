@@ -168,7 +168,7 @@ def inherit_state(trainer: Any, blob: bytes) -> dict[str, Any]:
     if same_sampler:
         t.sampler.load_state_dict(state["sampler"])
     # the donor's checkpoint = "best" candidate holds its own weights: kept when they fit
-    t._best = state["best"] if same_arch and t.cfg.checkpoint == "best" else None
+    t._best = state["best"] if same_arch and t.checkpoint == "best" else None
     t.resumed = True
     return {"step": t.step_count, "parameters": [len(match), len(own)], "optimizer": same_opt,
             "normalizer": same_norm, "sampler": bool(same_sampler)}

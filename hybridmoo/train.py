@@ -93,12 +93,14 @@ class TrainConfig:
         eval_every: evaluate (HV trace point) every this many steps; the last step is always
             evaluated.
         n_eval: number of evaluation preferences (evenly spread rays / Das–Dennis lattice).
-        checkpoint: ``"last"`` (default): the result is the network after the last step;
-            ``"best"``: at every evaluation the HV on the problem's *validation* split is also
-            measured (trace key ``val_hv``) and the result (front, HV, kept weights) is the
-            evaluation with the highest validation HV — early stopping without touching the
-            evaluation split. Needs a data problem with a validation split (the Multi-MNIST
-            family, ``tabular_sparsity``).
+        checkpoint: ``"last"``: the result is the network after the last step; ``"best"``: at
+            every evaluation the HV on the problem's *validation* split is also measured (trace
+            key ``val_hv``) and the result (front, HV, kept weights) is the evaluation with the
+            highest validation HV — early stopping without touching the evaluation split; needs
+            a data problem with a validation split (the Multi-MNIST family,
+            ``tabular_sparsity``, a ``from_model`` problem given ``val``). ``"auto"``
+            (default): ``"best"`` where there is a validation split, else ``"last"``
+            (:attr:`Trainer.checkpoint` is the one used).
         front: the result's front: ``"preferences"`` (the points at the ``n_eval`` evaluation
             preferences), ``"hv_subset"`` (the best ``n_eval`` of ``front_density × n_eval``
             queried points by HV; their evaluations and time count) or ``"auto"`` (default:
@@ -139,7 +141,7 @@ class TrainConfig:
     scalarization: Mapping[str, Any] = field(default_factory=lambda: {"name": "tchebycheff"})
     eval_every: int = 100
     n_eval: int = 100
-    checkpoint: str = "last"
+    checkpoint: str = "auto"
     front: str = "auto"
     front_density: int = 10
     ref_point: tuple[float, ...] | None = None
@@ -185,7 +187,7 @@ class TrainConfig:
             ("optimizer", self.optimizer, _OPTIMIZERS),
             ("lr_schedule", self.lr_schedule, _SCHEDULES),
             ("dtype", self.dtype, ("float32", "float64")),
-            ("checkpoint", self.checkpoint, ("last", "best")),
+            ("checkpoint", self.checkpoint, ("auto", "last", "best")),
             ("front", self.front, FRONTS),
         ])
         # build once to validate names and parameters early
@@ -351,8 +353,11 @@ class Trainer:
         self._trace: dict[str, list[float]] = {k: [] for k in
                                                ("steps", "seconds", "samples", "evaluations", "hv",
                                                 "igd", "loss")}
-        if self.cfg.checkpoint == "best":
-            if not getattr(self.task, "has_selection", False):
+        has_val = getattr(self.task, "has_selection", False)
+        self.checkpoint = ("best" if has_val else "last") if self.cfg.checkpoint == "auto" \
+            else self.cfg.checkpoint
+        if self.checkpoint == "best":
+            if not has_val:
                 raise ConfigError(
                     f"train.checkpoint = 'best' chooses the evaluation with the best validation "
                     f"HV, but {problem.name!r} has no validation split; use checkpoint = "
@@ -533,7 +538,7 @@ class Trainer:
         and weights with the highest one so far are kept for the result."""
         ev = self.evaluate()
         self._trace_point(ev)
-        if self.cfg.checkpoint == "best":
+        if self.checkpoint == "best":
             with torch.no_grad():
                 Fv = self.task.select_losses(self.net(self.eval_prefs))
             Fv = Fv.detach().to(torch.float64).cpu().numpy()

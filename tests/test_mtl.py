@@ -209,3 +209,21 @@ checkpoint = "best"
         load_study(text=text.format(name="mtl_regression", options=""))
     spec = load_study(text=text.format(name="multi_mnist", options=""))
     assert spec.space.decode([0.5])["train"]["checkpoint"] == "best"
+
+
+def test_checkpoint_auto_is_best_where_there_is_a_validation_split():
+    """checkpoint = "auto" (default): the best-validation checkpoint on a problem with a
+    validation split, the last step elsewhere; the published baselines keep "last"."""
+    from hybridmoo import baselines
+    from hybridmoo.train import Trainer
+
+    t = Trainer("tabular_sparsity", {"width": 8}, {"steps": 30, "batch_size": 64, "n_eval": 5,
+                                                   "eval_every": 10, "threads": 1})
+    assert t.checkpoint == "best"
+    r = t.run()
+    assert r.ok and "val_hv" in r.trace and 0 <= r.extra["checkpoint_step"] <= 30
+    assert r.extra["val_hv"] == pytest.approx(np.nanmax(r.trace["val_hv"]))
+    assert Trainer("mtl_regression", {"width": 8}, {"steps": 1}).checkpoint == "last"
+    assert Trainer("zdt1", None, {"steps": 1}).checkpoint == "last"
+    b = baselines.run("cosmos", "tabular_sparsity", ("steps", 5), seed=0, n_eval=3, threads=1)
+    assert b.ok and b.extra["train"]["checkpoint"] == "last"

@@ -206,6 +206,7 @@ class AshaStudy:
         job = self.study.trial_spec(tid, self.spec.space.config(self.values[tid]))
         job["train"]["steps"] = self.sched.budgets[rung]
         job["train"]["lr_horizon"] = self.sched.max_budget
+        job["train"]["checkpoint"] = "last"  # a promoted trial continues from its last weights
         job["save_state"] = rung < self.sched.top
         if tid in self.lineage and rung == self.sched.entry_rung(tid):  # a child's first rung
             job["inherit_state"] = inherit if inherit is not None else \
