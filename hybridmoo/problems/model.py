@@ -9,8 +9,9 @@ split is given, a study's outer loop, a study or compare file naming the factory
 path, Ray workers reached through ``runtime_env``, the gradient baselines of ``hybridmoo
 compare`` (PHN, COSMOS, HV-PSL, CPMTL, LS, MGDA-UB, PCGrad, CAGrad, EPO, PMTL, MT2O; DYMU,
 PHN-BN and connection strength build networks of their own for the shipped image problems).
-For a large module set ``hypernet.head = "chunked"`` (one shared generator emits the flat
-parameter vector in ``hypernet.n_chunks`` pieces).
+A module of 2,000 parameters or more is generated in chunks by default
+(``hypernet.head = "auto"``: one shared generator emits the flat parameter vector in
+``hypernet.n_chunks`` pieces); ``"tensor"`` or ``"chunked"`` chooses.
 
 **Data.** Each split is a torch ``Dataset`` whose items are ``(x, y)`` (or
 ``(x, y_1, ..., y_T)``), or tensors ``(X, Y)`` / ``(X, (Y_1, ..., Y_T))`` / ``(X, Y_1, ...,
