@@ -407,8 +407,9 @@ class LoadedHypernet:
         self.dtype, self.on_simplex, self.ref_point = dtype, on_simplex, ref_point
 
     @torch.no_grad()
-    def evaluate(self, prefs, extra: bool = False) -> dict[str, Any]:
-        """One forward pass for preferences `(K, m)` (used as given) and their objectives.
+    def evaluate(self, prefs, extra: bool = False, split: str = "evaluation") -> dict[str, Any]:
+        """One forward pass for preferences `(K, m)` (used as given) and their objectives
+        (``split = "validation"``: a data problem's validation losses instead).
 
         Returns:
             ``{"F": (K, m) float64, "X": (K, n_var) float64 or None, "params": {name: (K,
@@ -417,7 +418,8 @@ class LoadedHypernet:
         """
         P = torch.as_tensor(np.asarray(prefs, dtype=np.float64), dtype=self.dtype)
         params = self.net(P)
-        F = self.task.eval_losses(params).detach().to(torch.float64).cpu().numpy()
+        losses = self.task.select_losses if split == "validation" else self.task.eval_losses
+        F = losses(params).detach().to(torch.float64).cpu().numpy()
         X = self.task.decision_vectors(params)
         out = {"F": F, "params": params,
                "X": None if X is None else X.detach().to(torch.float64).cpu().numpy()}

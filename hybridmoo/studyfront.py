@@ -20,10 +20,13 @@ are the held-out losses of the generated network on the problem's evaluation spl
 over that split per preference, so a dense query costs ``density × n`` such passes per trial.
 By default (``density=None``) these problems therefore pool the stored evaluation fronts of
 the kept trials (``density = 1``: the points the trainer already evaluated at its evaluation
-preferences, which the rebuilt network reproduces exactly) and compute nothing; pass
-``density > 1`` to query them densely anyway. The selection then uses the same split that the
-HV reports, as the outer loop's choice of the best trial does: report the study front's HV of a
-data problem as an in-sample figure, like the best trial's.
+preferences, which the rebuilt network reproduces exactly); pass ``density > 1`` to query
+them densely anyway. Where the problem has a validation split (the Multi-MNIST family,
+``tabular_sparsity``, ``from_model`` given ``val``), every pooled point is also evaluated
+there (one validation pass per trial and ``n`` preferences) and the points — and the "never
+worse than a kept trial" comparison — are chosen on the validation losses, so the evaluation
+split only reports (:attr:`StudyFront.split`). Without one the selection uses the split the HV
+reports, as the outer loop's choice of the best trial does: an in-sample figure.
 
 Nothing is written to the study file: the front is rebuilt on each call (seconds for the
 synthetic problems; :attr:`StudyFront.seconds` says how long).
@@ -76,6 +79,9 @@ class StudyFront:
             pool), or ``"trial T"`` when trial T's own front (≤ n points) had the
             higher HV and was taken instead.
         objective_names: the objectives' names.
+        split: what the selection saw: ``"evaluation"`` (the objectives reported) or
+            ``"validation"`` (a data problem's validation losses; ``F`` and ``hv`` stay the
+            evaluation split's).
     """
 
     F: np.ndarray
@@ -93,6 +99,7 @@ class StudyFront:
     trial_hv: dict[int, float] = field(default_factory=dict)
     source: str = "greedy"
     objective_names: list[str] = field(default_factory=list)
+    split: str = "evaluation"
 
     def __len__(self) -> int:
         return int(self.F.shape[0])
@@ -181,34 +188,48 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         n = max(len(r.F) for _, r in kept)
     _, best = max(kept, key=lambda t: t[1].hv if np.isfinite(t[1].hv) else -np.inf)
     ref = np.asarray(best.ref_point, dtype=np.float64)
-    Fs, Xs, Ts, Ps = [], [], [], []
+    Fs, Xs, Ts, Ps, Ss, own_rows = [], [], [], [], [], {}
+    val = None if is_data else False  # a data problem with a validation split chooses there
     for tid, r in kept:
+        chunk = max(len(r.prefs), 1) if is_data else _CHUNK
+        model = data._rebuild(tid, r) if density > 1 or val is not False else None
+        if val is None:  # (the problem's splits: the first trial's rebuilt task says)
+            val = bool(getattr(model.task, "has_selection", False))
         if density == 1:  # the stored evaluation front (what the network gives there)
             F, X, P = np.asarray(r.F, float), r.X, np.asarray(r.prefs, float)
         else:
-            F, X, P = _query(data._rebuild(tid, r), r, n * density,
-                             chunk=max(len(r.prefs), 1) if is_data else _CHUNK)
+            F, X, P = _query(model, r, n * density, chunk=chunk)
+        if val:
+            Ss.append(np.vstack([model.evaluate(P[s: s + chunk], split="validation")["F"]
+                                 for s in range(0, len(P), chunk)]))
+        start = sum(len(f) for f in Fs)
+        own_rows[tid] = np.arange(start + len(F) - len(r.F), start + len(F))  # its own prefs
         Fs.append(F)
         Xs.append(X)
         Ts.append(np.full(len(F), tid, dtype=np.int64))
         Ps.append(P)
     F = np.vstack(Fs)
+    S = np.vstack(Ss) if val else F  # what the selection sees
     X = None if any(x is None for x in Xs) else np.vstack([np.asarray(x, float) for x in Xs])
     T, P = np.concatenate(Ts), np.vstack(Ps)
     n_pooled = len(F)
-    finite = np.isfinite(F).all(axis=1)
+    finite = np.isfinite(S).all(axis=1)
     nd = np.zeros(n_pooled, dtype=bool)
     if finite.any():
-        nd[np.nonzero(finite)[0][moocore.is_nondominated(F[finite])]] = True
-    idx, how = select_front(F, ref, n, refine=refine, exact=exact)
+        nd[np.nonzero(finite)[0][moocore.is_nondominated(S[finite])]] = True
+    idx, how = select_front(S, ref, n, refine=refine, exact=exact)
     hv = subset_hypervolume(F, ref, idx)
     trial_hv = {tid: subset_hypervolume(r.F, ref, np.arange(len(r.F))) for tid, r in kept}
     out = {"F": F[idx], "X": None if X is None else X[idx], "trial_ids": T[idx],
            "prefs": P[idx], "hv": float(hv), "source": how}
     by_id = dict(kept)
-    own = [(h, tid) for tid, h in trial_hv.items() if len(by_id[tid].F) <= n]
-    if own and max(own)[0] > hv:  # greedy is not exact: never worse than a kept trial
+    chosen = subset_hypervolume(S, ref, idx) if val else hv
+    scores = {tid: subset_hypervolume(S, ref, own_rows[tid]) for tid in trial_hv} if val else \
+        trial_hv
+    own = [(h, tid) for tid, h in scores.items() if len(by_id[tid].F) <= n]
+    if own and max(own)[0] > chosen:  # greedy is not exact: never worse than a kept trial
         h, tid = max(own)
+        h = trial_hv[tid]
         r = by_id[tid]
         out = {"F": np.asarray(r.F, float), "X": None if r.X is None else np.asarray(r.X, float),
                "trial_ids": np.full(len(r.F), tid, dtype=np.int64),
@@ -216,7 +237,8 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     return StudyFront(**out, ref_point=ref, seconds=time.perf_counter() - t0, n=n,
                       density=density, n_pooled=n_pooled, n_nondominated=int(nd.sum()),
                       trials=[t for t, _ in kept], trial_hv=trial_hv,
-                      objective_names=_names(data, F.shape[1]))
+                      objective_names=_names(data, F.shape[1]),
+                      split="validation" if val else "evaluation")
 
 
 def _names(data, m: int) -> list[str]:

@@ -184,3 +184,17 @@ def test_bad_settings_and_missing_optuna_are_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)  # as if not installed
     with pytest.raises(ConfigError, match=r"pip install 'hybridmoo\[optuna\]'"):
         _run("optuna_tpe")
+
+
+def test_search_on_a_data_problem_with_unset_options_and_its_own_n_eval():
+    """Options left at None are dropped from the search's study file (TOML has no null);
+    n_eval sets every trial's front and so the study front's size; a data problem with a
+    validation split has its study front chosen there."""
+    from hybridmoo.baselines.search import _toml_inline
+
+    assert _toml_inline({"data_dir": None, "source": "t10k", "seed": 0}) == \
+        '{ source = "t10k", seed = 0 }'
+    r = baselines.run("hybridmoo_search", "tabular_sparsity", ("steps", 40), seed=0,
+                      pop_size=2, generations=1, n_eval=5)
+    assert r.ok, r.error
+    assert len(r.F) <= 5 and r.extra["study_front"]["split"] == "validation"

@@ -8,6 +8,7 @@ by greedy hypervolume contribution; ``show``, ``export``, ``plot``, ``predict`` 
 
 from __future__ import annotations
 
+import moocore
 import numpy as np
 import pytest
 
@@ -378,3 +379,37 @@ def test_exact_and_refined_subsets_against_brute_force():
         gaps_greedy.append(best - hg)
         gaps_refined.append(best - hr)
     assert sum(gaps_greedy) > 0 and sum(gaps_refined) < sum(gaps_greedy)
+
+
+@pytest.fixture(scope="module")
+def val_study(tmp_path_factory):
+    """A small finished study of a data problem with a validation split (tabular_sparsity)."""
+    return _study(tmp_path_factory.mktemp("sfv"), problem="tabular_sparsity", options="{}",
+                  pop=2, steps=20, n_eval=5)
+
+
+def test_data_problem_with_a_validation_split_chooses_there(val_study, data_study, capsys):
+    """With a validation split the study front's points are chosen on the validation losses
+    (never below any kept trial's own front there) and reported on the evaluation split;
+    without one (mtl_regression) the selection sees the evaluation split, as it says."""
+    s = hybridmoo.load(val_study)
+    sf = s.study_front()
+    assert sf.split == "validation" and sf.density == 1 and len(sf) <= 5
+    ref = sf.ref_point
+    val_hv = {}
+    for t in s.trial_ids():
+        r = s.trial(t)
+        val_hv[t] = float(moocore.hypervolume(
+            s.hypernetwork(t).evaluate(r.prefs, split="validation")["F"], ref=ref))
+    chosen = np.vstack([s.hypernetwork(int(t)).evaluate(p[None], split="validation")["F"]
+                        for t, p in zip(sf.trial_ids, sf.prefs, strict=True)])
+    assert float(moocore.hypervolume(chosen, ref=ref)) >= max(val_hv.values()) - 1e-12
+    for f, t, p in zip(sf.F, sf.trial_ids, sf.prefs, strict=True):  # evaluation-split losses
+        again = s.hypernetwork(int(t)).evaluate(p[None])["F"][0]
+        np.testing.assert_allclose(f, again, rtol=1e-5, atol=1e-7)
+    assert sf.hv == pytest.approx(float(moocore.hypervolume(sf.F, ref=ref)))
+    assert hybridmoo.load(data_study).study_front().split == "evaluation"
+    from hybridmoo.cli import main
+
+    assert main(["show", str(val_study)]) == 0
+    assert "chosen on the validation split" in capsys.readouterr().out

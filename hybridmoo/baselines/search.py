@@ -68,6 +68,7 @@ keep_weights = "all"
 n_prefs = {k}
 threads = 1
 eval_every = {eval_every}
+n_eval = {n_eval}
 grad_clip = 1.0
 front = "preferences"
 [search]
@@ -87,7 +88,8 @@ def _toml_inline(d: dict) -> str:
             return f'"{v}"'
         return repr(v)
 
-    return "{ " + ", ".join(f"{k} = {val(v)}" for k, v in d.items()) + " }"
+    # TOML has no null: an option left at None takes the problem's default anyway
+    return "{ " + ", ".join(f"{k} = {val(v)}" for k, v in d.items() if v is not None) + " }"
 
 
 @dataclass
@@ -117,7 +119,7 @@ class SearchSetup:
 
 
 def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, generations: int = 2,
-                 n_prefs: int = 8, eval_every: int = 10**6) -> SearchSetup:
+                 n_prefs: int = 8, eval_every: int = 10**6, n_eval: int = 100) -> SearchSetup:
     """The shared search space and budget split (see the module docstring).
 
     ``eval_every`` defaults to evaluating at the end of a trial only; a search that prunes
@@ -139,7 +141,7 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
     text = textwrap.dedent(_STUDY.format(seed=seed, problem=desc["name"],
                                          options=_toml_inline(desc.get("options", {})),
                                          pop=pop_size, gens=generations, budget=per, k=n_prefs,
-                                         eval_every=eval_every))
+                                         eval_every=eval_every, n_eval=n_eval))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
     return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params)
 
@@ -313,7 +315,7 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
                "study_front": {"seconds": sf_seconds, "points": len(sf), "density": sf.density,
                                "trials": [int(t) for t in sorted(set(sf.trial_ids.tolist()))],
                                "kept_trials": len(sf.trials), "source": sf.source,
-                               "trial_ids": sf.trial_ids.tolist()},
+                               "split": sf.split, "trial_ids": sf.trial_ids.tolist()},
                **(extra or {})})
 
 
@@ -322,7 +324,7 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
 def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
                      generations: int = 2, n_prefs: int = 8,
                      variation: str = "explore", initial: str = "defaults",
-                     eval_every: int | None = None) -> BaselineResult:
+                     eval_every: int | None = None, n_eval: int = 100) -> BaselineResult:
     """Outer + inner search under ``budget`` (see the module docstring). ``variation``: NSGA-II's
     operators (``[algorithm] options.variation``): ``"explore"`` (uniform crossover, PM η 1;
     default: with a few trials pymoo's SBX/PM η 20 children stay next to parents that all
@@ -331,7 +333,8 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     or ``"none"`` (every first-generation trial drawn at random, as the outer-loop baselines
     draw theirs). ``eval_every``: steps between a trial's evaluations, which the trace shows
     (default 100, or only at a trial's end on a data-driven problem, where an evaluation passes
-    over the test split)."""
+    over the test split). ``n_eval``: each trial's evaluation preferences, and so the study
+    front's size (default 100)."""
     from hybridmoo.study import Study
     from hybridmoo.studyfile import VARIATIONS
 
@@ -343,7 +346,7 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     if eval_every is None:
         eval_every = 10**6 if problem.describe().get("kind") == "data" else 100
     setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
-                         n_prefs=n_prefs, eval_every=eval_every)
+                         n_prefs=n_prefs, eval_every=eval_every, n_eval=n_eval)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup.spec

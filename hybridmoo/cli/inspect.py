@@ -150,7 +150,9 @@ def _study_front_line(data, n: int | None) -> str:
         return f"study front: none ({str(exc).split(': ', 1)[-1]})"
     used = len(set(sf.trial_ids.tolist()))
     return (f"study front: HV {sf.hv:.6g} ({len(sf)} points from {used} of "
-            f"{len(sf.trials)} kept trials, density {sf.density}, built in {sf.seconds:.2f} s; "
+            f"{len(sf.trials)} kept trials, density {sf.density}, "
+            f"{'chosen on the validation split, ' if sf.split == 'validation' else ''}"
+            f"built in {sf.seconds:.2f} s; "
             f"hybridmoo export {data.path} --what study-front)")
 
 
