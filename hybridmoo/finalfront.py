@@ -133,7 +133,8 @@ def finish(trainer: Any, ev: dict) -> dict:
     cost charged to ``train_time`` and the trace's last point made the result's."""
     if trainer.front != "hv_subset":
         return ev
-    est = estimate_seconds(trainer)
+    c = trainer.cfg  # (only "auto" under a seconds budget asks what it would cost)
+    est = estimate_seconds(trainer) if c.front == "auto" and c.seconds is not None else 0.0
     if not _affordable(trainer, est):
         info = {"kind": "preferences", "kept": "preferences", "estimated_seconds": est,
                 "skipped": f"the estimated {est:.3g} s of an hv_subset query exceed "
@@ -182,7 +183,8 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
         X = None if Xd is None or ev["X"] is None else np.vstack([Xd, ev["X"]])
     idx, how = select_front(S, t.ref_point, n, refine=0)
     if len(idx) < n:  # fewer points contribute: fill up with evaluation preferences' points
-        rest = [i for i in range(len(dense), len(P)) if i not in set(idx.tolist())]
+        taken = set(idx.tolist())
+        rest = [i for i in range(len(dense), len(P)) if i not in taken]
         idx = np.concatenate([idx, np.asarray(rest[: n - len(idx)], dtype=np.int64)])
     hv_chosen = subset_hypervolume(S, t.ref_point, idx)
     hv_prefs = subset_hypervolume(S, t.ref_point, np.arange(len(dense), len(P)))
@@ -195,7 +197,8 @@ def hv_subset_front(trainer: Any, ev: dict) -> dict:
     Fi = _losses(t, P[idx], "eval")[0] if data else S[idx]
     info.update(kept="hv_subset", seconds=time.perf_counter() - t0)
     return {"prefs": P[idx].to(torch.float64).cpu().numpy(), "F": Fi,
-            "X": None if X is None else X[idx], "hv": metrics.hypervolume(Fi, t.ref_point),
+            "X": None if X is None else X[idx],
+            "hv": float("nan") if np.isnan(Fi).any() else metrics.hypervolume(Fi, t.ref_point),
             "igd": metrics.igd(Fi, t.reference_front) if t.reference_front is not None
             else float("nan"),
             "extra": {**ev.get("extra", {}), "front": info}}

@@ -188,7 +188,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         n = max(len(r.F) for _, r in kept)
     _, best = max(kept, key=lambda t: t[1].hv if np.isfinite(t[1].hv) else -np.inf)
     ref = np.asarray(best.ref_point, dtype=np.float64)
-    Fs, Xs, Ts, Ps, Ss, own_rows = [], [], [], [], [], {}
+    Fs, Xs, Ts, Ps, Ss, own_rows, start = [], [], [], [], [], {}, 0
     val = None if is_data else False  # a data problem with a validation split chooses there
     for tid, r in kept:
         chunk = max(len(r.prefs), 1) if is_data else _CHUNK
@@ -202,8 +202,8 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         if val:
             Ss.append(np.vstack([model.evaluate(P[s: s + chunk], split="validation")["F"]
                                  for s in range(0, len(P), chunk)]))
-        start = sum(len(f) for f in Fs)
-        own_rows[tid] = np.arange(start + len(F) - len(r.F), start + len(F))  # its own prefs
+        start += len(F)
+        own_rows[tid] = np.arange(start - len(r.F), start)  # the rows of its own preferences
         Fs.append(F)
         Xs.append(X)
         Ts.append(np.full(len(F), tid, dtype=np.int64))
@@ -228,7 +228,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
         trial_hv
     own = [(h, tid) for tid, h in scores.items() if len(by_id[tid].F) <= n]
     if own and max(own)[0] > chosen:  # greedy is not exact: never worse than a kept trial
-        h, tid = max(own)
+        tid = max(own)[1]
         h = trial_hv[tid]
         r = by_id[tid]
         out = {"F": np.asarray(r.F, float), "X": None if r.X is None else np.asarray(r.X, float),
