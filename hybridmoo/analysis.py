@@ -271,7 +271,7 @@ class StudyData:
             else:
                 task = VectorTask(problem, dtype=dtype, device="cpu")
             net = Hypernetwork(problem.n_obj, task.target,
-                               HypernetConfig.from_dict(r.hypernet)).to("cpu", dtype)
+                               HypernetConfig.from_stored(r.hypernet)).to("cpu", dtype)
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in r.state_dict.items()}
         try:
             net.load_state_dict(state)

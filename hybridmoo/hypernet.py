@@ -3,9 +3,10 @@
 A :class:`Hypernetwork` maps a batch of preferences `(K, m)` (and optionally a resource budget
 `(K,)` in [0, 1], for DYMU-style control) to the parameters of a *target*:
 
-- a :class:`VectorTarget`: the decision vector of a box-constrained problem, kept inside the bounds
-  by a scaled sigmoid ``x = lower + (upper − lower)·σ(z)`` (as in PSL, Lin et al. 2022, and
-  HV-PSL, Zhang et al. 2023);
+- a :class:`VectorTarget`: the decision vector of a box-constrained problem, kept inside the
+  bounds by ``x = lower + (upper − lower)·b(z)`` (``HypernetConfig.bounds``): the sigmoid
+  ``b = σ`` (as in PSL, Lin et al. 2022, and HV-PSL, Zhang et al. 2023) or ``b(z) = clip(½ + z/4,
+  0, 1)`` (``"clip"``, the default for black-box problems; see :data:`BOUNDS`);
 - a :class:`ModuleTarget`: the parameters of any ``nn.Module``, one generated tensor per entry of
   ``named_parameters()``; the module then runs on them through ``torch.func.functional_call``
   (see :func:`batched_call`), so no hand-written weight insertion is needed.
@@ -54,6 +55,17 @@ __all__ = [
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "elu": nn.ELU}
 _NORMS = ("none", "layer")
 _HEADS = ("auto", "tensor", "chunked")
+#: ``HypernetConfig.bounds``: how a vector target's raw output z becomes a decision vector in
+#: its box. ``"sigmoid"``: ``σ(z)`` (PSL). ``"clip"``: ``clip(½ + z/4, 0, 1)``, the sigmoid's
+#: tangent at 0 cut at the box, so a variable reaches its bound exactly and moves at the same
+#: speed everywhere inside (σ's slope, 1/4 at the centre, is 0.01 where x is 1 % from a bound, so
+#: solutions on or near a bound — ZDT's distance variables, the ends of a front — arrive slowly);
+#: outside the box its gradient is σ'(z)/4, never zero, so an output pushed past a bound can
+#: come back. ``"auto"``: ``"clip"`` for black-box problems (zero-order gradients,
+#: benchmarks/bench_blackbox.py: higher HV on ZDT1, DTLZ2, RE37, ZDT3 and ZDT2 over 8 seeds),
+#: ``"sigmoid"`` otherwise (with exact gradients it loses ZDT3's last piece and on psl_f4/f5;
+#: results/blackbox.md lists both).
+BOUNDS = ("auto", "sigmoid", "clip")
 #: ``head = "auto"`` is ``chunked`` for targets with at least this many parameters, else
 #: ``tensor``: a tensor head's last layer has ``width × n_target`` weights, which then dominate
 #: the step (benchmarks/bench_data_equal_time.py: on mtl_regression's 8,692-parameter target
@@ -84,6 +96,9 @@ class HypernetConfig:
         base: add a learned base tensor (initialised to the template's weights) to the generated
             weights of neural targets. Ignored for vector targets.
         out_scale: multiplier of the heads' initial weights (smaller starts closer to ``base``).
+        bounds: how a vector target's output is kept in its box: ``auto`` (default), ``sigmoid``
+            or ``clip`` (see :data:`BOUNDS`; :attr:`Hypernetwork.bounds` is the one used).
+            Ignored for neural targets.
     """
 
     embed_dim: int = 32
@@ -98,6 +113,7 @@ class HypernetConfig:
     budget: bool = False
     base: bool = True
     out_scale: float = 1.0
+    bounds: str = "auto"
 
     def __post_init__(self) -> None:
         check_types("hypernet", self)  # booleans, quoted numbers, nan/inf: refused
@@ -115,6 +131,7 @@ class HypernetConfig:
             ("activation", self.activation, tuple(_ACTIVATIONS)),
             ("norm", self.norm, _NORMS),
             ("head", self.head, _HEADS),
+            ("bounds", self.bounds, BOUNDS),
         ])
 
     def to_dict(self) -> dict:
@@ -127,20 +144,30 @@ class HypernetConfig:
         reject_unknown(d, (f.name for f in dataclasses.fields(cls)), "hypernet")
         return cls(**dict(d))
 
+    @classmethod
+    def from_stored(cls, d: Mapping) -> HypernetConfig:
+        """Build from a configuration stored with trained weights: a file written before
+        ``bounds`` existed trained its vector targets with the sigmoid, so that is the value a
+        missing ``bounds`` means here (not today's ``"auto"``)."""
+        return cls.from_dict({"bounds": "sigmoid", **dict(d)})
+
 
 class VectorTarget:
-    """A decision vector in a box: the hypernetwork outputs ``lower + (upper − lower)·σ(z)``.
+    """A decision vector in a box: the hypernetwork outputs ``lower + (upper − lower)·b(z)``.
 
     Args:
         lower, upper: `(n_var,)` bounds.
+        zero_order: the problem's gradients are zero-order estimates (a black box); this picks
+            ``bounds = "auto"``'s mapping (see :data:`BOUNDS`).
     """
 
     kind = "vector"
 
-    def __init__(self, lower: Tensor, upper: Tensor) -> None:
+    def __init__(self, lower: Tensor, upper: Tensor, zero_order: bool = False) -> None:
         self.lower = torch.as_tensor(lower, dtype=torch.float64).reshape(-1)
         self.upper = torch.as_tensor(upper, dtype=torch.float64).reshape(-1)
         self.shapes = {"x": tuple(self.lower.shape)}
+        self.zero_order = bool(zero_order)
 
     @property
     def n_params(self) -> int:
@@ -171,6 +198,24 @@ class ModuleTarget:
     def n_params(self) -> int:
         """Number of generated values (the template's parameter count)."""
         return sum(math.prod(s) for s in self.shapes.values())
+
+
+class _ClipUnit(torch.autograd.Function):
+    """``clip(½ + z/4, eps, 1 − eps)`` whose gradient is 1/4 inside the box and σ'(z)/4 outside
+    (:data:`BOUNDS` ``"clip"``): never zero, and smaller the further out z is."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor) -> Tensor:  # noqa: D102
+        ctx.save_for_backward(z)
+        eps = torch.finfo(z.dtype).eps
+        return (0.5 + 0.25 * z).clamp(eps, 1 - eps)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: D102
+        (z,) = ctx.saved_tensors
+        e = torch.exp(-z.abs())
+        slope = torch.where(z.abs() < 2, torch.full_like(z, 0.25), 0.25 * e / (1 + e) ** 2)
+        return grad * slope
 
 
 class Hypernetwork(nn.Module):
@@ -213,6 +258,9 @@ class Hypernetwork(nn.Module):
         #: the head built (``config.head`` with ``"auto"`` resolved by the target's size)
         self.head = cfg.head if cfg.head != "auto" else \
             ("chunked" if total >= CHUNKED_MIN else "tensor")
+        #: the bound mapping of a vector target (``config.bounds``, ``"auto"`` resolved)
+        self.bounds = cfg.bounds if cfg.bounds != "auto" else \
+            ("clip" if getattr(target, "zero_order", False) else "sigmoid")
         if self.head == "tensor":
             self.heads = nn.ModuleList(nn.Linear(cfg.width, n) for n in self._numels)
             for h in self.heads:
@@ -282,14 +330,20 @@ class Hypernetwork(nn.Module):
         return self.trunk(self.embed(prefs))
 
     def _bounded(self, raw: Tensor) -> Tensor:
-        """``lower + (upper − lower)·σ(raw)``, strictly inside the bounds in any dtype.
+        """``lower + (upper − lower)·b(raw)`` (:data:`BOUNDS`), strictly inside the bounds.
 
-        σ is clamped to ``[eps, 1 − eps]`` so that a saturated output never sits exactly on a
-        bound (where objectives such as ZDT1's ``sqrt(f1/g)`` have infinite derivatives)."""
+        ``b`` is clamped to ``[eps, 1 − eps]`` and x to the next representable values inside
+        the box, so that an output never sits exactly on a bound (where objectives such as
+        ZDT1's ``sqrt(f1/g)`` have infinite derivatives). With ``"clip"`` both clamps pass the
+        gradient through (:class:`_ClipUnit`, a straight-through final clamp)."""
         eps = torch.finfo(raw.dtype).eps
         lo, hi = self._lower.to(raw.dtype), self._upper.to(raw.dtype)
-        x = lo + (hi - lo) * torch.sigmoid(raw).clamp(eps, 1 - eps)
-        return torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
+        if self.bounds == "sigmoid":
+            x = lo + (hi - lo) * torch.sigmoid(raw).clamp(eps, 1 - eps)
+            return torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
+        x = lo + (hi - lo) * _ClipUnit.apply(raw)
+        inside = torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
+        return x + (inside - x).detach()
 
     def forward(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters ``{name: (K, *shape)}`` for preferences `(K, m)`."""

@@ -42,7 +42,7 @@ class VectorTask:
         self.problem = problem
         self.n_obj = problem.n_obj
         lo, hi = problem.bounds
-        self.target = VectorTarget(lo, hi)
+        self.target = VectorTarget(lo, hi, zero_order=getattr(problem, "zero_order", False))
         self.samples_per_step = 1
 
     def train_losses(self, params: dict[str, Tensor], generator: torch.Generator) -> Tensor:

@@ -469,3 +469,49 @@ def test_auto_head_chunks_large_targets_only():
     from hybridmoo import baselines
     r = baselines.run("phn_ls", "mtl_regression", ("steps", 1), seed=0, n_eval=2, threads=1)
     assert r.extra["hypernet"]["head"] == "tensor"
+
+
+def test_clip_bounds_reach_the_box_and_keep_a_gradient_outside_it():
+    """bounds = "clip": x = lower + (upper − lower)·clip(½ + z/4): the sigmoid's slope at the
+    centre, the bound itself (to the last float) for large |z|, and a small non-zero gradient
+    beyond it so that a pushed-out output can return; the sigmoid stays strictly inside."""
+    lo, hi = torch.tensor([-2.0, 0.0]), torch.tensor([2.0, 10.0])
+    net = Hypernetwork(2, VectorTarget(lo, hi), HypernetConfig(bounds="clip"))
+    sig = Hypernetwork(2, VectorTarget(lo, hi), HypernetConfig(bounds="sigmoid"))
+    assert (net.bounds, sig.bounds) == ("clip", "sigmoid")
+    raw = torch.tensor([[-40.0, 40.0], [0.0, 1.0], [3.0, -3.0]], requires_grad=True)
+    x = net._bounded(raw)
+    assert ((x > lo) & (x < hi)).all()  # never exactly on a bound (ZDT1's sqrt)
+    torch.testing.assert_close(x[0], torch.stack([lo[0], hi[1]]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(x[1], lo + (hi - lo) * torch.tensor([0.5, 0.75]))
+    x.sum().backward()
+    g = raw.grad / (hi - lo)
+    torch.testing.assert_close(g[1], torch.full((2,), 0.25))  # inside: the constant slope
+    assert (g[0] > 0).all() and (g[0] < 1e-15).all()  # far out: tiny, never zero
+    assert (g[2] > 0).all() and (g[2] < g[1]).all()
+    # the sigmoid cannot come as close to a bound from the same raw value
+    xs = sig._bounded(torch.tensor([[-6.0, 6.0]]))
+    xc = net._bounded(torch.tensor([[-6.0, 6.0]]))
+    assert xc[0, 0] - lo[0] < 1e-5 < xs[0, 0] - lo[0]
+
+
+def test_auto_bounds_clip_black_boxes_only_and_stored_models_keep_the_sigmoid():
+    from hybridmoo.problems import from_numpy
+    from hybridmoo.tasks import VectorTask
+
+    def f(X):
+        return X[:, :2] ** 2
+
+    box = VectorTask(from_numpy(f, 3, 2, 0.0, 1.0, ref_point=[2.0, 2.0]))
+    assert box.target.zero_order and Hypernetwork(2, box.target).bounds == "clip"
+    plain = VectorTask(problems.get("zdt1", n_var=3))
+    assert not plain.target.zero_order and Hypernetwork(2, plain.target).bounds == "sigmoid"
+    assert HypernetConfig().bounds == "auto"
+    # a configuration stored before `bounds` existed was trained with the sigmoid
+    assert HypernetConfig.from_stored({"width": 8}).bounds == "sigmoid"
+    assert HypernetConfig.from_stored({"width": 8, "bounds": "clip"}).bounds == "clip"
+    with pytest.raises(ConfigError, match="bounds"):
+        HypernetConfig(bounds="tanh")
+    # the published baselines keep PSL's sigmoid on a black box
+    from hybridmoo.baselines._trainer import PAPER_HYPERNET
+    assert PAPER_HYPERNET["bounds"] == "sigmoid"

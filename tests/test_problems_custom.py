@@ -281,12 +281,42 @@ def test_forward_differences_point_the_right_way_at_the_default_sample_count():
     assert p.es_mode == "forward" and p.es_samples == 8 and np.median(cos) >= 0.9
 
 
+def test_centred_differences_are_unbiased_where_steps_are_clipped_at_the_bounds():
+    """A linear f at a corner of the box: every step is clipped, so the raw products pick up
+    E[diff]·E[u] from the other variables. Variable 0 sits at its upper bound and f grows with
+    it (gradient +1): centred, the estimate says so; uncentred it said the opposite and would
+    push the variable further into its bound."""
+    def f(X):
+        return np.stack([X.sum(1), X.sum(1)], 1)
+
+    x = np.zeros((1, 20))
+    x[0, 0] = 1.0  # the others at their lower bound 0
+    est = {}
+    for centred in (True, False):
+        p = from_numpy(f, 20, 2, 0.0, 1.0, es_samples=4, es_sigma=0.03, seed=0)
+        p.configure_es(es_centred=centred)
+        X = np.repeat(x, 4000, axis=0)
+        est[centred] = p.es_vjp(X, np.tile([1.0, 0.0], (4000, 1)), f(X))[:, 0].mean()
+    assert est[True] > 0.1  # points where f grows (towards the inside of the box)
+    assert est[False] < -0.1  # the former estimate: wrong sign at the bound
+    # inside the box (nothing clipped) both are unbiased and agree with the gradient
+    for centred in (True, False):
+        p = from_numpy(f, 20, 2, 0.0, 1.0, es_samples=4, es_sigma=0.03, seed=1)
+        p.configure_es(es_centred=centred)
+        X = np.full((4000, 20), 0.5)
+        g = p.es_vjp(X, np.tile([1.0, 0.0], (4000, 1)), f(X)).mean(0)
+        np.testing.assert_allclose(g, 1.0, atol=0.2)
+        assert abs(g.mean() - 1.0) < 0.05
+
+
 def test_es_settings_are_checked():
     p = from_numpy(_quadratic, 3, 2, -1.0, 1.0)
     with pytest.raises(ConfigError, match="es_mode"):
         p.configure_es(es_mode="central")
     with pytest.raises(ConfigError, match="warm_start"):
         p.configure_es(warm_start=1.5)
+    with pytest.raises(ConfigError, match="es_centred"):
+        p.configure_es(es_centred="yes")
 
 
 def test_hybrid_start_is_counted_and_helps():

@@ -178,6 +178,32 @@ def test_shipped_examples_run(example, tmp_path, capsys):
     assert "2 trials, 0 failed" in out
 
 
+def test_black_box_example_predicts_what_it_trained(tmp_path, capsys):
+    """The truss example (a black box: zero-order gradients, the "clip" bound mapping), rebuilt
+    from the stored study by import path, generates the points of its stored front."""
+    from hybridmoo.analysis import load
+
+    for f in EXAMPLES.glob("truss.*"):
+        shutil.copy(f, tmp_path / f.name)
+    toml = tmp_path / "truss.toml"
+    toml.write_text(toml.read_text().replace("pop_size = 4", "pop_size = 2").replace(
+        "generations = 2", "generations = 1").replace("steps = 300", "steps = 40").replace(
+        '"../../runs/', '"').replace('keep_weights = "front"', 'keep_weights = "all"'))
+    try:
+        assert main(["run", str(toml), "--backend", "local", "--quiet"]) == 0
+        data = load(tmp_path / "truss.h5")
+        tid = data.trial_ids()[0]
+        r = data.trial(tid)
+        assert r.ok and r.hypernet["bounds"] == "auto"
+        net = data.hypernetwork(tid)
+        got = [data.predict(tid, r.prefs[i])["objectives"] for i in (0, len(r.prefs) - 1)]
+    finally:
+        sys.modules.pop("truss", None)
+    assert net.net.bounds == "clip"
+    assert got[0] == pytest.approx(r.F[0], rel=1e-4) and got[1] == pytest.approx(r.F[-1],
+                                                                                  rel=1e-4)
+
+
 def test_multitask_example_predicts_from_the_stored_study(tmp_path, capsys):
     """The multi-task example end to end: a study of the user's network (checkpoint = "best"
     on its validation split), then `predict` rebuilds it from the file by import path."""

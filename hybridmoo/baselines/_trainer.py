@@ -53,11 +53,12 @@ __all__ = ["COMMON_DOC", "PAPER_HYPERNET", "PAPER_TRAIN", "budget_fields", "is_d
 #: defaults before they were chosen by benchmarks/bench_defaults.py), so that the methods keep
 #: their papers' behaviour whatever the library defaults: constant learning rate 1e-3, no
 #: gradient clipping, Dirichlet(1) preferences, raw losses, the evaluation preferences' front,
-#: the last step's network, width-100 hypernetwork with one linear head per target tensor.
+#: the last step's network, width-100 hypernetwork with one linear head per target tensor and
+#: the sigmoid bound mapping.
 PAPER_TRAIN: dict[str, Any] = {"lr": 1e-3, "lr_schedule": "constant", "grad_clip": None,
                                "sampler": {"name": "dirichlet", "alpha": 1.0},
                                "normalize": "none", "front": "preferences", "checkpoint": "last"}
-PAPER_HYPERNET: dict[str, Any] = {"width": 100, "head": "tensor"}
+PAPER_HYPERNET: dict[str, Any] = {"width": 100, "head": "tensor", "bounds": "sigmoid"}
 
 
 def is_data(problem) -> bool:

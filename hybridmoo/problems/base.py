@@ -52,6 +52,8 @@ class Problem(ABC):
     #: points evaluated so far through :meth:`evaluate` (true function evaluations)
     n_evals: int = 0
     _counts_own_evaluations: bool = False  # black boxes count in their own call
+    #: gradients are zero-order estimates (a black box): picks ``hypernet.bounds = "auto"``
+    zero_order: bool = False
 
     def _setup(
         self,
