@@ -143,6 +143,11 @@ def _causes(train: Mapping[str, Any], ideal, nadir, ref_point) -> list[str]:
         first.append(scale_msg)
     elif norm == "none":
         rest.append(scale_msg)
+    if norm == "auto" and nadir is None:
+        first.append("a nadir estimated online from the model's own front, which is narrow "
+                     "early in training: its spread becomes the scale and the front can "
+                     "collapse with it; give the problem its nadir or a reference point (e.g. "
+                     "from_function(..., nadir=[...]) or ref_point=[...])")
     lr_msg = "learning rate too high: training settles in one corner; try a smaller train.lr"
     if lr is not None and float(lr) > 1e-2:
         first.append(lr_msg + f" (lr = {float(lr):g})")

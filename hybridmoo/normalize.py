@@ -15,7 +15,14 @@ Modes (``TrainConfig.normalize``):
 
 - ``"auto"`` (default): per objective, the problem's own ideal / nadir where it publishes them,
   else running estimates from the training losses (below). On problems with a known ideal and
-  nadir this is ``"known"``.
+  nadir this is ``"known"``. A nadir the problem does not publish is taken from the reference
+  point where the user gave one (``ref_point_source == "given"``, decision-vector problems:
+  ``from_function``, ``from_numpy``, ``from_pymoo``): the reference point bounds the region
+  that counts, and a fixed scale does not follow the model's own front. The running nadir
+  does: early in training that front is narrow, its spread becomes the scale, and on ZDT2
+  written with ``from_function`` (no ideal or nadir given) the front collapsed to its end point
+  on 4 seeds of 4; with the reference point as nadir, on none (results/blackbox.md says what it
+  does to black boxes).
 - ``"known"``: the problem's ideal and nadir only; a problem that lacks either raises
   :class:`~hybridmoo.errors.ConfigError`.
 - ``"none"``: raw losses, as published methods use them; the scalarisation's ideal point is the
@@ -83,6 +90,25 @@ def _vector(v, m: int, what: str) -> np.ndarray | None:
     return arr
 
 
+def _given_ref_as_nadir(problem, ideal, nadir):
+    """``nadir`` `(m,)` with its unknown entries taken from the reference point the user gave a
+    decision-vector problem (where it lies above a known ideal); unchanged otherwise."""
+    ref = getattr(problem, "ref_point", None)
+    if ref is None or getattr(problem, "ref_point_source", "") != "given" or \
+            hasattr(problem, "make_task"):
+        return nadir
+    m = problem.n_obj
+    r = _vector(ref, m, "ref_point")
+    n = _vector(nadir, m, "nadir")
+    n = np.full(m, np.nan) if n is None else n.copy()
+    i = _vector(ideal, m, "ideal")
+    fill = ~np.isfinite(n) & np.isfinite(r)
+    if i is not None:
+        fill &= ~np.isfinite(i) | (r > i)
+    n[fill] = r[fill]
+    return n if np.isfinite(n).any() else nadir
+
+
 class ObjectiveNormalizer:
     """Maps `(K, m)` losses to ``(f − ideal) / (nadir − ideal)`` (see the module docstring).
 
@@ -146,9 +172,13 @@ class ObjectiveNormalizer:
 
     @classmethod
     def for_problem(cls, problem, mode: Any = "auto", **kwargs: Any) -> ObjectiveNormalizer:
-        """A normaliser with ``problem``'s ``ideal`` / ``nadir`` (``None`` where absent)."""
-        return cls(problem.n_obj, mode, ideal=getattr(problem, "ideal", None),
-                   nadir=getattr(problem, "nadir", None), **kwargs)
+        """A normaliser with ``problem``'s ``ideal`` / ``nadir`` (``None`` where absent); in
+        ``"auto"`` mode an unknown nadir is the reference point the user gave (see the module
+        docstring)."""
+        ideal, nadir = getattr(problem, "ideal", None), getattr(problem, "nadir", None)
+        if resolve_mode(mode) == "auto":
+            nadir = _given_ref_as_nadir(problem, ideal, nadir)
+        return cls(problem.n_obj, mode, ideal=ideal, nadir=nadir, **kwargs)
 
     # ------------------------------------------------------------------ estimates
     @property
@@ -194,6 +224,11 @@ class ObjectiveNormalizer:
         """`(m,)` ideal point in use: the known one where known (``auto``/``known``/``none``),
         else the running minimum (NaN before the first update)."""
         return np.where(np.isfinite(self.known_ideal), self.known_ideal, self.lo)
+
+    def nadir_known(self) -> np.ndarray | None:
+        """The `(m,)` nadir fixed before training (the problem's, or a given reference point in
+        ``"auto"`` mode), or ``None`` where any entry is estimated online."""
+        return self.known_nadir.copy() if np.isfinite(self.known_nadir).all() else None
 
     def nadir(self) -> np.ndarray:
         """`(m,)` nadir point in use: known where known, else the running estimate."""

@@ -617,7 +617,7 @@ class Trainer:
         if ev and not error:
             report = diagnostics.collapse_report(
                 ev["F"], train=self.cfg.to_dict(), ideal=getattr(self.problem, "ideal", None),
-                nadir=getattr(self.problem, "nadir", None), ref_point=self.ref_point)
+                nadir=self.normalizer.nadir_known(), ref_point=self.ref_point)
             if report is not None:
                 extra["collapse"] = report
         if ev and ev.get("X") is not None and hasattr(self.problem, "violation"):
