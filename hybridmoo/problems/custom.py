@@ -34,10 +34,11 @@ linear f it is unbiased whatever the clipping (the coordinates are clipped indep
 the estimate at a bound points where the function does. results/blackbox.md measures it.
 
 The backward pass needs only gᵀ∂f/∂x for the scalarisation's cotangent g
-(:meth:`BlackBoxProblem.es_vjp`). One training step with K solutions costs K forward evaluations plus s·K (2·s·K antithetic); every evaluation is
-counted in :attr:`BlackBoxProblem.n_evals` (true function evaluations, the unit of an
-``evaluations`` budget). The draws come from the problem's own generator, seeded by ``seed``
-(or :meth:`BlackBoxProblem.reseed`).
+(:meth:`BlackBoxProblem.es_vjp`). One training step with K solutions costs K forward
+evaluations plus s·K (2·s·K antithetic); every evaluation is counted in
+:attr:`BlackBoxProblem.n_evals` (true function evaluations, the unit of an ``evaluations``
+budget). The draws come from the problem's own generator, seeded by ``seed`` (or
+:meth:`BlackBoxProblem.reseed`).
 
 **Hybrid start** (``warm_start``, default 0.1; :meth:`BlackBoxProblem.prepare_training`). With
 an ``evaluations`` budget B, the trainer first spends 0.1·B evaluations on pymoo's NSGA-II
