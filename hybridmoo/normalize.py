@@ -21,8 +21,8 @@ Modes (``TrainConfig.normalize``):
   that counts, and a fixed scale does not follow the model's own front. The running nadir
   does: early in training that front is narrow, its spread becomes the scale, and on ZDT2
   written with ``from_function`` (no ideal or nadir given) the front collapsed to its end point
-  on 4 seeds of 4; with the reference point as nadir, on none (results/blackbox.md says what it
-  does to black boxes).
+  on 4 seeds of 4; with the reference point as nadir, on none (what it does to black boxes:
+  results/blackbox_hv_subset.md).
 - ``"known"``: the problem's ideal and nadir only; a problem that lacks either raises
   :class:`~hybridmoo.errors.ConfigError`.
 - ``"none"``: raw losses, as published methods use them; the scalarisation's ideal point is the

@@ -31,7 +31,7 @@ outweigh the variable's own gradient: a variable sitting at its upper bound was 
 up, and stayed there (ZDT1, 1 seed in 8 at 20,000 evaluations, a distance variable stuck at 1).
 The estimate therefore uses diff_j − mean_j(diff) and divides by s − 1 instead of s: for a
 linear f it is unbiased whatever the clipping (the coordinates are clipped independently), so
-the estimate at a bound points where the function does. results/blackbox.md measures it.
+the estimate at a bound points where the function does (results/blackbox_hv_subset.md).
 
 The backward pass needs only gᵀ∂f/∂x for the scalarisation's cotangent g
 (:meth:`BlackBoxProblem.es_vjp`). One training step with K solutions costs K forward
