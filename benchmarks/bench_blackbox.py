@@ -62,9 +62,14 @@ ABLATION_NOTE = (
     "bound); per-solution normalised ES gradients (fitness shaping to unit length: ZDT1 "
     "unstable); orthogonal ES directions (no gain, one ZDT1 seed collapsed); fixing the "
     "ideal/nadir at the hybrid start's estimates instead of seeding the running estimates "
-    "(an ideal above the true one breaks Tchebycheff: the ZDT1 front shrank to a corner). The "
-    "\"previous\" row differs from the earlier published table (ZDT1 0.5549) only through the "
-    "clipped ES step: u is now the step actually taken inside the box.\n")
+    "(an ideal above the true one breaks Tchebycheff: the ZDT1 front shrank to a corner). "
+    "Tried on 2026-12-07 (development harness, 3–8 seeds): "
+    "the m corner preferences in every batch (exact corners: DTLZ2 collapsed, a weakly "
+    "Pareto-optimal corner leaves the distance variables free; 2 % inside: DTLZ2 no better); "
+    "a utopian point below the estimated ideal (DTLZ2 collapsed); σ annealed with the "
+    "schedule (the front's ends no nearer their bounds); the nadir floored at the hybrid "
+    "start's (no gain, one ZDT1 collapse); gradients only towards the box where a variable "
+    "is clipped (the distance variables left their bound, ZDT1 0.846).\n")
 # --ablation: each row changes the settings above in one way (train settings, problem settings,
 # hypernetwork settings)
 ABLATION = [
