@@ -3,7 +3,8 @@
 ZDT1 (30 variables) written by hand in torch and wrapped by ``hybridmoo.problems.from_function``
 against hybridmoo's built-in ``zdt1``, at equal settings (K preferences per step, hypernetwork
 width, float32, CPU, 1 torch thread), and a third trainer on the same from_function without
-the ideal and nadir points (the default normalisation then estimates them online). The trainers
+the ideal and nadir points (the default normalisation then takes the reference point as nadir
+and estimates the ideal online). The trainers
 run interleaved, in rounds of ``--steps`` steps each (so a load change on a shared machine hits
 all alike); the table gives the median ms per step over all timed steps and the ratios to the
 built-in. The built-in and from_function trainers start from the same seed and must end on the
@@ -99,7 +100,8 @@ def main() -> None:
         f"interleaved, {args.rounds} rounds × {args.steps} steps each after 10 warm-up steps; "
         "median ms per step. \"same front\": both, from the same seed, end on the same front. "
         "The last two columns: from_function without `ideal`/`nadir`, so that the default "
-        "normalisation (`normalize = \"auto\"`) estimates them online from the losses.",
+        "normalisation (`normalize = \"auto\"`) takes the reference point as nadir and "
+        "estimates the ideal online from the losses.",
         "",
         "| K | width | built-in ms / step | from_function ms / step | ratio | same front "
         "| no ideal/nadir ms / step | ratio |",
