@@ -270,8 +270,8 @@ class StudyData:
                                          device="cpu")
             else:
                 task = VectorTask(problem, dtype=dtype, device="cpu")
-            net = Hypernetwork(problem.n_obj, task.target,
-                               HypernetConfig.from_stored(r.hypernet)).to("cpu", dtype)
+            hcfg = HypernetConfig.from_stored(r.hypernet, (r.extra or {}).get("hypernet_built"))
+            net = Hypernetwork(problem.n_obj, task.target, hcfg).to("cpu", dtype)
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in r.state_dict.items()}
         try:
             net.load_state_dict(state)

@@ -145,11 +145,18 @@ class HypernetConfig:
         return cls(**dict(d))
 
     @classmethod
-    def from_stored(cls, d: Mapping) -> HypernetConfig:
+    def from_stored(cls, d: Mapping, built: Mapping | None = None) -> HypernetConfig:
         """Build from a configuration stored with trained weights: a file written before
         ``bounds`` existed trained its vector targets with the sigmoid, so that is the value a
-        missing ``bounds`` means here (not today's ``"auto"``)."""
-        return cls.from_dict({"bounds": "sigmoid", **dict(d)})
+        missing ``bounds`` means here (not today's ``"auto"``); ``built`` (a result's
+        ``extra["hypernet_built"]``: the ``head`` and ``bounds`` the trainer built) replaces an
+        ``"auto"``, so that a later change of what ``"auto"`` picks cannot change a stored
+        model."""
+        cfg = {"bounds": "sigmoid", **dict(d)}
+        for key, value in dict(built or {}).items():
+            if key in ("head", "bounds") and cfg.get(key) == "auto":
+                cfg[key] = value
+        return cls.from_dict(cfg)
 
 
 class VectorTarget:

@@ -627,6 +627,7 @@ class Trainer:
             norm = self.normalizer
             extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),
                                   "state": norm.state_dict()}
+        extra["hypernet_built"] = {"head": self.net.head, "bounds": self.net.bounds}  # "auto"s
         return TrialResult(
             status="failed" if error else "ok",
             error=error,

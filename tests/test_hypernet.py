@@ -515,3 +515,18 @@ def test_auto_bounds_clip_black_boxes_only_and_stored_models_keep_the_sigmoid():
     # the published baselines keep PSL's sigmoid on a black box
     from hybridmoo.baselines._trainer import PAPER_HYPERNET
     assert PAPER_HYPERNET["bounds"] == "sigmoid"
+
+
+def test_a_stored_model_keeps_what_auto_built():
+    """A result records the head and bounds its trainer built; reloading takes those for an
+    "auto", whatever "auto" would pick today."""
+    from hybridmoo.train import Trainer
+
+    result = Trainer(problems.get("zdt1", n_var=4), None, {"steps": 2, "n_eval": 5,
+                                                           "threads": 1}, seed=0).run()
+    assert result.extra["hypernet_built"] == {"head": "tensor", "bounds": "sigmoid"}
+    built = {"head": "chunked", "bounds": "clip"}
+    cfg = HypernetConfig.from_stored({"width": 8, "head": "auto", "bounds": "auto"}, built)
+    assert (cfg.head, cfg.bounds) == ("chunked", "clip")
+    fixed = HypernetConfig.from_stored({"width": 8, "head": "tensor", "bounds": "sigmoid"}, built)
+    assert (fixed.head, fixed.bounds) == ("tensor", "sigmoid")  # an explicit choice stands

@@ -523,7 +523,9 @@ class ModelProblem(DataProblem):
         dtype = torch.float64 if train_cfg.get("dtype") == "float64" else torch.float32
         module = copy.deepcopy(self._module).to(dtype=dtype)
         net = Hypernetwork(self.n_obj, ModuleTarget(module),
-                           HypernetConfig.from_stored(result.hypernet)).to(dtype=dtype)
+                           HypernetConfig.from_stored(
+                               result.hypernet, (result.extra or {}).get("hypernet_built"))
+                           ).to(dtype=dtype)
         net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in
                              result.state_dict.items()})
         sampler = preferences.from_dict({**dict(train_cfg.get("sampler") or {}),
