@@ -23,14 +23,14 @@ import warnings
 from pathlib import Path
 
 import torch
+from bench_goals import SUITE as GOALS_SUITE
 
 from hybridmoo import problems
 from hybridmoo.metrics import hypervolume
 from hybridmoo.train import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITE = ["zdt1", "zdt2", "zdt3", "dtlz2", "re21", "re37", "vlmop2", "psl_f1", "psl_f2",
-         "psl_f3", "psl_f4", "psl_f5", "psl_f6"]
+SUITE = [p for p in GOALS_SUITE if p != "mtl_regression"]  # the vector problems of the suite
 MAPPINGS = ("sigmoid", "clip")
 
 

@@ -146,8 +146,9 @@ def _causes(train: Mapping[str, Any], ideal, nadir, ref_point) -> list[str]:
     if norm == "auto" and nadir is None:
         first.append("a nadir estimated online from the model's own front, which is narrow "
                      "early in training: its spread becomes the scale and the front can "
-                     "collapse with it; give the problem its nadir or a reference point (e.g. "
-                     "from_function(..., nadir=[...]) or ref_point=[...])")
+                     "collapse with it; give the problem its nadir (from_function, from_numpy, "
+                     "from_pymoo and from_model take nadir=[...]; a decision-vector problem "
+                     "also takes a given ref_point as its nadir)")
     lr_msg = "learning rate too high: training settles in one corner; try a smaller train.lr"
     if lr is not None and float(lr) > 1e-2:
         first.append(lr_msg + f" (lr = {float(lr):g})")

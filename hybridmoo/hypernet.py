@@ -345,12 +345,12 @@ class Hypernetwork(nn.Module):
         gradient through (:class:`_ClipUnit`, a straight-through final clamp)."""
         eps = torch.finfo(raw.dtype).eps
         lo, hi = self._lower.to(raw.dtype), self._upper.to(raw.dtype)
+        first, last = torch.nextafter(lo, hi), torch.nextafter(hi, lo)
         if self.bounds == "sigmoid":
-            x = lo + (hi - lo) * torch.sigmoid(raw).clamp(eps, 1 - eps)
-            return torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
+            return torch.clamp(lo + (hi - lo) * torch.sigmoid(raw).clamp(eps, 1 - eps),
+                               first, last)
         x = lo + (hi - lo) * _ClipUnit.apply(raw)
-        inside = torch.clamp(x, torch.nextafter(lo, hi), torch.nextafter(hi, lo))
-        return x + (inside - x).detach()
+        return x + (torch.clamp(x, first, last) - x).detach()
 
     def forward(self, prefs: Tensor, budget: Tensor | None = None) -> dict[str, Tensor]:
         """Generated parameters ``{name: (K, *shape)}`` for preferences `(K, m)`."""
