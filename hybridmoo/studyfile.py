@@ -9,6 +9,7 @@ A study file has these tables (unknown tables and keys are errors — a typo is 
     seed = 0                       # seeds the outer algorithm and every trial
     output = "quickstart.h5"       # the HDF5 study file (relative to the study file)
     method = "hypernet"            # what a trial trains: "hypernet" or "dymu" (see below)
+    time_limit = 3600              # optional: wall-clock seconds for the whole study (see below)
 
     [problem]
     name = "zdt2"
@@ -70,6 +71,15 @@ taken the first steps of the full run::
     eta = 3                        # the best 1/eta of a rung are promoted
     [budget]
     steps = 900
+
+**A time limit** (``[study] time_limit``, wall-clock seconds; plain schedule only): a study
+hands out its trials one per free worker, each capped at its fair share of the time left
+(the time left, times the workers, over the trials not yet started, less the set-up and
+evaluation time finished trials took), but never below half of ``budget.seconds``. When the
+next trial would not get that half (or, with a budget in steps or epochs, would not finish on
+the time earlier trials took), no further trial starts: the running ones finish, the study
+ends with what it has (its file's ``stopped`` attribute says why) and pymoo is not told the
+incomplete generation. On resume the limit counts again from the resumed run's start.
 
 **DYMU studies** (``method = "dymu"``): every trial trains a DYMU controller
 (:func:`hybridmoo.dymu.train_dymu`: anchor streams, edge and weight hypernetworks) on a
@@ -145,7 +155,7 @@ WARM_STARTS = ("none", "nearest")
 METHODS = methods.names()
 
 _SCHEMA: dict[str, set[str]] = {
-    "study": {"name", "seed", "output", "description", "method"},
+    "study": {"name", "seed", "output", "description", "method", "time_limit"},
     "problem": {"name", "options"},
     "objectives": {"names"},
     "algorithm": {"name", "pop_size", "generations", "options", "warm_start", "schedule",
@@ -191,6 +201,7 @@ class StudySpec:
     asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
     inherit: str = "none"  # "pbt": exploit and explore at the rungs (schedule = "asha")
     initial: list = field(default_factory=list)  # [{path: value}]: generation 0's first trials
+    time_limit: float | None = None  # wall-clock seconds of the whole study (plain schedule)
 
     @property
     def trial_method(self) -> methods.TrialMethod:
@@ -327,6 +338,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     trial_method.check_tables(doc.get("fixed", {}), where)
     space = trial_method.build_space(doc, budget, problem, where)
     schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
+    time_limit = _check_time_limit(st, schedule, where)
     inherit = _check_inherit(al, schedule, where)
     initial = _check_initial(al.get("initial", []), space, trial_method, pop, where)
     return StudySpec(
@@ -336,8 +348,21 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
         budget=dict(budget), cpus_per_trial=float(cpus), gpus_per_trial=float(gpus),
         workers=workers, retries=retries, keep_weights=keep, threads_per_trial=threads,
         warm_start=warm, space=space, method=method, runtime_env=runtime_env,
-        schedule=schedule, asha=asha, inherit=inherit, initial=initial,
+        schedule=schedule, asha=asha, inherit=inherit, initial=initial, time_limit=time_limit,
     )
+
+
+def _check_time_limit(st: dict, schedule: str, where: str) -> float | None:
+    """``[study] time_limit``: wall-clock seconds for the whole study (plain schedule only)."""
+    if "time_limit" not in st:
+        return None
+    limit = check_number("study.time_limit", st["time_limit"], 0, 10**9, low_open=True,
+                         where=where, what=" (wall-clock seconds, e.g. 3600)")
+    if schedule != "none":
+        raise ConfigError(f"study.time_limit in {where} applies to the plain schedule; with "
+                          f'algorithm.schedule = "{schedule}" the rungs are train steps and '
+                          "set the cost: remove time_limit, or set schedule = \"none\"")
+    return float(limit)
 
 
 SCHEDULES = ("none", "asha")

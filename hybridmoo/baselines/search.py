@@ -6,7 +6,8 @@ inner loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` 
 generation for ``generations`` generations, the budget split evenly among the trials (seconds
 or steps; an evaluations budget counts K preferences per step; with a seconds budget each trial
 trains for 80% of its share of the budget less 5% kept for the study front, the rest covering
-evaluation and set-up). Every
+evaluation and set-up, and the study runs under a time limit of that 95%, which shortens or
+drops the last trials where set-up and evaluation take more than the 20%). Every
 trial keeps its weights and reads its own front at its evaluation preferences
 (``front = "preferences"``: choosing points by HV is the study front's job, across all
 trials), and the result is the **study front**
@@ -355,6 +356,8 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
             spec.initial = [spec.space.initial("defaults", spec.trial_method.default_config(),
                                                "hybridmoo_search", 0)]
         spec.output = Path(tmp) / "search.h5"
+        if budget.kind == "seconds":  # the study ends in time, 5% kept for the study front
+            spec.time_limit = max(0.95 * budget.amount - (time.perf_counter() - t0), 1e-3)
         res = Study(spec, backend="local", progress=False).run()
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
                              t0, spec.output)

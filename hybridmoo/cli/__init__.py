@@ -41,6 +41,10 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-cpus", dest="num_cpus", type=int,
                    help="CPUs of the local Ray (default: all)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    p.add_argument("--time-limit", dest="time_limit", type=float, metavar="SECONDS",
+                   help="wall-clock seconds for this run of the study, replacing the study "
+                        "file's [study] time_limit: trials get a fair share of the time left "
+                        "and none starts that would not fit")
 
 
 class _HelpFormatter(argparse.HelpFormatter):

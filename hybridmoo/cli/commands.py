@@ -120,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     study = Study(args.study, backend=args.backend, address=args.address, output=args.output,
                   overwrite=args.overwrite, progress=not args.quiet, num_cpus=args.num_cpus,
-                  resume=args.resume, working_dir=args.working_dir)
+                  resume=args.resume, working_dir=args.working_dir,
+                  time_limit=args.time_limit)
     if args.resume and study.spec.output.exists():
         from hybridmoo import store
 
@@ -140,6 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.quiet:
         print(f"{result.path}: {len(result.trials)} trials, {result.failed} failed, "
               f"{len(result.front_ids)} on the outer front, {result.wall_time:.1f} s")
+    if result.extra.get("stopped"):
+        print(f"{result.extra['stopped']}. `hybridmoo resume {result.path}` runs the trials "
+              "left out")
     print(_next_steps(result.path))
     return 0
 
@@ -182,7 +186,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     spec = load_stored_study(args.file)
     spec.output = Path(args.file).resolve()
     study = Study(spec, backend=args.backend, address=args.address, progress=not args.quiet,
-                  num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir)
+                  num_cpus=args.num_cpus, resume=True, working_dir=args.working_dir,
+                  time_limit=args.time_limit)
     args.on_interrupt = (f"the finished trials are saved in {spec.output}; continue with "
                          f"`hybridmoo resume {args.file}`")
     result = study.run()

@@ -112,6 +112,12 @@ class TrialMethod:
         ``(source trial, its weights)`` for a warm start."""
         raise NotImplementedError
 
+    def cap_seconds(self, payload: dict, seconds: float) -> dict | None:
+        """``payload`` with its training limited to ``seconds`` of training time (a study's
+        ``time_limit`` hands each trial its share); ``None``: this method's trials cannot be
+        capped, and a time-limited study only stops starting them."""
+        return None
+
     def run(self, payload: dict, cache: dict) -> Any:
         """Run one trial (on a worker); returns its :class:`~hybridmoo.record.TrialResult`,
         failed (with the reason) rather than raising."""

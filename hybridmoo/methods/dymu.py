@@ -5,6 +5,7 @@ judged at its resource preference ``c`` (configuration table ``[fixed.dymu]``, s
 from __future__ import annotations
 
 import json
+import math
 import time
 import traceback
 
@@ -118,6 +119,11 @@ class DymuMethod(TrialMethod):
         return {"method": self.name, "problem": spec.problem,
                 "problem_options": spec.problem_options, "dymu": dict(config["dymu"]),
                 "budget": dict(spec.budget), "threads": spec.threads_per_trial, "seed": seed}
+
+    def cap_seconds(self, payload: dict, seconds: float) -> dict:
+        budget = dict(payload["budget"])
+        budget["seconds"] = min(float(seconds), float(budget.get("seconds") or math.inf))
+        return {**payload, "budget": budget}
 
     def run(self, payload: dict, cache: dict):
         return _run_dymu_trial(payload, cache)

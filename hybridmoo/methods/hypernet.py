@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from hybridmoo.errors import ConfigError
 from hybridmoo.methods.base import TrialMethod
@@ -94,6 +95,11 @@ class HypernetMethod(TrialMethod):
         if warm is not None:
             job["warm_start_from"], job["init_state"] = warm
         return job
+
+    def cap_seconds(self, payload: dict, seconds: float) -> dict:
+        train = dict(payload["train"])
+        train["seconds"] = min(float(seconds), float(train.get("seconds") or math.inf))
+        return {**payload, "train": train}
 
     def run(self, payload: dict, cache: dict):
         from hybridmoo.methods.trial import _run_hypernet_trial

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import statistics
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ class TrialRecord:
     result: TrialResult | None = None
     objectives: np.ndarray | None = None  # `(k,)` outer objectives, in their own directions
     has_weights: bool = False  # its weights are in the file
+    replayed: bool = False  # finished before an interruption, read back from the file
 
 
 class Study:
@@ -44,13 +47,16 @@ class Study:
         overwrite: replace an existing output file.
         progress: show a live progress bar and the final summary table.
         num_cpus: CPUs of a locally started Ray (default all).
+        time_limit: wall-clock seconds for the whole study, replacing the study file's
+            ``[study] time_limit`` (see :mod:`hybridmoo.studyfile`).
     """
 
     def __init__(self, spec: StudySpec | str | Path, *, backend: str = "ray",
                  address: str | None = None, output: str | Path | None = None,
                  overwrite: bool = False, progress: bool = True,
                  num_cpus: int | None = None, resume: bool = False,
-                 working_dir: str | Path | None = None) -> None:
+                 working_dir: str | Path | None = None,
+                 time_limit: float | None = None) -> None:
         from hybridmoo import problems
         from hybridmoo._config import check_output_path
         from hybridmoo.backends import check_ray_options
@@ -62,6 +68,13 @@ class Study:
                                                      Path.cwd(), working_dir=working_dir)
         if output is not None:
             self.spec.output = Path(output)
+        if time_limit is not None:
+            if not time_limit > 0:
+                raise ConfigError(f"time_limit = {time_limit!r}: expected wall-clock seconds > 0")
+            if self.spec.schedule != "none":
+                raise ConfigError("a time limit applies to the plain schedule; this study has "
+                                  f'algorithm.schedule = "{self.spec.schedule}"')
+            self.spec.time_limit = float(time_limit)
         check_ray_options(backend, address, num_cpus)
         self.backend_name = backend
         self.address = address
@@ -146,6 +159,9 @@ class Study:
         self._clock = {"startup": time.perf_counter() - t_backend, "wait": 0.0}
         self._live_backend = backend  # for tools and tests that inspect the running pool
         self._trials: dict[int, TrialRecord] = {}
+        self._deadline = None if spec.time_limit is None else t_start + spec.time_limit
+        self._waiting: deque[int] = deque()  # trials of this generation not yet submitted
+        self._stopped = ""  # why the study ended before its last generation
         ui = _ProgressUI(self.progress, spec.n_trials, backend.describe(),
                          workers=backend.slots, pop_size=spec.pop_size, budget=spec.budget)
         try:
@@ -156,8 +172,11 @@ class Study:
                     pop = algorithm.ask()
                     X, configs = self._decode(pop)
                     ids = list(range(len(self._trials), len(self._trials) + len(X)))
-                    left = self._launch(ids, configs, X, recorded, backend, ui)
+                    left = self._launch(ids, configs, X, recorded, backend, ui, gen)
                     self._collect(left, gen, backend, ui)
+                    if self._stopped:  # an incomplete generation: pymoo is not told
+                        ui.note(self._stopped)
+                        break
                     self._tell(algorithm, pop, gen, ids, X)
                     ui.generation(gen + 1, spec.generations)
         finally:
@@ -205,7 +224,7 @@ class Study:
         return X, [space.values(u) for u in X]
 
     def _launch(self, ids: list[int], values: list[dict], X: np.ndarray,
-                recorded: dict[int, dict], backend, ui) -> set[int]:
+                recorded: dict[int, dict], backend, ui, gen: int = 0) -> set[int]:
         """Record the generation's trials; replay those finished before an interruption and
         submit the rest. Returns the ids still running."""
         spec = self.spec
@@ -220,8 +239,9 @@ class Study:
             if tid in recorded:  # finished before the interruption: replayed
                 self._replay(tid, recorded[tid], ui)
                 continue
-            self._submit(tid, backend)
+            self._waiting.append(tid)
             left.add(tid)
+        self._fill(left, gen, backend)
         ui.update(running=backend.running())
         if ui.started is None and left:
             ui.estimate()  # as this run's first trials start
@@ -229,6 +249,7 @@ class Study:
 
     def _replay(self, tid: int, stored: dict, ui) -> None:
         rec = self._trials[tid]
+        rec.replayed = True
         self._check_replay(tid, stored["values"], rec.values)
         rec.result = store.read_trial(self.spec.output, tid, weights=False)
         rec.objectives = np.array([stored["outer_objectives"][n] for n in self.names],
@@ -237,12 +258,65 @@ class Study:
         ui.update(done=1, failed=int(not rec.result.ok), hv=rec.result.hv,
                   seconds=rec.result.wall_time, replayed=True)
 
-    def _submit(self, tid: int, backend) -> None:
+    def _submit(self, tid: int, backend, seconds: float | None = None) -> None:
         rec = self._trials[tid]
         warm = None if rec.warm_from is None else (rec.warm_from, self._weights_of(rec.warm_from))
-        backend.submit(tid, run_trial, self.trial_spec(tid, self.spec.space.config(rec.values),
-                                                       warm))
+        job = self.trial_spec(tid, self.spec.space.config(rec.values), warm)
+        if seconds is not None:  # the trial's share of a time limit
+            job = self.spec.trial_method.cap_seconds(job, seconds) or job
+        backend.submit(tid, run_trial, job)
         rec.attempts += 1
+
+    def _fill(self, left: set[int], gen: int, backend) -> None:
+        """Submit the waiting trials: all at once without a time limit; with one, one per free
+        worker, each with its share of the time left, until the next would not fit."""
+        while self._waiting:
+            cap = None
+            if self._deadline is not None:
+                if backend.running() >= backend.slots:
+                    return
+                cap = self._time_share(gen, backend.slots)
+                if cap is None:
+                    self._out_of_time(left, gen)
+                    return
+            self._submit(self._waiting.popleft(), backend, cap)
+
+    def _time_share(self, gen: int, slots: int) -> float | None:
+        """The next trial's training seconds under the time limit, or None when it does not fit
+        (see the time limit in :mod:`hybridmoo.studyfile`)."""
+        spec = self.spec
+        left_s = self._deadline - time.perf_counter()
+        n_left = len(self._waiting) + (spec.generations - gen - 1) * spec.pop_size
+        ran = [r.result for r in self._trials.values()
+               if r.result is not None and r.result.wall_time > 0 and not r.replayed]
+        # (a trial waiting for its retry holds its failed attempt's result); a worker's first
+        # trial also pays its one-off start (imports, data, caches): left out once others ran
+        ran = ran[slots:] or ran
+        overhead = statistics.median([max(0.0, r.wall_time - r.train_time) for r in ran]) \
+            if ran else 0.0
+        hard = left_s - overhead  # what the trial may train and still end by the deadline
+        budget = spec.budget.get("seconds")
+        if budget is None:  # steps or epochs: start it only if one like the last ones fits
+            wall = statistics.median([r.wall_time for r in ran]) if ran else 0.0
+            return hard if hard > 0 and wall <= left_s else None
+        share = left_s * slots / max(n_left, 1) - overhead
+        cap = min(float(budget), max(share, float(budget) / 2))
+        return cap if cap <= hard else None
+
+    def _out_of_time(self, left: set[int], gen: int) -> None:
+        """No further trial fits the time limit: drop the waiting ones that never started; one
+        waiting for its retry is recorded with its failed attempt."""
+        for tid in self._waiting:
+            left.discard(tid)
+            rec = self._trials[tid]
+            if rec.result is not None:
+                self._record(tid, rec.result, gen, "")
+            else:
+                del self._trials[tid]
+        self._waiting.clear()
+        n_run = len(self._trials)
+        self._stopped = (f"time limit ({self.spec.time_limit:g} s) reached: {n_run} of "
+                         f"{self.spec.n_trials} trials run; the study ends with them")
 
     def _collect(self, left: set[int], gen: int, backend, ui) -> None:
         """Wait for the running trials; retry failures (``resources.retries``), record the
@@ -258,12 +332,15 @@ class Study:
                 if not outcome.ok and rec.attempts <= self.spec.retries:
                     ui.note(f"trial {tid} failed ({outcome.error.splitlines()[0]}); "
                             f"retry {rec.attempts}/{self.spec.retries}")
-                    self._submit(tid, backend)
+                    rec.result = outcome  # recorded as it is if no time is left for the retry
+                    self._waiting.appendleft(tid)  # first in line, with its share of the time
+                    self._fill(left, gen, backend)
                     continue
                 left.discard(tid)
                 self._record(tid, outcome, gen, node)
                 ui.update(done=1, failed=int(not outcome.ok), running=backend.running(),
                           hv=outcome.hv, seconds=outcome.wall_time)
+            self._fill(left, gen, backend)
 
     def _record(self, tid: int, outcome: TrialResult, gen: int, node) -> None:
         rec = self._trials[tid]
@@ -287,6 +364,9 @@ class Study:
         store.write_generation(self.spec.output, gen, trial_ids=ids, encoded=X,
                                objectives=Fgen, configs=[self._trials[t].values for t in ids],
                                objective_names=self.names)
+        self._write_outer_front()
+
+    def _write_outer_front(self) -> None:
         objs = self._objectives()
         front = self._front(objs)
         store.write_outer_front(self.spec.output, trial_ids=front,
@@ -303,6 +383,8 @@ class Study:
         spec = self.spec
         objs = self._objectives()
         front = self._front(objs)
+        if self._stopped:  # the last generation was not told: its trials join the outer front
+            self._write_outer_front()
         if spec.keep_weights == "front":
             kept = {t for t, r in self._trials.items() if r.has_weights}
             store.drop_weights(spec.output, sorted(kept - set(front)))
@@ -313,14 +395,16 @@ class Study:
         startup, wait = self._clock["startup"], self._clock["wait"]
         driver_time = wall - wait - startup
         store.set_attrs(spec.output, status="finished", wall_time=wall, trial_time=trial_time,
-                        failed=failed, driver_time=driver_time, startup_time=startup)
+                        failed=failed, driver_time=driver_time, startup_time=startup,
+                        stopped=self._stopped)
         store.end_journal(spec.output)  # finished and durable: the journal is no longer needed
         result = StudyResult(path=spec.output, trials=trials,
                              values={t: r.values for t, r in self._trials.items()},
                              objectives=objs, front_ids=front, objective_names=self.names,
                              wall_time=wall, trial_time=trial_time, failed=failed,
                              extra={"driver_time": driver_time, "wait_time": wait,
-                                    "startup_time": startup, "workers": workers})
+                                    "startup_time": startup, "workers": workers,
+                                    "stopped": self._stopped})
         if self.progress:
             print_summary(result, self.reference_hv)
         return result
