@@ -7,6 +7,7 @@ from collections import deque
 from types import SimpleNamespace
 
 import h5py
+import numpy as np
 import pytest
 
 from hybridmoo.errors import ConfigError
@@ -157,3 +158,34 @@ def test_the_cli_time_limit_stops_a_study_and_resume_runs_the_rest(tmp_path, cap
     assert main(["resume", str(out), "--backend", "local", "-q"]) == 0
     with h5py.File(out, "r") as f:
         assert len(f["trials"]) == 24 and str(f.attrs["stopped"]) == ""
+
+
+def test_outer_loop_baselines_keep_to_the_wall_clock_of_a_seconds_budget(monkeypatch, tmp_path):
+    """Trials whose set-up and evaluation take longer than the 20% a seconds budget keeps for
+    them: the search shortens the next ones (to at least half their share) and starts none
+    that would not end within 95% of the budget."""
+    import hybridmoo.baselines.search as search
+    from hybridmoo import problems
+    from hybridmoo.baselines.common import Budget
+
+    real = search._train
+
+    def slow_setup(payload, cache, prune):  # 0.8 s of set-up per trial
+        time.sleep(0.8)
+        r, pruned = real(payload, cache, prune)
+        r.wall_time += 0.8
+        return r, pruned
+
+    monkeypatch.setattr(search, "_train", slow_setup)
+    setup = search.search_setup(problems.get("zdt1", n_var=4), Budget("seconds", 4.0), 0,
+                                pop_size=2, generations=2)  # 4 trials of 0.76 s
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    trials, _ = search.run_outer_loop(
+        setup, lambda t: setup.spec.space.values(rng.random(setup.spec.space.n_var)),
+        lambda *a: None, tmp_path / "s.h5")
+    assert time.perf_counter() - t0 < 0.95 * 4.0 + 0.5
+    steps = [r.train_time for r in trials.values()]
+    assert 1 <= len(trials) < 4
+    assert steps[0] == pytest.approx(0.76, abs=0.1)
+    assert all(s >= 0.76 / 2 - 0.05 for s in steps)

@@ -196,7 +196,10 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
     A trial starts only while its full share still fits in the budget that is left (trials
     are charged what they used, at most their share), so a search that stops none early runs
     exactly ``setup.n_trials`` trials, as :func:`hybridmoo_search` does, and one that stops
-    trials early spends what it saved on more trials.
+    trials early spends what it saved on more trials. With a seconds budget the wall clock
+    also counts, as in :func:`hybridmoo_search`'s time-limited study: each trial trains at most
+    its share of 95% of the budget's wall-clock time left
+    (:func:`~hybridmoo.study.timelimit.trial_time_share`), and none starts that would not fit.
 
     Args:
         setup: from :func:`search_setup`.
@@ -214,6 +217,7 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
 
     from hybridmoo import store
     from hybridmoo.study import outer_objectives
+    from hybridmoo.study.timelimit import trial_time_share
 
     spec = setup.spec
     names = list(spec.objectives)
@@ -227,14 +231,25 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
                      "ref_point": json.dumps(np.asarray(ref).tolist()), "status": "running"})
     trials, values, cache = {}, {}, {}
     spent, tid = 0.0, 0
+    t0, ran = time.perf_counter(), []  # a seconds budget is also wall-clock time
     while spent + setup.per_trial <= setup.total * (1 + 1e-9) + 1e-9:
+        cap = None
+        if setup.unit == "seconds":  # as hybridmoo_search's study: 95% of the budget
+            n_left = max(1, round((setup.total - spent) / setup.per_trial))
+            cap = trial_time_share(0.95 * setup.budget.amount - (time.perf_counter() - t0),
+                                   n_left, 1, ran, setup.per_trial)
+            if cap is None:
+                break
         values[tid] = vals = ask(tid)
         payload = spec.trial_method.trial_payload(spec, spec.space.config(vals),
                                                   spec.seed * 100_003 + tid)  # as Study does
+        if cap is not None:
+            payload = spec.trial_method.cap_seconds(payload, cap) or payload
         hook = None if prune is None else (lambda ev, t=tid: prune(t, ev))
         trials[tid], pruned = _train(payload, cache, hook)
         spent += _trial_cost(setup, trials[tid])
         r = trials[tid]
+        ran.append((r.wall_time, r.train_time))
         store.write_trial(output, r, trial_id=tid, keep_weights=r.ok, attrs={
             "values": vals, "outer_objectives": dict(zip(
                 names, outer_objectives(r, names).tolist(), strict=True)), "attempts": 1,

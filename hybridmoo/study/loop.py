@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from hybridmoo.methods.trial import run_trial
 from hybridmoo.record import TrialResult
 from hybridmoo.study.objectives import StudyResult, outer_objectives, pymoo_algorithm, to_minimised
 from hybridmoo.study.progress import _ProgressUI, print_summary
+from hybridmoo.study.timelimit import trial_time_share
 from hybridmoo.studyfile import StudySpec, load_study
 
 __all__ = ["Study", "TrialRecord", "run_study"]
@@ -283,25 +283,14 @@ class Study:
 
     def _time_share(self, gen: int, slots: int) -> float | None:
         """The next trial's training seconds under the time limit, or None when it does not fit
-        (see the time limit in :mod:`hybridmoo.studyfile`)."""
+        (:func:`~hybridmoo.study.timelimit.trial_time_share`)."""
         spec = self.spec
-        left_s = self._deadline - time.perf_counter()
-        n_left = len(self._waiting) + (spec.generations - gen - 1) * spec.pop_size
-        ran = [r.result for r in self._trials.values()
+        # a trial waiting for its retry holds its failed attempt's result
+        ran = [(r.result.wall_time, r.result.train_time) for r in self._trials.values()
                if r.result is not None and r.result.wall_time > 0 and not r.replayed]
-        # (a trial waiting for its retry holds its failed attempt's result); a worker's first
-        # trial also pays its one-off start (imports, data, caches): left out once others ran
-        ran = ran[slots:] or ran
-        overhead = statistics.median([max(0.0, r.wall_time - r.train_time) for r in ran]) \
-            if ran else 0.0
-        hard = left_s - overhead  # what the trial may train and still end by the deadline
-        budget = spec.budget.get("seconds")
-        if budget is None:  # steps or epochs: start it only if one like the last ones fits
-            wall = statistics.median([r.wall_time for r in ran]) if ran else 0.0
-            return hard if hard > 0 and wall <= left_s else None
-        share = left_s * slots / max(n_left, 1) - overhead
-        cap = min(float(budget), max(share, float(budget) / 2))
-        return cap if cap <= hard else None
+        return trial_time_share(self._deadline - time.perf_counter(),
+                                len(self._waiting) + (spec.generations - gen - 1) * spec.pop_size,
+                                slots, ran, spec.budget.get("seconds"))
 
     def _out_of_time(self, left: set[int], gen: int) -> None:
         """No further trial fits the time limit: drop the waiting ones that never started; one
