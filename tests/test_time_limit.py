@@ -189,3 +189,22 @@ def test_outer_loop_baselines_keep_to_the_wall_clock_of_a_seconds_budget(monkeyp
     assert 1 <= len(trials) < 4
     assert steps[0] == pytest.approx(0.76, abs=0.1)
     assert all(s >= 0.76 / 2 - 0.05 for s in steps)
+
+
+def test_with_several_workers_trials_go_out_one_per_free_worker(tmp_path, out_of_order_backend):
+    """Under a time limit no more trials are submitted than there are workers (each gets its
+    share when it starts); without one the whole generation is submitted at once."""
+    spec = _spec(tmp_path, budget="seconds = 0.2\nsteps = 1000000", pop=6, gens=2,
+                 extra="time_limit = 600")
+    study = Study(spec, backend="local", progress=False)
+    fake = out_of_order_backend()
+    study._backend = lambda: fake
+    res = study.run()
+    assert fake.max_running == fake.slots and len(res.trials) == 12
+    spec = _spec(tmp_path, budget="seconds = 0.2\nsteps = 1000000", pop=6, gens=1)
+    spec.output = tmp_path / "plain.h5"
+    study = Study(spec, backend="local", progress=False)
+    fake = out_of_order_backend()
+    study._backend = lambda: fake
+    study.run()
+    assert fake.max_running == 6
