@@ -371,9 +371,10 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
             spec.initial = [spec.space.initial("defaults", spec.trial_method.default_config(),
                                                "hybridmoo_search", 0)]
         spec.output = Path(tmp) / "search.h5"
+        study = Study(spec, backend="local", progress=False)
         if budget.kind == "seconds":  # the study ends in time, 5% kept for the study front
             spec.time_limit = max(0.95 * budget.amount - (time.perf_counter() - t0), 1e-3)
-        res = Study(spec, backend="local", progress=False).run()
+        res = study.run()
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
                              t0, spec.output)
 
