@@ -208,9 +208,11 @@ def run_pymoo(algorithm, problem, budget: Budget, seed: int, *, method: str, par
         evals += len(infills)
         if not partial:
             steps = int(algorithm.n_iter) - 1
-        F_new = np.asarray(infills.get("F"), dtype=np.float64).reshape(-1, problem.n_obj)
-        X_new = np.asarray(infills.get("X"), dtype=np.float64).reshape(-1, n)
-        arch_F, arch_X = _nondominated(np.vstack([arch_F, F_new]), np.vstack([arch_X, X_new]))
+        if front == "archive":  # (the unbounded archive costs a sort of it per generation)
+            F_new = np.asarray(infills.get("F"), dtype=np.float64).reshape(-1, problem.n_obj)
+            X_new = np.asarray(infills.get("X"), dtype=np.float64).reshape(-1, n)
+            arch_F, arch_X = _nondominated(np.vstack([arch_F, F_new]),
+                                           np.vstack([arch_X, X_new]))
         if partial or not budget_left(budget, seconds, evals, steps):
             break
         if evals - last_rec >= every and seconds - last_t >= every_s:
