@@ -575,18 +575,23 @@ def _write_report(spec: CompareSpec, results: dict[str, list], problem):
               "rank-sum test of the final HVs against the best baseline's (small samples: read "
               "with care).", ""]
     ours = [r for r in rows if r["label"].startswith("hybridmoo")]
+
+    def verdict(r: dict, other: dict) -> str:
+        d = np.nanmean(r["hv"]) - np.nanmean(other["hv"])
+        word = "wins against" if d > 0 else "ties with" if d == 0 else "loses to"
+        sig = ""
+        if len(r["hv"]) > 1 and len(other["hv"]) > 1:
+            pv = ranksums(r["hv"], other["hv"]).pvalue
+            sig = (f"; rank-sum p = {pv:.3g}: "
+                   + ("significant at 0.05" if pv < 0.05 else
+                      f"not significant at 0.05 with {spec.seeds} seeds"))
+        return (f"- **{r['label']} {word} {other['label']}** on final HV by "
+                f"{abs(d):.4g} ({100 * d / np.nanmean(other['hv']):+.2f}%{sig}).")
+
     if best is not None:
-        for r in ours:
-            d = np.nanmean(r["hv"]) - np.nanmean(best["hv"])
-            verdict = "wins against" if d > 0 else "loses to"
-            sig = ""
-            if len(r["hv"]) > 1 and len(best["hv"]) > 1:
-                pv = ranksums(r["hv"], best["hv"]).pvalue
-                sig = (f"; rank-sum p = {pv:.3g}: "
-                       + ("significant at 0.05" if pv < 0.05 else
-                          f"not significant at 0.05 with {spec.seeds} seeds"))
-            lines.append(f"- **{r['label']} {verdict} {best['label']}** on final HV by "
-                         f"{abs(d):.4g} ({100 * d / np.nanmean(best['hv']):+.2f}%{sig}).")
+        lines += [verdict(r, best) for r in ours]
+    # a search against the library configuration it starts from: does searching pay?
+    lines += [verdict(r, o) for i, r in enumerate(ours) for o in ours[:i]]
     out = spec.report
     figures = _figures(spec, rows, pf, problem, ref_hv)
     from hybridmoo.report.compare_figures import TEST_NAME

@@ -299,3 +299,39 @@ def test_shipped_compare_files_validate():
             assert "hybridmoo_search" in names and len(names) >= 2, f.name
         else:
             assert len(names) >= 5, f.name
+
+
+def test_report_weighs_the_search_against_the_defaults_it_starts_from(tmp_path):
+    """Beside the best baseline, the report says whether the search beat the library defaults
+    (its first trial's configuration), with the rank-sum p."""
+    from hybridmoo import problems
+    from hybridmoo.baselines.common import BaselineResult
+    from hybridmoo.compare import _report
+
+    text = (COMPARE.replace('output = "out.h5"', f'output = "{tmp_path / "o.h5"}"')
+            .replace('report = "report.md"', f'report = "{tmp_path / "r.md"}"')
+            + '[[methods]]\nname = "hybridmoo_search"\n')
+    spec = load_compare(text=text)
+    problem = problems.get("zdt1", n_var=4)
+    F = np.array([[0.0, 1.0], [0.5, 0.3], [1.0, 0.0]])
+
+    def run(label: str, seed: int, hv: float) -> BaselineResult:
+        trace = {k: np.array([0.0, 1.0]) for k in ("seconds", "evaluations", "steps")}
+        trace.update(hv=np.array([0.0, hv]), igd=np.full(2, np.nan))
+        return BaselineResult(method=label, params={}, problem=problem.describe(), seed=seed,
+                              status="ok", error="", F=F, X=None, prefs=None, trace=trace,
+                              budget_used={"seconds": 1.0, "evaluations": 1.0, "steps": 1.0},
+                              hv=hv, ref_point=np.array([1.1, 1.1]))
+
+    level = {"nsga2": 0.80, "ls": 0.70, "hybridmoo": 0.85, "hybridmoo_search": 0.86}
+    results = {m: [run(m, s, v + 0.001 * s) for s in range(2)] for m, v in level.items()}
+    lines, _ = _report(spec, results, problem)
+    report = "\n".join(lines)
+    assert "**hybridmoo_search wins against nsga2**" in report
+    assert re.search(r"\*\*hybridmoo_search wins against hybridmoo\*\* on final HV by 0\.01 "
+                     r"\(\+1\.18%; rank-sum p = [0-9.]+: not significant", report), report
+    results["hybridmoo_search"] = [run("hybridmoo_search", s, 0.84 + 0.001 * s)
+                                   for s in range(2)]
+    report = "\n".join(_report(spec, results, problem)[0])
+    assert "**hybridmoo_search loses to hybridmoo**" in report
+    assert "hybridmoo wins against hybridmoo_search" not in report
