@@ -335,3 +335,14 @@ def test_report_weighs_the_search_against_the_defaults_it_starts_from(tmp_path):
     report = "\n".join(_report(spec, results, problem)[0])
     assert "**hybridmoo_search loses to hybridmoo**" in report
     assert "hybridmoo wins against hybridmoo_search" not in report
+
+
+def test_search_returns_as_many_points_as_asked_on_three_objectives():
+    """On three objectives a trial's evaluation lattice has more points than n_eval asks for
+    (12 → 15); the search's study front keeps n_eval, as many as the methods it is compared
+    with return (HV grows with the number of points)."""
+    r = baselines.run("hybridmoo_search", "dtlz2", {"kind": "steps", "amount": 120}, seed=0,
+                      problem_options={"n_var": 5}, pop_size=2, generations=1, n_eval=12)
+    assert r.ok, r.error
+    assert r.F.shape == (12, 3)
+    assert r.extra["study_front"]["points"] == 12

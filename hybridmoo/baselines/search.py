@@ -11,8 +11,8 @@ drops the last trials where set-up and evaluation take more than the 20%). Every
 trial keeps its weights and reads its own front at its evaluation preferences
 (``front = "preferences"``: choosing points by HV is the study front's job, across all
 trials), and the result is the **study front**
-(:meth:`hybridmoo.analysis.StudyData.study_front`): as many points as a trial's evaluation
-front (``n_eval``, 100 by default), chosen by greedy hypervolume contribution from every
+(:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as
+many as the other methods return, even where a trial's evaluation lattice has more), chosen by greedy hypervolume contribution from every
 trial's hypernetwork queried densely, so its HV is at least the best trial's. Its trace is the
 best trial HV so far against the budget spent so far, then one last point, the study front's
 HV, at the time spent once it is built: the search's cost, the study front's included, is
@@ -103,6 +103,9 @@ class SearchSetup:
         unit: ``"steps"`` or ``"seconds"``, what a trial's budget counts.
         per_trial: each trial's training budget in ``unit``.
         budget: the compare budget. n_prefs: preferences per step. params: the search's settings.
+        n_eval: the study front's size (the points every compared method returns; a trial's own
+            evaluation front may have more: on three objectives 100 asks for 105 lattice
+            preferences).
     """
 
     spec: Any
@@ -112,6 +115,7 @@ class SearchSetup:
     budget: Budget
     n_prefs: int
     params: dict = field(default_factory=dict)
+    n_eval: int = 100
 
     @property
     def total(self) -> float:
@@ -144,7 +148,8 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
                                          pop=pop_size, gens=generations, budget=per, k=n_prefs,
                                          eval_every=eval_every, n_eval=n_eval))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
-    return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params)
+    return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params,
+                       n_eval)
 
 
 def _trial_cost(setup: SearchSetup, r) -> float:
@@ -284,7 +289,7 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
                                      problem=desc, seed=seed, n_obj=problem.n_obj,
                                      params=setup.params)
     t_sf = time.perf_counter()  # the study front, built (and timed) within the budget
-    sf = StudyData(path).study_front()
+    sf = StudyData(path).study_front(setup.n_eval)
     sf_seconds = time.perf_counter() - t_sf
     n_prefs = setup.n_prefs
     secs, steps, evals, hvs = [], [], [], []
