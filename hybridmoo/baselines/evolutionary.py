@@ -17,16 +17,16 @@ interface, so the budget is checked between generations:
   excluded (as :func:`hybridmoo.train` excludes evaluation time). A generation that has started
   is finished, so a run may overrun by one generation.
 
-Approximation set (``front``): ``"archive"`` (default) is the non-dominated set of *every*
-point evaluated so far (an unbounded archive, as in anytime benchmarking such as COCO's
-bi-objective suite); ``"population"`` is the non-dominated part of the current population (what
-``pymoo.optimize.minimize`` reports as ``res.F``); only the archive front keeps the archive,
-whose upkeep (a non-dominated sort of it each generation, outside the seconds budget) grows
-with the run and can stretch a long seconds-budget run's wall clock several-fold. The trace records the HV (and IGD, where the
-problem has a reference front) of that set about once per ``trace_every`` evaluations (default:
-the population size, i.e. every generation of a generational algorithm, or 1/50 of an
-evaluations budget if larger; under a seconds budget at most every 1/50 of it), plus the start
-and the end: about 50 points, since each costs an HV (and IGD) of the whole archive.
+Approximation set (``front``): ``"archive"`` (default) is the non-dominated set of *every* point
+evaluated so far (an unbounded archive, as in anytime benchmarking such as COCO's bi-objective
+suite); ``"population"`` is the non-dominated part of the current population (what
+``pymoo.optimize.minimize`` reports as ``res.F``); only the archive front keeps the archive, whose
+upkeep (a non-dominated sort of it each generation, outside the seconds budget) grows with the run
+and can stretch a long seconds-budget run's wall clock several-fold. The trace records the HV (and
+IGD, where the problem has a reference front) of that set about once per ``trace_every`` evaluations
+(default: the population size, i.e. every generation of a generational algorithm, or 1/50 of an
+evaluations budget if larger; under a seconds budget at most every 1/50 of it), plus the start and
+the end: about 50 points, since each costs an HV (and IGD) of the whole archive.
 
 Methods (family ``"evolutionary"``), with the operator settings of their papers:
 

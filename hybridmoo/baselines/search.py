@@ -1,22 +1,22 @@
 """hybridmoo's own outer + inner search as a method of ``hybridmoo compare``.
 
 ``hybridmoo_search`` runs a small study in-process under the compare budget: NSGA-II over the
-hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (the choices the
-inner loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per
-generation for ``generations`` generations, the budget split evenly among the trials (seconds
-or steps; an evaluations budget counts K preferences per step; with a seconds budget each trial
-trains for 80% of its share of the budget less 5% kept for the study front, the rest covering
-evaluation and set-up, and the study runs under a time limit of that 95%, which shortens or
-drops the last trials where set-up and evaluation take more than the 20%). Every
-trial keeps its weights and reads its own front at its evaluation preferences
-(``front = "preferences"``: choosing points by HV is the study front's job, across all
-trials), and the result is the **study front**
-(:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as
-many as the other methods return, even where a trial's evaluation lattice has more), chosen by greedy hypervolume contribution from every
-trial's hypernetwork queried densely, so its HV is at least the best trial's. Its trace is the
-best trial HV so far against the budget spent so far, then one last point, the study front's
-HV, at the time spent once it is built: the search's cost, the study front's included, is
-charged in full (``budget_used["seconds"]`` is the wall time of the whole method).
+hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (the choices the inner
+loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per generation for
+``generations`` generations, the budget split evenly among the trials (seconds or steps; an
+evaluations budget counts K preferences per step; with a seconds budget each trial trains for 80% of
+its share of the budget less 5% kept for the study front, the rest covering evaluation and set-up,
+and the study runs under a time limit of that 95%, which shortens or drops the last trials where
+set-up and evaluation take more than the 20%). Every trial keeps its weights and reads its own front
+at its evaluation preferences (``front = "preferences"``: choosing points by HV is the study front's
+job, across all trials), and the result is the **study front**
+(:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as many as
+the other methods return, even where a trial's evaluation lattice has more), chosen by greedy
+hypervolume contribution from every trial's hypernetwork queried densely, so its HV is at least the
+best trial's. Its trace is the best trial HV so far against the budget spent so far, then one last
+point, the study front's HV, at the time spent once it is built: the search's cost, the study
+front's included, is charged in full (``budget_used["seconds"]`` is the wall time of the whole
+method).
 
 The space, the budget split and the result are shared with the outer-loop baselines that
 search the same space under the same accounting (:mod:`~hybridmoo.baselines.random_search`,
