@@ -212,7 +212,7 @@ class StudyData:
 
     # ----------------------------------------------------------------------------- study front
     def study_front(self, n: int | None = None, density: int | None = None, *,
-                    refine: int = 20000, exact: int = 5000):
+                    refine: int = 20000, exact: int = 5000, polish: int | None = None):
         """The study front: ``n`` points chosen by greedy hypervolume contribution from the
         dense fronts of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
 
@@ -222,6 +222,8 @@ class StudyData:
                 problems: 1, their stored evaluation fronts — see :mod:`hybridmoo.studyfront`).
             refine, exact: the selection's exchange budget and exhaustive-search limit (see
                 :func:`~hybridmoo.studyfront.build_study_front`).
+            polish: rounds of local search in preference space around the chosen points
+                (default :data:`~hybridmoo.studyfront.POLISH`; 0: the pool's points only).
 
         Returns:
             A :class:`~hybridmoo.studyfront.StudyFront`: ``F`` `(k, m)`, ``X`` or ``None``,
@@ -230,9 +232,10 @@ class StudyData:
         Raises:
             StoreError: no finished hypernetwork trial has stored weights.
         """
-        from hybridmoo.studyfront import build_study_front
+        from hybridmoo.studyfront import POLISH, build_study_front
 
-        return build_study_front(self, n, density, refine=refine, exact=exact)
+        return build_study_front(self, n, density, refine=refine, exact=exact,
+                                 polish=POLISH if polish is None else polish)
 
     # ----------------------------------------------------------------------------- predict
     def hypernetwork(self, trial_id: int) -> LoadedHypernet:

@@ -11,6 +11,11 @@ least (1 − 1/e) of the best subset's HV), then improved by single exchanges
 at most 5,000 subsets of size ``n`` is searched exhaustively instead. Several
 models can then cover what one continuous model cannot, e.g. a front in disconnected pieces.
 
+A polish then moves the chosen points below the lattice's resolution (``polish`` rounds,
+default :data:`POLISH`): each round queries every chosen point's own network at
+preferences around the point's and exchanges points for better neighbours, so the front's
+points need not lie in the pool (problems with decision vectors only).
+
 Neither step is exact, so a kept trial's own evaluation front of at most ``n`` points
 with a higher HV than the greedy pick is taken instead (:attr:`StudyFront.source` says which):
 the study front is never worse than the best kept trial at equal ``n``.
@@ -47,7 +52,7 @@ import numpy as np
 from hybridmoo.errors import ConfigError, StoreError
 from hybridmoo.subset import select_front, subset_hypervolume
 
-__all__ = ["DATA_DENSITY", "DENSITY", "StudyFront", "build_study_front"]
+__all__ = ["DATA_DENSITY", "DENSITY", "POLISH", "StudyFront", "build_study_front"]
 
 #: default query density (preferences per point of the front) of problems with decision vectors
 DENSITY = 20
@@ -55,6 +60,10 @@ DENSITY = 20
 DATA_DENSITY = 1
 #: preferences per forward pass of a problem with decision vectors
 _CHUNK = 512
+#: default rounds of the selection's local search in preference space (``polish``)
+POLISH = 3
+#: preferences tried around each chosen point per round
+_POLISH_SAMPLES = 16
 
 
 @dataclass
@@ -135,7 +144,8 @@ def _check_int(name: str, value, low: int) -> int:
 
 
 def build_study_front(data, n: int | None = None, density: int | None = None, *,
-                      refine: int = 20000, exact: int = 5000) -> StudyFront:
+                      refine: int = 20000, exact: int = 5000,
+                      polish: int = POLISH) -> StudyFront:
     """The study front of a study (see the module docstring).
 
     Args:
@@ -149,6 +159,9 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
             greedy selection (:func:`hybridmoo.subset.swap_refine`; 0: greedy only).
         exact: when the non-dominated pool has at most this many ``n``-subsets, all are scored
             and the best is taken (:func:`hybridmoo.subset.exact_hv_subset`; 0: never).
+        polish: rounds of local search in preference space after the selection (0: none; see
+            :func:`_polish`); problems with decision vectors (on a data problem every query is
+            a pass over its evaluation split), greedy selections only.
 
     Raises:
         StoreError: no finished trial with stored weights (the fix: ``keep_weights``).
@@ -161,6 +174,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     if density is None:
         density = DATA_DENSITY if is_data else DENSITY
     density = _check_int("density", density, 1)
+    polish = _check_int("polish", polish, 0)
     from hybridmoo import methods, store
 
     kept, others = [], 0
@@ -189,6 +203,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     _, best = max(kept, key=lambda t: t[1].hv if np.isfinite(t[1].hv) else -np.inf)
     ref = np.asarray(best.ref_point, dtype=np.float64)
     Fs, Xs, Ts, Ps, Ss, own_rows, start = [], [], [], [], [], {}, 0
+    models = {}  # the rebuilt networks of a dense query, for the polish
     val = None if is_data else False  # a data problem with a validation split chooses there
     for tid, r in kept:
         chunk = max(len(r.prefs), 1) if is_data else _CHUNK
@@ -199,6 +214,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
             F, X, P = np.asarray(r.F, float), r.X, np.asarray(r.prefs, float)
         else:
             F, X, P = _query(model, r, n * density, chunk=chunk)
+            models[tid] = model
         if val:
             Ss.append(np.vstack([model.evaluate(P[s: s + chunk], split="validation")["F"]
                                  for s in range(0, len(P), chunk)]))
@@ -212,12 +228,15 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     S = np.vstack(Ss) if val else F  # what the selection sees
     X = None if any(x is None for x in Xs) else np.vstack([np.asarray(x, float) for x in Xs])
     T, P = np.concatenate(Ts), np.vstack(Ps)
+    idx, how = select_front(S, ref, n, refine=refine, exact=exact)
+    if polish and how == "greedy" and not is_data and models and len(idx):
+        F, X, T, P, idx = _polish(models, F, X, T, P, idx, ref, density, refine, polish)
+        S = F
     n_pooled = len(F)
     finite = np.isfinite(S).all(axis=1)
     nd = np.zeros(n_pooled, dtype=bool)
     if finite.any():
         nd[np.nonzero(finite)[0][moocore.is_nondominated(S[finite])]] = True
-    idx, how = select_front(S, ref, n, refine=refine, exact=exact)
     hv = subset_hypervolume(F, ref, idx)
     trial_hv = {tid: subset_hypervolume(r.F, ref, np.arange(len(r.F))) for tid, r in kept}
     out = {"F": F[idx], "X": None if X is None else X[idx], "trial_ids": T[idx],
@@ -239,6 +258,49 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
                       trials=[t for t, _ in kept], trial_hv=trial_hv,
                       objective_names=_names(data, F.shape[1]),
                       split="validation" if val else "evaluation")
+
+
+def _polish(models: dict, F, X, T, P, idx, ref, density: int, refine: int, rounds: int):
+    """Local search in preference space: the selection moves below the pool's resolution.
+
+    Each round queries every chosen point's own network at :data:`_POLISH_SAMPLES`
+    preferences around the point's preference (Gaussian steps of half the query lattice's
+    spacing, halved each round, put back on the simplex or the unit sphere), adds the points to
+    the pool and improves the selection by exchanges with each point's nearest candidates (the
+    new points; :func:`~hybridmoo.subset.swap_refine` without its wide phase). The random steps come
+    from a fixed seed, so the same study gives the same front. Returns the grown pool
+    ``(F, X, T, P)`` and the selection's indices into it; its HV is never lower.
+    """
+    from hybridmoo.subset import swap_refine
+
+    rng = np.random.default_rng(0)
+    n, m = len(idx), P.shape[1]
+    step = 0.5 * float(density * n) ** (-1.0 / max(m - 1, 1))
+    for _ in range(rounds):
+        grown = []
+        for tid, model in models.items():
+            rows = idx[T[idx] == tid]
+            if not len(rows):
+                continue
+            Q = np.repeat(P[rows], _POLISH_SAMPLES, axis=0)
+            Q = np.clip(Q + step * rng.standard_normal(Q.shape), 0.0, None)
+            norm = Q.sum(axis=1) if model.on_simplex else np.linalg.norm(Q, axis=1)
+            Q = Q[norm > 0] / norm[norm > 0, None]
+            if not len(Q):
+                continue
+            evs = [model.evaluate(Q[s: s + _CHUNK]) for s in range(0, len(Q), _CHUNK)]
+            Xq = None if evs[0]["X"] is None else np.vstack([e["X"] for e in evs])
+            grown.append((np.vstack([e["F"] for e in evs]), Xq, np.full(len(Q), tid), Q))
+        if not grown:
+            break
+        F = np.vstack([F, *[g[0] for g in grown]])
+        X = None if X is None or any(g[1] is None for g in grown) else \
+            np.vstack([X, *[g[1] for g in grown]])
+        T = np.concatenate([T, *[g[2] for g in grown]])
+        P = np.vstack([P, *[g[3] for g in grown]])
+        idx = swap_refine(F, ref, idx, max_evals=refine, wide=False)
+        step /= 2
+    return F, X, T, P, idx
 
 
 def _names(data, m: int) -> list[str]:

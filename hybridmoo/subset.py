@@ -99,7 +99,8 @@ def greedy_hv_subset(F, ref, n: int) -> np.ndarray:
     return np.asarray(chosen, dtype=np.int64)
 
 
-def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16) -> np.ndarray:
+def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
+                wide: bool = True) -> np.ndarray:
     """Improve the selection ``idx`` of rows of ``F`` by single exchanges.
 
     Two kinds of exchange, each made only when it raises the hypervolume. First, small moves
@@ -117,6 +118,7 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16) -> np
         idx: `(k,)` indices of the current selection (e.g. :func:`greedy_hv_subset`'s).
         max_evals: cap on hypervolume evaluations (≥ 0; 20,000 take about 0.2 s for k = 100).
         neighbours: candidates tried per point in the first phase (0: skip it).
+        wide: run the second phase (exchanges with every candidate).
 
     Returns:
         `(k,)` int64 indices: ``idx`` with some entries exchanged, in the same positions.
@@ -170,7 +172,7 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16) -> np
 
         while evals < max_evals and sweep(near):
             pass
-    while evals < max_evals and sweep(lambda pos: cand):
+    while wide and evals < max_evals and sweep(lambda pos: cand):
         pass
     return np.asarray(sel, dtype=np.int64)
 
