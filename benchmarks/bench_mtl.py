@@ -55,17 +55,15 @@ def label(n_prefs: int) -> str:
 
 
 def run(n_prefs: int, seed: int, args) -> hybridmoo.TrialResult:
+    common = dict(problem_options={"source": "t10k", "seed": 0}, seed=seed, keep_weights=False,
+                  steps=args.steps, n_eval=args.n_eval, eval_every=args.eval_every,
+                  threads=args.threads)
     if n_prefs == DEFAULTS:
-        return hybridmoo.train(
-            "multi_mnist", problem_options={"source": "t10k", "seed": 0}, seed=seed,
-            keep_weights=False, steps=args.steps, n_eval=args.n_eval,
-            eval_every=args.eval_every, threads=args.threads)
+        return hybridmoo.train("multi_mnist", **common)
     return hybridmoo.train(
-        "multi_mnist", problem_options={"source": "t10k", "seed": 0}, hypernet=PHN,
-        seed=seed, keep_weights=False, steps=args.steps, n_prefs=n_prefs,
-        batch_size=256, split_batch=True, lr=args.lr, optimizer="adam",
-        scalarization={"name": "linear"}, sampler={"name": "dirichlet", "alpha": 0.2},
-        n_eval=args.n_eval, eval_every=args.eval_every, threads=args.threads)
+        "multi_mnist", hypernet=PHN, n_prefs=n_prefs, batch_size=256, split_batch=True,
+        lr=args.lr, optimizer="adam", scalarization={"name": "linear"},
+        sampler={"name": "dirichlet", "alpha": 0.2}, **common)
 
 
 def first_time_reaching(result, hv: float) -> float:
@@ -107,7 +105,7 @@ def main() -> None:
         "Data: Multi-MNIST built from the 10,000 MNIST test images (8,000 train / 1,000 val / "
         "1,000 test overlays, `source = \"t10k\"`); test HV of the two test cross-entropies, "
         f"reference point (2, 2), {args.n_eval} evenly spaced evaluation preferences. Every run "
-        f"but the defaults': the PHN-size hypernetwork (3,275,220 parameters), 256 images per "
+        "but the defaults': the PHN-size hypernetwork (3,275,220 parameters), 256 images per "
         f"step, Adam lr {args.lr}, linear scalarisation (PHN-LS), Dirichlet(0.2) preferences. "
         + ("The defaults' run: `hybridmoo.train(\"multi_mnist\", steps=...)` with the "
            "library's hypernetwork, lr, gradient clipping, cosine schedule, scalarisation and "

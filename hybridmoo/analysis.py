@@ -232,10 +232,9 @@ class StudyData:
         Raises:
             StoreError: no finished hypernetwork trial has stored weights.
         """
-        from hybridmoo.studyfront import POLISH, build_study_front
+        from hybridmoo.studyfront import build_study_front
 
-        return build_study_front(self, n, density, refine=refine, exact=exact,
-                                 polish=POLISH if polish is None else polish)
+        return build_study_front(self, n, density, refine=refine, exact=exact, polish=polish)
 
     # ----------------------------------------------------------------------------- predict
     def hypernetwork(self, trial_id: int) -> LoadedHypernet:

@@ -145,7 +145,7 @@ def _check_int(name: str, value, low: int) -> int:
 
 def build_study_front(data, n: int | None = None, density: int | None = None, *,
                       refine: int = 20000, exact: int = 5000,
-                      polish: int = POLISH) -> StudyFront:
+                      polish: int | None = None) -> StudyFront:
     """The study front of a study (see the module docstring).
 
     Args:
@@ -159,7 +159,8 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
             greedy selection (:func:`hybridmoo.subset.swap_refine`; 0: greedy only).
         exact: when the non-dominated pool has at most this many ``n``-subsets, all are scored
             and the best is taken (:func:`hybridmoo.subset.exact_hv_subset`; 0: never).
-        polish: rounds of local search in preference space after the selection (0: none; see
+        polish: rounds of local search in preference space after the selection (default
+            :data:`POLISH`; 0: none; see
             :func:`_polish`); problems with decision vectors (on a data problem every query is
             a pass over its evaluation split), greedy selections only.
 
@@ -174,7 +175,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
     if density is None:
         density = DATA_DENSITY if is_data else DENSITY
     density = _check_int("density", density, 1)
-    polish = _check_int("polish", polish, 0)
+    polish = _check_int("polish", POLISH if polish is None else polish, 0)
     from hybridmoo import methods, store
 
     kept, others = [], 0
@@ -216,8 +217,7 @@ def build_study_front(data, n: int | None = None, density: int | None = None, *,
             F, X, P = _query(model, r, n * density, chunk=chunk)
             models[tid] = model
         if val:
-            Ss.append(np.vstack([model.evaluate(P[s: s + chunk], split="validation")["F"]
-                                 for s in range(0, len(P), chunk)]))
+            Ss.append(_evaluate(model, P, chunk, split="validation")[0])
         start += len(F)
         own_rows[tid] = np.arange(start - len(r.F), start)  # the rows of its own preferences
         Fs.append(F)
@@ -288,9 +288,8 @@ def _polish(models: dict, F, X, T, P, idx, ref, density: int, refine: int, round
             Q = Q[norm > 0] / norm[norm > 0, None]
             if not len(Q):
                 continue
-            evs = [model.evaluate(Q[s: s + _CHUNK]) for s in range(0, len(Q), _CHUNK)]
-            Xq = None if evs[0]["X"] is None else np.vstack([e["X"] for e in evs])
-            grown.append((np.vstack([e["F"] for e in evs]), Xq, np.full(len(Q), tid), Q))
+            Fq, Xq = _evaluate(model, Q, _CHUNK)
+            grown.append((Fq, Xq, np.full(len(Q), tid), Q))
         if not grown:
             break
         F = np.vstack([F, *[g[0] for g in grown]])
@@ -320,10 +319,13 @@ def _query(model, r, count: int, chunk: int = _CHUNK
     lattice = preferences.eval_preferences(m, count, kind="simplex" if model.on_simplex
                                            else "sphere").double().numpy()
     P = np.vstack([lattice, np.asarray(r.prefs, dtype=np.float64).reshape(-1, m)])
-    Fs, Xs = [], []
-    for s in range(0, len(P), chunk):
-        ev = model.evaluate(P[s: s + chunk])
-        Fs.append(ev["F"])
-        Xs.append(ev["X"])
-    X = None if Xs[0] is None else np.vstack(Xs)
-    return np.vstack(Fs), X, P
+    F, X = _evaluate(model, P, chunk)
+    return F, X, P
+
+
+def _evaluate(model, P: np.ndarray, chunk: int, **kw) -> tuple[np.ndarray, np.ndarray | None]:
+    """A rebuilt network's points at preferences ``P`` `(N, m)`, ``chunk`` per forward pass:
+    ``(F (N, m), X (N, n_var) or None)``; ``kw`` goes to ``model.evaluate`` (e.g. ``split``)."""
+    evs = [model.evaluate(P[s: s + chunk], **kw) for s in range(0, len(P), chunk)]
+    X = None if evs[0]["X"] is None else np.vstack([e["X"] for e in evs])
+    return np.vstack([e["F"] for e in evs]), X
