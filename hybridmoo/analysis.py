@@ -212,7 +212,8 @@ class StudyData:
 
     # ----------------------------------------------------------------------------- study front
     def study_front(self, n: int | None = None, density: int | None = None, *,
-                    refine: int = 20000, exact: int = 5000, polish: int | None = None):
+                    refine: int = 20000, exact: int = 5000, polish: int | None = None,
+                    time_limit: float | None = None):
         """The study front: ``n`` points chosen by greedy hypervolume contribution from the
         dense fronts of every kept hypernetwork (:mod:`hybridmoo.studyfront`).
 
@@ -224,6 +225,8 @@ class StudyData:
                 :func:`~hybridmoo.studyfront.build_study_front`).
             polish: rounds of local search in preference space around the chosen points
                 (default :data:`~hybridmoo.studyfront.POLISH`; 0: the pool's points only).
+            time_limit: seconds the build may take; the exchanges and the polish stop once
+                they are spent (the query and the greedy selection always run; None: no limit).
 
         Returns:
             A :class:`~hybridmoo.studyfront.StudyFront`: ``F`` `(k, m)`, ``X`` or ``None``,
@@ -234,7 +237,8 @@ class StudyData:
         """
         from hybridmoo.studyfront import build_study_front
 
-        return build_study_front(self, n, density, refine=refine, exact=exact, polish=polish)
+        return build_study_front(self, n, density, refine=refine, exact=exact, polish=polish,
+                                 time_limit=time_limit)
 
     # ----------------------------------------------------------------------------- predict
     def hypernetwork(self, trial_id: int) -> LoadedHypernet:

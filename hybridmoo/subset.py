@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 
 import moocore
 import numpy as np
@@ -85,22 +86,26 @@ def greedy_hv_subset(F, ref, n: int) -> np.ndarray:
     # heap of (-gain upper bound, index, size of the selection when the bound was computed)
     heap = [(-float(np.prod(r - P[i])), int(i), 0) for i in cand]
     heapq.heapify(heap)
+    hv = moocore.Hypervolume(ref=r)
+    buf = np.empty((min(int(n), len(cand)) + 1, P.shape[1]))  # the selection, then a candidate
     hv_sel = 0.0
     while heap and len(chosen) < n:
         neg, i, at = heapq.heappop(heap)
-        if at == len(chosen):  # its bound is fresh: nothing can beat it
+        k = len(chosen)
+        buf[k] = P[i]
+        if at == k:  # its bound is fresh: nothing can beat it
             if -neg <= 0.0:
                 break
             chosen.append(i)
-            hv_sel = float(moocore.hypervolume(P[chosen], ref=r))
+            hv_sel = float(hv(buf[: k + 1]))
             continue
-        gain = float(moocore.hypervolume(P[chosen + [i]], ref=r)) - hv_sel
-        heapq.heappush(heap, (-max(gain, 0.0), i, len(chosen)))
+        gain = float(hv(buf[: k + 1])) - hv_sel
+        heapq.heappush(heap, (-max(gain, 0.0), i, k))
     return np.asarray(chosen, dtype=np.int64)
 
 
 def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
-                wide: bool = True) -> np.ndarray:
+                wide: bool = True, deadline: float | None = None) -> np.ndarray:
     """Improve the selection ``idx`` of rows of ``F`` by single exchanges.
 
     Two kinds of exchange, each made only when it raises the hypervolume. First, small moves
@@ -119,6 +124,8 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
         max_evals: cap on hypervolume evaluations (≥ 0; 20,000 take about 0.2 s for k = 100).
         neighbours: candidates tried per point in the first phase (0: skip it).
         wide: run the second phase (exchanges with every candidate).
+        deadline: a :func:`time.perf_counter` time at which to stop, as at ``max_evals``
+            (None: none).
 
     Returns:
         `(k,)` int64 indices: ``idx`` with some entries exchanged, in the same positions.
@@ -133,29 +140,37 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
     cand = np.nonzero(ok)[0]
     if len(cand):
         cand = cand[moocore.is_nondominated(P[cand])]
-    hv = float(moocore.hypervolume(P[sel], ref=r))
+    hv_of = moocore.Hypervolume(ref=r)
+    buf = P[sel].copy()  # the selection, one row swapped for the candidate being tried
+    hv = float(hv_of(buf))
     evals = 0
+    if deadline is None:
+        deadline = math.inf
+
+    def spent() -> bool:
+        return evals >= max_evals or (evals % 64 == 0 and time.perf_counter() >= deadline)
 
     def sweep(options) -> bool:
         """One pass over the selection; True if it made an exchange."""
         nonlocal hv, evals
         improved = False
         for pos in range(len(sel)):
-            rest = sel[:pos] + sel[pos + 1:]
             chosen = set(sel)
             best_h, best_j = hv * (1 + 1e-12) + 1e-300, -1
             for j in options(pos):
                 if int(j) in chosen:
                     continue
-                h = float(moocore.hypervolume(P[rest + [int(j)]], ref=r))
+                buf[pos] = P[j]
+                h = float(hv_of(buf))
                 evals += 1
                 if h > best_h:
                     best_h, best_j = h, int(j)
-                if evals >= max_evals:
+                if spent():
                     break
             if best_j >= 0:
                 sel[pos], hv, improved = best_j, best_h, True
-            if evals >= max_evals:
+            buf[pos] = P[sel[pos]]
+            if spent():
                 break
         return improved
 
@@ -170,9 +185,9 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
             _, k = tree.query((P[sel[pos]] - lo) / scale, k=int(neighbours) + 1)
             return cand[np.asarray(k).reshape(-1)]
 
-        while evals < max_evals and sweep(near):
+        while not spent() and sweep(near):
             pass
-    while wide and evals < max_evals and sweep(lambda pos: cand):
+    while wide and not spent() and sweep(lambda pos: cand):
         pass
     return np.asarray(sel, dtype=np.int64)
 
@@ -209,13 +224,14 @@ def exact_hv_subset(F, ref, n: int, limit: int = 5000) -> np.ndarray | None:
     return np.asarray(best, dtype=np.int64)
 
 
-def select_front(F, ref, n: int, *, refine: int = 20000, exact: int = 5000
-                 ) -> tuple[np.ndarray, str]:
+def select_front(F, ref, n: int, *, refine: int = 20000, exact: int = 5000,
+                 deadline: float | None = None) -> tuple[np.ndarray, str]:
     """The best ``n`` rows of ``F`` `(N, m)` for the hypervolume with reference ``ref``:
     ``(indices, how)``. Non-finite and dominated rows are dropped; when the non-dominated rows
     have at most ``exact`` subsets of size ``n``, all are scored (``how = "exact"``), else the
-    greedy choice is improved by exchanges with at most ``refine`` HV evaluations
-    (``"greedy"``). Empty when no row lies inside the reference box."""
+    greedy choice is improved by exchanges with at most ``refine`` HV evaluations, stopped at
+    ``deadline`` (a :func:`time.perf_counter` time; ``"greedy"``). Empty when no row lies
+    inside the reference box."""
     P, r = _check(F, ref)
     finite = np.isfinite(P).all(axis=1)
     cand = np.nonzero(finite)[0]
@@ -226,5 +242,6 @@ def select_front(F, ref, n: int, *, refine: int = 20000, exact: int = 5000
     best = exact_hv_subset(Fc, r, n, limit=exact) if exact else None
     if best is not None:
         return cand[best], "exact"
-    return cand[swap_refine(Fc, r, greedy_hv_subset(Fc, r, n), max_evals=refine)], "greedy"
+    idx = swap_refine(Fc, r, greedy_hv_subset(Fc, r, n), max_evals=refine, deadline=deadline)
+    return cand[idx], "greedy"
 

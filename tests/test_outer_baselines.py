@@ -111,8 +111,22 @@ def test_evaluations_budget_counts_preferences_per_step():
     setup = search_setup(_problem(), baselines.Budget("evaluations", 3200), 0, **TINY)
     assert (setup.unit, setup.per_trial, setup.n_trials) == ("steps", 100, 4)
     setup = search_setup(_problem(), baselines.Budget("seconds", 10), 0, **TINY)
-    # 5% kept for the study front, 80% of an even share of the rest for training
-    assert setup.unit == "seconds" and setup.per_trial == pytest.approx(0.8 * 0.95 * 10 / 4)
+    # the study front's reserve (5-25%) is kept, the rest shared evenly
+    assert setup.unit == "seconds" and 0.5 <= setup.reserve <= 2.5
+    assert setup.per_trial == pytest.approx((10 - setup.reserve) / 4)
+
+
+def test_the_study_front_reserve_grows_with_the_pool_it_selects_from():
+    from hybridmoo.studyfront import estimate_seconds
+
+    assert estimate_seconds(8, 100, 3) > estimate_seconds(2, 100, 3) > 0
+    small = search_setup(_problem(), baselines.Budget("seconds", 100), 0, pop_size=2,
+                         generations=1, n_eval=10)
+    large = search_setup(_problem(), baselines.Budget("seconds", 100), 0, pop_size=8,
+                         generations=4, n_eval=200)
+    assert small.reserve == pytest.approx(5.0)  # the 5% floor
+    assert 5.0 < large.reserve <= 25.0  # 32 networks x 4,000 points: seconds of selection
+    assert search_setup(_problem(), baselines.Budget("steps", 100), 0, **TINY).reserve == 0
 
 
 def _problem():

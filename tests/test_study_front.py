@@ -152,6 +152,20 @@ def test_polish_moves_points_below_the_pool_resolution(study_file):
         s.study_front(polish=-1)
 
 
+def test_a_time_limit_stops_the_exchanges_and_the_polish_not_the_greedy_choice(study_file):
+    s = hybridmoo.load(study_file)
+    greedy = s.study_front(exact=0, refine=0, polish=0)
+    full = s.study_front(exact=0)
+    none_left = s.study_front(exact=0, time_limit=0)
+    # no time: the greedy choice, no polish round (the pool is the lattice's)
+    assert none_left.n_pooled == greedy.n_pooled < full.n_pooled
+    assert none_left.hv == pytest.approx(greedy.hv, rel=1e-12) and full.hv > greedy.hv
+    # time enough: the same front as without a limit
+    np.testing.assert_array_equal(s.study_front(exact=0, time_limit=1e6).F, full.F)
+    with pytest.raises(ConfigError, match="time_limit"):
+        s.study_front(time_limit=-1)
+
+
 def test_study_front_beats_every_trial_at_equal_n(study_file):
     """At the trials' own front size, the study front's HV is at least every trial's; each
     point is reproduced by its trial's network at its preference; the build is timed and

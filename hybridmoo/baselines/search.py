@@ -4,10 +4,12 @@
 hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (the choices the inner
 loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per generation for
 ``generations`` generations, the budget split evenly among the trials (seconds or steps; an
-evaluations budget counts K preferences per step; with a seconds budget each trial trains for 80% of
-its share of the budget less 5% kept for the study front, the rest covering evaluation and set-up,
-and the study runs under a time limit of that 95%, which shortens or drops the last trials where
-set-up and evaluation take more than the 20%). Every trial keeps its weights and reads its own front
+evaluations budget counts K preferences per step). A seconds budget keeps back the study front's
+estimated selection time (5–25% of it, :attr:`SearchSetup.reserve`) and runs the study under a
+time limit of the rest: each trial trains its share of the time left less the set-up and
+evaluation the finished trials took, fewer and longer trials where those would take more than a
+third of each (:func:`hybridmoo.study.timelimit.trial_time_share`); the study front's exchanges
+and polish then stop at 99% of the budget. Every trial keeps its weights and reads its own front
 at its evaluation preferences (``front = "preferences"``: choosing points by HV is the study front's
 job, across all trials), and the result is the **study front**
 (:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as many as
@@ -106,6 +108,9 @@ class SearchSetup:
         n_eval: the study front's size (the points every compared method returns; a trial's own
             evaluation front may have more: on three objectives 100 asks for 105 lattice
             preferences).
+        reserve: seconds of a seconds budget kept for the study front: its estimated
+            selection time (:func:`hybridmoo.studyfront.estimate_seconds`, every trial kept),
+            at least 5% and at most 25% of the budget (0 for other budgets).
     """
 
     spec: Any
@@ -116,6 +121,7 @@ class SearchSetup:
     n_prefs: int
     params: dict = field(default_factory=dict)
     n_eval: int = 100
+    reserve: float = 0.0
 
     @property
     def total(self) -> float:
@@ -131,12 +137,17 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
     trials on intermediate HV sets it lower.
     """
     from hybridmoo.studyfile import load_study
+    from hybridmoo.studyfront import estimate_seconds
 
     n = pop_size * generations
+    reserve = 0.0
     if budget.kind == "seconds":
-        # 5% is kept for the study front; 80% of an even share of the rest goes to training:
-        # evaluation and set-up take the other 20%
-        unit, per_trial = "seconds", 0.8 * 0.95 * budget.amount / n
+        # the study front's reserve is kept; the rest is shared among the trials by the wall
+        # clock (trial_time_share: an even share less each trial's set-up and evaluation, or
+        # fewer, longer trials where those dominate)
+        est = estimate_seconds(n, n_eval, problem.n_obj)
+        reserve = min(max(0.05, est / budget.amount), 0.25) * budget.amount
+        unit, per_trial = "seconds", (budget.amount - reserve) / n
         per = f"seconds = {per_trial!r}\nsteps = 1000000"
     else:  # an evaluations budget counts K preferences per step
         unit = "steps"
@@ -149,7 +160,7 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
                                          eval_every=eval_every, n_eval=n_eval))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
     return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params,
-                       n_eval)
+                       n_eval, reserve)
 
 
 def _trial_cost(setup: SearchSetup, r) -> float:
@@ -203,7 +214,7 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
     exactly ``setup.n_trials`` trials, as :func:`hybridmoo_search` does, and one that stops
     trials early spends what it saved on more trials. With a seconds budget the wall clock
     also counts, as in :func:`hybridmoo_search`'s time-limited study: each trial trains at most
-    its share of 95% of the budget's wall-clock time left
+    its share of the wall-clock time left to the study front's reserve
     (:func:`~hybridmoo.study.timelimit.trial_time_share`), and none starts that would not fit.
 
     Args:
@@ -239,9 +250,9 @@ def run_outer_loop(setup: SearchSetup, ask: Callable[[int], dict],
     t0, ran = time.perf_counter(), []  # a seconds budget is also wall-clock time
     while spent + setup.per_trial <= setup.total * (1 + 1e-9) + 1e-9:
         cap = None
-        if setup.unit == "seconds":  # as hybridmoo_search's study: 95% of the budget
-            n_left = max(1, round((setup.total - spent) / setup.per_trial))
-            cap = trial_time_share(0.95 * setup.budget.amount - (time.perf_counter() - t0),
+        if setup.unit == "seconds":  # as hybridmoo_search's study: the study front's reserve
+            n_left = max(1, round((setup.total - spent) / setup.per_trial))  # is kept back
+            cap = trial_time_share(setup.total - (time.perf_counter() - t0),
                                    n_left, 1, ran, setup.per_trial)
             if cap is None:
                 break
@@ -289,7 +300,10 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
                                      problem=desc, seed=seed, n_obj=problem.n_obj,
                                      params=setup.params)
     t_sf = time.perf_counter()  # the study front, built (and timed) within the budget
-    sf = StudyData(path).study_front(setup.n_eval)
+    limit = None  # a seconds budget: the exchanges and the polish stop at 99% of it
+    if setup.budget.kind == "seconds":
+        limit = max(0.0, 0.99 * setup.budget.amount - (t_sf - t0))
+    sf = StudyData(path).study_front(setup.n_eval, time_limit=limit)
     sf_seconds = time.perf_counter() - t_sf
     n_prefs = setup.n_prefs
     secs, steps, evals, hvs = [], [], [], []
@@ -377,8 +391,9 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
                                                "hybridmoo_search", 0)]
         spec.output = Path(tmp) / "search.h5"
         study = Study(spec, backend="local", progress=False)
-        if budget.kind == "seconds":  # the study ends in time, 5% kept for the study front
-            spec.time_limit = max(0.95 * budget.amount - (time.perf_counter() - t0), 1e-3)
+        if budget.kind == "seconds":  # the study ends in time for its study front
+            spec.time_limit = max(budget.amount - setup.reserve - (time.perf_counter() - t0),
+                                  1e-3)
         res = study.run()
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
                              t0, spec.output)

@@ -7,10 +7,15 @@ search under a seconds budget ends in time by the same rule.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
-__all__ = ["trial_time_share"]
+__all__ = ["MAX_OVERHEAD", "trial_time_share"]
+
+#: the most of a trial's wall time that its set-up and evaluation may take before the time
+#: left is split among fewer trials
+MAX_OVERHEAD = 1 / 3
 
 
 def trial_time_share(left: float, n_left: int, slots: int,
@@ -29,12 +34,16 @@ def trial_time_share(left: float, n_left: int, slots: int,
             steps or epochs.
 
     Returns:
-        With ``budget_seconds``: its fair share — ``left · slots / n_left`` less the median
-        set-up and evaluation time (``wall − train``) of the finished trials — never more than
-        ``budget_seconds`` nor less than half of it, or None if that share and the set-up do
-        not fit in ``left``. Without: ``left`` less the set-up time (a cap that ends the trial
-        by the deadline), or None if a trial like the finished ones (median wall time) does
-        not fit.
+        With ``budget_seconds``: its fair share — ``left · slots / k`` less the median set-up
+        and evaluation time (``wall − train``, the *overhead*) of the finished trials — never
+        more than ``k`` trials' budgets nor less than half of ``budget_seconds``, or None if
+        that and the overhead do not fit in ``left``. ``k`` is ``n_left``, or fewer where the
+        overhead (measured on trials after the first ones) would take more than
+        :data:`MAX_OVERHEAD` of each trial's time: then the last ``n_left − k`` trials do not
+        start and their budgets go to those that do (``budget_seconds · n_left / k``), since
+        fewer, longer trials train more in the same time. Without: ``left`` less the overhead
+        (a cap that ends the trial by the deadline), or None if a trial like the finished
+        ones (median wall time) does not fit.
     """
     ran = list(finished[slots:]) or list(finished)
     overhead = statistics.median([max(0.0, w - t) for w, t in ran]) if ran else 0.0
@@ -42,6 +51,10 @@ def trial_time_share(left: float, n_left: int, slots: int,
     if budget_seconds is None:
         wall = statistics.median([w for w, _ in ran]) if ran else 0.0
         return hard if hard > 0 and wall <= left else None
-    share = left * slots / max(n_left, 1) - overhead
-    cap = min(float(budget_seconds), max(share, float(budget_seconds) / 2))
+    n_left = max(n_left, 1)
+    k = n_left
+    if overhead > 0 and len(finished) > slots:  # (a first trial's start is partly one-off)
+        k = max(1, min(n_left, math.floor(left * slots * MAX_OVERHEAD / overhead)))
+    share = left * slots / k - overhead
+    cap = min(float(budget_seconds) * n_left / k, max(share, float(budget_seconds) / 2))
     return cap if cap <= hard else None
