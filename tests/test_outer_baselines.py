@@ -37,7 +37,9 @@ def _check_valid(r, space_values: dict) -> None:
     assert np.all(np.diff(r.trace["steps"][:-1]) > 0)  # cumulative cost (anytime)
     assert r.trace["steps"][-2] == sum(r.extra["trial_steps"])
     assert r.trace["steps"][-1] == r.trace["steps"][-2]  # building the front costs no steps
-    assert np.all(np.diff(r.trace["hv"]) >= 0)  # best so far
+    # best so far while the trials train (a trial's front mid-training may beat every final
+    # one: the answer is the study front of the final networks, never below the best of them)
+    assert np.all(np.diff(r.trace["hv"][:-1]) >= 0)
     width = space_values["hypernet.width"]
     assert 16 <= width <= 256 and 1e-3 <= space_values["train.lr"] <= 1e-2
     assert space_values["train.scalarization.name"] in (

@@ -207,8 +207,11 @@ def test_outer_loop_baselines_keep_to_the_wall_clock_of_a_seconds_budget(monkeyp
     assert time.perf_counter() - t0 < 0.95 * 4.0 + 0.5
     steps = [r.train_time for r in trials.values()]
     assert 1 <= len(trials) < 4
-    assert steps[0] == pytest.approx(0.95, abs=0.1)
-    assert all(s >= 0.95 / 2 - 0.05 for s in steps)  # never cut below half a share
+    # its share, less what its hv_subset front's query is expected to take
+    assert 0.95 / 2 <= steps[0] <= 0.95 + 0.1
+    # never cut below half a share (less the hv_subset query's estimate, which the trainer
+    # keeps back from its cap and may overestimate)
+    assert all(s >= 0.95 / 4 for s in steps)
 
 
 def test_with_several_workers_trials_go_out_one_per_free_worker(tmp_path, out_of_order_backend):

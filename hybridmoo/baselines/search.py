@@ -9,9 +9,9 @@ estimated selection time (5–25% of it, :attr:`SearchSetup.reserve`) and runs t
 time limit of the rest: each trial trains its share of the time left less the set-up and
 evaluation the finished trials took, fewer and longer trials where those would take more than a
 third of each (:func:`hybridmoo.study.timelimit.trial_time_share`); the study front's exchanges
-and polish then stop at 99% of the budget. Every trial keeps its weights and reads its own front
-at its evaluation preferences (``front = "preferences"``: choosing points by HV is the study front's
-job, across all trials), and the result is the **study front**
+and polish then stop at 99% of the budget. Every trial trains as the library does by default
+(only the searched values and ``threads = 1`` differ; the first trial is the defaults'
+configuration) and keeps its weights, and the result is the **study front**
 (:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as many as
 the other methods return, even where a trial's evaluation lattice has more), chosen by greedy
 hypervolume contribution from every trial's hypernetwork queried densely, so its HV is at least the
@@ -72,8 +72,6 @@ n_prefs = {k}
 threads = 1
 eval_every = {eval_every}
 n_eval = {n_eval}
-grad_clip = 1.0
-front = "preferences"
 [search]
 "hypernet.width" = {{ type = "int", low = 16, high = 256, log = true }}
 "train.lr" = {{ type = "real", low = 1e-3, high = 1e-2, log = true }}
