@@ -231,3 +231,13 @@ def test_with_several_workers_trials_go_out_one_per_free_worker(tmp_path, out_of
     study._backend = lambda: fake
     study.run()
     assert fake.max_running == 6
+
+
+def test_a_trials_share_replaces_its_seconds_budget_even_when_larger(tmp_path):
+    """Where the study merges the budgets of trials that will not start, a trial trains longer
+    than its own budget: the share is set, not only capped."""
+    spec = _spec(tmp_path, budget="seconds = 2\nsteps = 1000000")
+    payload = {"train": {"seconds": 2.0, "steps": 1000000}}
+    assert spec.trial_method.cap_seconds(payload, 5.0)["train"]["seconds"] == 5.0
+    assert spec.trial_method.cap_seconds(payload, 1.0)["train"]["seconds"] == 1.0
+    assert payload["train"]["seconds"] == 2.0  # (a new payload)

@@ -113,9 +113,11 @@ class TrialMethod:
         raise NotImplementedError
 
     def cap_seconds(self, payload: dict, seconds: float) -> dict | None:
-        """``payload`` with its training limited to ``seconds`` of training time (a study's
-        ``time_limit`` hands each trial its share); ``None``: this method's trials cannot be
-        capped, and a time-limited study only stops starting them."""
+        """``payload`` with its training set to ``seconds`` of training time (a study's
+        ``time_limit`` hands each trial its share: at most its own budget, unless the study
+        merges the budgets of trials that will not start, see
+        :func:`~hybridmoo.study.timelimit.trial_time_share`); ``None``: this method's trials
+        cannot be capped, and a time-limited study only stops starting them."""
         return None
 
     def run(self, payload: dict, cache: dict) -> Any:

@@ -5,7 +5,6 @@ judged at its resource preference ``c`` (configuration table ``[fixed.dymu]``, s
 from __future__ import annotations
 
 import json
-import math
 import time
 import traceback
 
@@ -122,7 +121,7 @@ class DymuMethod(TrialMethod):
 
     def cap_seconds(self, payload: dict, seconds: float) -> dict:
         budget = dict(payload["budget"])
-        budget["seconds"] = min(float(seconds), float(budget.get("seconds") or math.inf))
+        budget["seconds"] = float(seconds)  # (the study's share: its budget, less or more)
         return {**payload, "budget": budget}
 
     def run(self, payload: dict, cache: dict):

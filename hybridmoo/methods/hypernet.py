@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 from hybridmoo.errors import ConfigError
 from hybridmoo.methods.base import TrialMethod
@@ -98,7 +97,7 @@ class HypernetMethod(TrialMethod):
 
     def cap_seconds(self, payload: dict, seconds: float) -> dict:
         train = dict(payload["train"])
-        train["seconds"] = min(float(seconds), float(train.get("seconds") or math.inf))
+        train["seconds"] = float(seconds)  # (the study's share: its budget, less or more)
         return {**payload, "train": train}
 
     def run(self, payload: dict, cache: dict):
