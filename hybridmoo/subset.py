@@ -47,6 +47,13 @@ def _check(F, ref) -> tuple[np.ndarray, np.ndarray]:
     return P, r
 
 
+def _contributing(P: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``P`` that can add hypervolume: finite, strictly inside ``r`` and
+    non-dominated (dominated points never add any)."""
+    cand = np.nonzero(np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1))[0]
+    return cand[moocore.is_nondominated(P[cand])] if len(cand) else cand
+
+
 def subset_hypervolume(F, ref, idx) -> float:
     """Hypervolume of the rows ``idx`` of ``F`` (`(N, m)`) with reference point ``ref``."""
     P, r = _check(F, ref)
@@ -76,10 +83,7 @@ def greedy_hv_subset(F, ref, n: int) -> np.ndarray:
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ConfigError(f"n = {n!r} is invalid: expected an integer ≥ 1")
     P, r = _check(F, ref)
-    ok = np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1)
-    cand = np.nonzero(ok)[0]
-    if len(cand):  # dominated points never add hypervolume: drop them first
-        cand = cand[moocore.is_nondominated(P[cand])]
+    cand = _contributing(P, r)
     chosen: list[int] = []
     if not len(cand):
         return np.zeros(0, dtype=np.int64)
@@ -136,10 +140,7 @@ def swap_refine(F, ref, idx, max_evals: int = 20000, neighbours: int = 16,
         return np.asarray(sel, dtype=np.int64)
     if isinstance(neighbours, bool) or int(neighbours) != neighbours or neighbours < 0:
         raise ConfigError(f"neighbours = {neighbours!r} is invalid: expected an integer ≥ 0")
-    ok = np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1)
-    cand = np.nonzero(ok)[0]
-    if len(cand):
-        cand = cand[moocore.is_nondominated(P[cand])]
+    cand = _contributing(P, r)
     hv_of = moocore.Hypervolume(ref=r)
     buf = P[sel].copy()  # the selection, one row swapped for the candidate being tried
     hv = float(hv_of(buf))
@@ -209,10 +210,7 @@ def exact_hv_subset(F, ref, n: int, limit: int = 5000) -> np.ndarray | None:
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ConfigError(f"n = {n!r} is invalid: expected an integer ≥ 1")
     P, r = _check(F, ref)
-    ok = np.all(P < r, axis=1) & ~np.isnan(P).any(axis=1)
-    cand = np.nonzero(ok)[0]
-    if len(cand):
-        cand = cand[moocore.is_nondominated(P[cand])]
+    cand = _contributing(P, r)
     k = min(int(n), len(cand))
     if math.comb(len(cand), k) > limit:
         return None
