@@ -174,13 +174,16 @@ def inherit_state(trainer: Any, blob: bytes) -> dict[str, Any]:
             "normalizer": same_norm, "sampler": bool(same_sampler)}
 
 
-def load_state(trainer: Any, blob: bytes) -> None:
+def load_state(trainer: Any, blob: bytes, *, restart: bool = False) -> None:
     """Restore :func:`save_state`'s ``blob`` into ``trainer`` (built with the same problem,
     architecture, seed and settings; only the budget may differ).
 
+    ``restart``: a cosine schedule without ``lr_horizon`` may continue under a changed budget,
+    annealing over the new one from the fraction of it already spent (a warm restart).
+
     Raises:
         ConfigError: the settings differ, or a cosine schedule without ``lr_horizon`` would
-            change under a changed budget.
+            change under a changed budget (and not ``restart``).
     """
     t = trainer
     state = _unpack(blob)
@@ -193,7 +196,8 @@ def load_state(trainer: Any, blob: bytes) -> None:
     if int(state["seed"]) != t.seed:
         raise ConfigError(f"cannot resume training: the saved state has seed {state['seed']}, "
                           f"this trainer {t.seed}; resume with the same seed")
-    if budget_changed and now["lr_schedule"] == "cosine" and now.get("lr_horizon") is None:
+    if budget_changed and now["lr_schedule"] == "cosine" and now.get("lr_horizon") is None \
+            and not restart:
         raise ConfigError(
             "cannot resume a cosine learning-rate schedule under a changed budget: it anneals "
             "over the fraction of the budget spent, so the steps already taken would have had "

@@ -62,7 +62,11 @@ saved state to the next rung (``min_budget·eta^k`` steps, then ``max_budget``);
 The budget is in **train steps**: ``[budget]`` holds ``steps`` only, and ``max_budget`` (default
 ``budget.steps``) must equal it. ``min_budget`` is required, ``eta`` defaults to 3. The
 trials' cosine schedule spans ``max_budget`` steps (``train.lr_horizon``), so a stopped trial has
-taken the first steps of the full run::
+taken the first steps of the full run. Or in **training seconds**: ``[budget]`` holds
+``seconds`` only and the rungs are training seconds (``min_budget = 2.5``); each rung's run
+then anneals its learning rate to the rung's end and a promoted trial continues from there
+with the cosine restarted at the point the longer budget puts it (``½(1 + cos(π·b_k/b_{k+1}))``
+of the peak: warm restarts), so that a stopped trial's front is that of an annealed network::
 
     [algorithm]
     schedule = "asha"
@@ -72,7 +76,8 @@ taken the first steps of the full run::
     [budget]
     steps = 900
 
-**A time limit** (``[study] time_limit``, wall-clock seconds; plain schedule only): a study
+**A time limit** (``[study] time_limit``, wall-clock seconds; with ``schedule = "asha"`` see
+:mod:`hybridmoo.study.multifidelity`): a study
 hands out its trials one per free worker, each capped at its fair share of the time left
 (the time left, times the workers, over the trials not yet started, less the set-up and
 evaluation time finished trials took), but never below half of ``budget.seconds``. When the
@@ -198,7 +203,7 @@ class StudySpec:
     method: str = "hypernet"
     runtime_env: dict | None = None
     schedule: str = "none"
-    asha: dict | None = None  # {"min_budget", "max_budget", "eta"} with schedule = "asha"
+    asha: dict | None = None  # {"min_budget", "max_budget", "eta"[, "unit"]}: schedule = "asha"
     inherit: str = "none"  # "pbt": exploit and explore at the rungs (schedule = "asha")
     initial: list = field(default_factory=list)  # [{path: value}]: generation 0's first trials
     time_limit: float | None = None  # wall-clock seconds of the whole study (plain schedule)
@@ -353,15 +358,11 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
 
 
 def _check_time_limit(st: dict, schedule: str, where: str) -> float | None:
-    """``[study] time_limit``: wall-clock seconds for the whole study (plain schedule only)."""
+    """``[study] time_limit``: wall-clock seconds for the whole study."""
     if "time_limit" not in st:
         return None
     limit = check_number("study.time_limit", st["time_limit"], 0, 10**9, low_open=True,
                          where=where, what=" (wall-clock seconds, e.g. 3600)")
-    if schedule != "none":
-        raise ConfigError(f"study.time_limit in {where} applies to the plain schedule; with "
-                          f'algorithm.schedule = "{schedule}" the rungs are train steps and '
-                          "set the cost: remove time_limit, or set schedule = \"none\"")
     return float(limit)
 
 
@@ -420,39 +421,53 @@ def _check_schedule(al: dict, budget: dict, trial_method, warm: str, doc: dict, 
         raise ConfigError(f'algorithm.schedule = "asha" continues hypernetwork trials; a '
                           f'{trial_method.name} study (study.method = "{trial_method.name}") '
                           "cannot: remove schedule")
-    if set(budget) != {"steps"}:
-        other = sorted(set(budget) - {"steps"})
+    unit = "seconds" if "seconds" in budget else "steps"
+    if set(budget) != {unit}:
+        other = sorted(set(budget) - {unit})
         raise ConfigError(
-            f'algorithm.schedule = "asha" measures budgets in train steps: [budget] in {where} '
-            f"must hold steps only (the maximum budget), not {', '.join(other) or 'nothing'}")
+            f'algorithm.schedule = "asha" measures budgets in train steps or training seconds: '
+            f"[budget] in {where} must hold steps only or seconds only (the maximum budget), "
+            f"not {', '.join(other) or 'nothing'}")
     if warm != "none":
         raise ConfigError('algorithm.warm_start = "nearest" and schedule = "asha" do not combine '
                           "yet (a promoted trial continues from its own state): remove one")
     if "min_budget" not in al:
         raise ConfigError(f'algorithm.schedule = "asha" in {where} needs min_budget: the train '
-                          "steps of the first rung, e.g. min_budget = 100")
-    lo = check_int("algorithm.min_budget", al["min_budget"], 1, MAX_BUDGET["steps"], where,
-                   " (train steps of the first rung)")
-    hi = check_int("algorithm.max_budget", al.get("max_budget", budget["steps"]), 1,
-                   MAX_BUDGET["steps"], where, " (train steps of the last rung)")
-    if hi != budget["steps"]:
-        raise ConfigError(f"algorithm.max_budget = {hi} differs from budget.steps = "
-                          f"{budget['steps']}: they are the same thing (a finished trial's train "
-                          "steps); remove max_budget or make them equal")
+                          f"{unit} of the first rung, e.g. min_budget = "
+                          f"{100 if unit == 'steps' else 5.0}")
+    if unit == "steps":
+        lo = check_int("algorithm.min_budget", al["min_budget"], 1, MAX_BUDGET["steps"], where,
+                       " (train steps of the first rung)")
+        hi = check_int("algorithm.max_budget", al.get("max_budget", budget["steps"]), 1,
+                       MAX_BUDGET["steps"], where, " (train steps of the last rung)")
+    else:
+        lo, hi = (float(check_number(f"algorithm.{k}", v, 0, MAX_BUDGET["seconds"],
+                                     low_open=True, where=where,
+                                     what=f" (training seconds of the {which} rung)"))
+                  for k, v, which in (("min_budget", al["min_budget"], "first"),
+                                      ("max_budget", al.get("max_budget", budget["seconds"]),
+                                       "last")))
+    if hi != budget[unit]:
+        raise ConfigError(f"algorithm.max_budget = {hi} differs from budget.{unit} = "
+                          f"{budget[unit]}: they are the same thing (a finished trial's train "
+                          f"{unit}); remove max_budget or make them equal")
     eta = check_number("algorithm.eta", al.get("eta", 3), 1, 1000, low_open=True, where=where,
                        what=" (the reduction factor, typically 3)")
     if lo > hi:
-        raise ConfigError(f"algorithm.min_budget = {lo} exceeds max_budget = {hi} train steps: "
-                          "the first rung cannot be longer than the last")
+        raise ConfigError(f"algorithm.min_budget = {lo} exceeds max_budget = {hi} train "
+                          f"{unit}: the first rung cannot be longer than the last")
     fixed_train = doc.get("fixed", {}).get("train", {})
     for k, why in (("lr_horizon", "the schedule sets it to max_budget"),
                    ("checkpoint", "a promoted trial continues from its last weights")):
+        if k == "lr_horizon" and unit == "seconds":  # (rungs in seconds anneal each rung)
+            continue
         if k in fixed_train and not (k == "checkpoint" and fixed_train[k] == "last"):
             raise ConfigError(f"fixed.train.{k} in {where} does not combine with "
                               f'algorithm.schedule = "asha" ({why}): remove it')
     eta = int(eta) if float(eta).is_integer() else float(eta)
     rung_budgets(lo, hi, eta)
-    return schedule, {"min_budget": lo, "max_budget": hi, "eta": eta}
+    asha = {"min_budget": lo, "max_budget": hi, "eta": eta}
+    return schedule, asha if unit == "steps" else {**asha, "unit": "seconds"}
 
 
 def load_stored_study(path: str | Path) -> StudySpec:

@@ -253,6 +253,10 @@ class Trainer:
         resume_state: continue exactly where a run saved by :meth:`save_state` stopped (same
             problem, architecture, seed and settings; only the budget may be larger): see
             :mod:`hybridmoo.continuation`.
+        lr_restart: with ``resume_state`` under a larger budget and a cosine schedule without
+            ``lr_horizon``: continue with the schedule the new budget gives (the learning rate
+            rises to where the larger budget puts the steps taken: a warm restart) instead of
+            refusing.
         inherit_state: take over another run saved by :meth:`save_state` with these (other)
             settings: population-based training's exploit step
             (:func:`hybridmoo.continuation.inherit_state`; what transferred is in
@@ -267,7 +271,7 @@ class Trainer:
                  problem_options: Mapping | None = None,
                  init_state: Mapping[str, Any] | None = None,
                  resume_state: bytes | None = None,
-                 inherit_state: bytes | None = None) -> None:
+                 inherit_state: bytes | None = None, lr_restart: bool = False) -> None:
         from hybridmoo import problems as registry
 
         given = [n for n, v in (("init_state", init_state), ("resume_state", resume_state),
@@ -370,7 +374,7 @@ class Trainer:
         if resume_state is not None:
             from hybridmoo.continuation import load_state
 
-            load_state(self, resume_state)
+            load_state(self, resume_state, restart=lr_restart)
         if inherit_state is not None:
             from hybridmoo.continuation import inherit_state as inherit
 

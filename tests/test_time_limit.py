@@ -129,18 +129,6 @@ def test_bad_time_limits_are_refused(tmp_path, line, match):
         _spec(tmp_path, extra=line)
 
 
-def test_a_time_limit_is_refused_with_the_multi_fidelity_schedule(tmp_path):
-    with pytest.raises(ConfigError, match="time_limit .* applies to the plain schedule"):
-        load_study(text=study_text(
-            s=('output = "out.h5"', 'output = "out.h5"\ntime_limit = 60'),
-            a=('generations = 2', 'generations = 2\nschedule = "asha"\nmin_budget = 10'),
-        ))
-    spec = _spec(tmp_path)
-    spec.schedule = "asha"
-    with pytest.raises(ConfigError, match="plain schedule"):
-        Study(spec, backend="local", progress=False, time_limit=10)
-
-
 def test_hybridmoo_search_runs_its_study_within_the_compare_budget(monkeypatch):
     from hybridmoo import problems
     from hybridmoo.baselines.common import Budget

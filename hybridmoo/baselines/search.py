@@ -20,6 +20,12 @@ point, the study front's HV, at the time spent once it is built: the search's co
 front's included, is charged in full (``budget_used["seconds"]`` is the wall time of the whole
 method).
 
+With ``schedule = "asha"`` the study runs successive halving instead (rungs ``s·η^k`` in
+training seconds, or steps under a steps budget; the first rung ``s`` sized by
+:func:`asha_units` so that every rung's training fits the budget): the best trials continue
+their own weights while the others stop, and the trace follows the rung jobs in the order they
+ended.
+
 The space, the budget split and the result are shared with the outer-loop baselines that
 search the same space under the same accounting (:mod:`~hybridmoo.baselines.random_search`,
 :mod:`~hybridmoo.baselines.optuna`): :func:`search_setup` builds the study spec and the
@@ -62,6 +68,7 @@ names = ["hv"]
 name = "nsga2"
 pop_size = {pop}
 generations = {gens}
+{schedule}
 [budget]
 {budget}
 [resources]
@@ -127,12 +134,30 @@ class SearchSetup:
         return self.n_trials * self.per_trial
 
 
+def asha_units(n: int, eta: float) -> tuple[int, float]:
+    """Rungs and cost of successive halving over ``n`` configurations with rungs ``s·η^k``:
+    ``(rungs, cost / s)``, the rungs as many as leave about one trial at the last and the cost
+    counting the ⌊n/η^k⌋ trials that reach rung k, each training from the rung below."""
+    rungs = 1
+    while math.floor(n / eta ** rungs) >= 1:
+        rungs += 1
+    units, below = 0.0, 0.0
+    for k in range(rungs):
+        units += math.floor(n / eta ** k) * (eta ** k - below)
+        below = eta ** k
+    return rungs, units
+
+
 def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, generations: int = 2,
-                 n_prefs: int = 8, eval_every: int = 10**6, n_eval: int = 100) -> SearchSetup:
+                 n_prefs: int = 8, eval_every: int = 10**6, n_eval: int = 100,
+                 schedule: str = "none", eta: float = 2) -> SearchSetup:
     """The shared search space and budget split (see the module docstring).
 
     ``eval_every`` defaults to evaluating at the end of a trial only; a search that prunes
-    trials on intermediate HV sets it lower.
+    trials on intermediate HV sets it lower. ``schedule = "asha"``: the study runs successive
+    halving with continuation (:mod:`hybridmoo.study.multifidelity`), reduction factor ``eta``,
+    its first rung sized so that every rung's training fits the budget
+    (:func:`asha_units`); ``per_trial`` stays the even split.
     """
     from hybridmoo.studyfile import load_study
     from hybridmoo.studyfront import estimate_seconds
@@ -151,12 +176,26 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
         unit = "steps"
         per_trial = max(1, int(budget.amount // (n if budget.kind == "steps" else n * n_prefs)))
         per = f"steps = {per_trial}"
+    sched = ""
+    if schedule == "asha":
+        rungs, units = asha_units(n, eta)
+        first = per_trial * n / units
+        if unit == "steps":
+            first = max(1, int(first))
+        top = first * eta ** (rungs - 1) if unit == "seconds" else int(first * eta ** (rungs - 1))
+        per = f"{unit} = {top!r}"
+        sched = f"schedule = \"asha\"\nmin_budget = {first!r}\neta = {eta!r}"
+    elif schedule != "none":
+        raise ConfigError(f"schedule = {schedule!r} is not allowed; allowed: none, asha")
     desc = problem.describe()
     text = textwrap.dedent(_STUDY.format(seed=seed, problem=desc["name"],
                                          options=_toml_inline(desc.get("options", {})),
                                          pop=pop_size, gens=generations, budget=per, k=n_prefs,
-                                         eval_every=eval_every, n_eval=n_eval))
+                                         eval_every=eval_every, n_eval=n_eval,
+                                         schedule=sched))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
+    if schedule != "none":
+        params.update(schedule=schedule, eta=eta)
     return SearchSetup(load_study(text=text), n, unit, float(per_trial), budget, n_prefs, params,
                        n_eval, reserve)
 
@@ -281,12 +320,14 @@ def _problem_of(spec):
 
 
 def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: dict,
-                  values: dict, t0: float, path: str | Path,
-                  extra: dict | None = None) -> BaselineResult:
+                  values: dict, t0: float, path: str | Path, extra: dict | None = None,
+                  segments: list | None = None) -> BaselineResult:
     """The study front of the search's study file ``path``, built and timed here; the trace is
     the best trial HV so far against the budget spent so far (each trial's training time and
     steps, in trial order), then the study front's HV once it is built (see the module
-    docstring)."""
+    docstring). ``segments``: the pieces trials trained in, in the order they ended, each
+    ``(trial, seconds, steps, hv)`` at its end (a multi-fidelity study's rung jobs); default
+    each trial in one piece, in trial order."""
     from hybridmoo.analysis import StudyData
 
     desc = problem.describe()
@@ -307,21 +348,27 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
     secs, steps, evals, hvs = [], [], [], []
     spent_s = spent_steps = 0.0
     best = -np.inf
-    for t in sorted(trials):
+    if segments is None:  # trials one after another, each in one piece
+        segments = [(t, trials[t].train_time, trials[t].steps, trials[t].hv)
+                    for t in sorted(trials)]
+    at: dict[int, tuple[float, float]] = {}  # trial -> (seconds, steps) trained so far
+    for t, t_end, st_end, hv_end in segments:
         r = trials[t]
-        if t in ok:  # the trial's own evaluations while it trained: an anytime curve
+        t_from, st_from = at.get(t, (0.0, 0.0))
+        at[t] = (float(t_end), float(st_end))
+        if t in ok:  # the trial's own evaluations in this piece: an anytime curve
             tr = r.trace
             for sec, st, hv in zip(tr["seconds"], tr["steps"], tr["hv"], strict=True):
-                if np.isfinite(hv) and 0 < st < r.steps:
+                if np.isfinite(hv) and st_from < st < st_end:
                     best = max(best, float(hv))
-                    secs.append(spent_s + float(sec))
-                    steps.append(spent_steps + float(st))
-                    evals.append((spent_steps + float(st)) * n_prefs)
+                    secs.append(spent_s + float(sec) - t_from)
+                    steps.append(spent_steps + float(st) - st_from)
+                    evals.append((spent_steps + float(st) - st_from) * n_prefs)
                     hvs.append(best)
-        spent_s += r.train_time
-        spent_steps += r.steps
-        if t in ok:
-            best = max(best, r.hv)
+        spent_s += float(t_end) - t_from
+        spent_steps += float(st_end) - st_from
+        if t in ok and math.isfinite(hv_end):
+            best = max(best, float(hv_end))
         secs.append(spent_s)
         steps.append(spent_steps)
         evals.append(spent_steps * n_prefs)
@@ -357,7 +404,8 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
 def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
                      generations: int = 2, n_prefs: int = 8,
                      variation: str = "explore", initial: str = "defaults",
-                     eval_every: int | None = None, n_eval: int = 100) -> BaselineResult:
+                     eval_every: int | None = None, n_eval: int = 100,
+                     schedule: str = "none", eta: float = 2) -> BaselineResult:
     """Outer + inner search under ``budget`` (see the module docstring). ``variation``: NSGA-II's
     operators (``[algorithm] options.variation``): ``"explore"`` (uniform crossover, PM η 1;
     default: with a few trials pymoo's SBX/PM η 20 children stay next to parents that all
@@ -367,7 +415,11 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     draw theirs). ``eval_every``: steps between a trial's evaluations, which the trace shows
     (default 100, or only at a trial's end on a data-driven problem, where an evaluation passes
     over the test split). ``n_eval``: each trial's evaluation preferences, and so the study
-    front's size (default 100)."""
+    front's size (default 100). ``schedule``: ``"none"`` (every trial trains its share) or
+    ``"asha"``: successive halving with continuation by reduction factor ``eta``
+    (:func:`search_setup`; rungs in training seconds under a seconds budget), the best trials
+    continuing from their own weights while the others stop, every trial kept for the study
+    front."""
     from hybridmoo.study import Study
     from hybridmoo.studyfile import VARIATIONS
 
@@ -379,7 +431,8 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     if eval_every is None:
         eval_every = 10**6 if problem.describe().get("kind") == "data" else 100
     setup = search_setup(problem, budget, seed, pop_size=pop_size, generations=generations,
-                         n_prefs=n_prefs, eval_every=eval_every, n_eval=n_eval)
+                         n_prefs=n_prefs, eval_every=eval_every, n_eval=n_eval,
+                         schedule=schedule, eta=eta)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup.spec
@@ -393,8 +446,12 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
             spec.time_limit = max(budget.amount - setup.reserve - (time.perf_counter() - t0),
                                   1e-3)
         res = study.run()
+        segments = None
+        if schedule == "asha":  # the rung jobs in the order they finished
+            segments = [(ev["trial"], ev["train_time"], ev["steps"], ev["hv"])
+                        for ev in res.extra["events"] if ev["event"] in ("rung", "finished")]
         return search_result("hybridmoo_search", setup, problem, seed, res.trials, res.values,
-                             t0, spec.output)
+                             t0, spec.output, segments=segments)
 
 
 def run_search(method: str, setup: SearchSetup, problem, seed: int, ask, tell, *,

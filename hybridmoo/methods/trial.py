@@ -53,7 +53,8 @@ def run_trial(spec: dict, cache: dict | None = None) -> TrialResult:
         spec: ``{"problem", "problem_options", "hypernet", "train", "seed"}``, optionally
             ``"init_state"`` (hypernetwork weights to start from: a warm start) and
             ``"warm_start_from"`` (the trial they come from, recorded in ``result.extra``),
-            ``"resume_state"`` (continue a saved run, see :mod:`hybridmoo.continuation`),
+            ``"resume_state"`` (continue a saved run, see :mod:`hybridmoo.continuation`;
+            with ``"lr_restart": True`` a cosine schedule may restart under a larger budget),
             ``"inherit_state"`` (take over another trial's saved run with this trial's
             settings: what transferred goes to ``result.extra["inherited"]``) and
             ``"save_state": True`` (return the run's state in ``result.extra[STATE_KEY]``:
@@ -96,7 +97,8 @@ def _run_hypernet_trial(spec: dict, cache: dict) -> TrialResult:
         trainer = Trainer(problem, spec["hypernet"], spec["train"], seed=spec["seed"],
                           init_state=spec.get("init_state"),
                           resume_state=spec.get("resume_state"),
-                          inherit_state=spec.get("inherit_state"))
+                          inherit_state=spec.get("inherit_state"),
+                          lr_restart=bool(spec.get("lr_restart", False)))
     except Exception as exc:  # a bad configuration must not kill the study
         n_obj = cache_n_obj(spec, cache)
         return TrialResult.failed(

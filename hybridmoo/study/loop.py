@@ -71,9 +71,6 @@ class Study:
         if time_limit is not None:
             if not time_limit > 0:
                 raise ConfigError(f"time_limit = {time_limit!r}: expected wall-clock seconds > 0")
-            if self.spec.schedule != "none":
-                raise ConfigError("a time limit applies to the plain schedule; this study has "
-                                  f'algorithm.schedule = "{self.spec.schedule}"')
             self.spec.time_limit = float(time_limit)
         check_ray_options(backend, address, num_cpus)
         self.backend_name = backend

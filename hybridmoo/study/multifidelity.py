@@ -85,6 +85,9 @@ class AshaStudy:
         self.spec = spec = study.spec
         a = spec.asha
         self.sched = AshaScheduler(a["min_budget"], a["max_budget"], a["eta"])
+        self.unit = a.get("unit", "steps")  # what a rung budget counts: train steps or seconds
+        self._deadline: float | None = None  # with [study] time_limit
+        self.overheads: list[float] = []  # set-up and evaluation seconds of each rung job
         self.names = list(spec.objectives)
         self.path = spec.output
         self.trials: dict[int, TrialResult] = {}  # each trial at its highest rung
@@ -204,8 +207,9 @@ class AshaStudy:
         """The backend's job training ``tid`` to ``rung`` (``inherit``: a child's parent state,
         read from the file when not given)."""
         job = self.study.trial_spec(tid, self.spec.space.config(self.values[tid]))
-        job["train"]["steps"] = self.sched.budgets[rung]
-        job["train"]["lr_horizon"] = self.sched.max_budget
+        job["train"][self.unit] = self.sched.budgets[rung]
+        if self.unit == "steps":  # (seconds: each rung anneals to its own end)
+            job["train"]["lr_horizon"] = self.sched.max_budget
         job["train"]["checkpoint"] = "last"  # a promoted trial continues from its last weights
         job["save_state"] = rung < self.sched.top
         if tid in self.lineage and rung == self.sched.entry_rung(tid):  # a child's first rung
@@ -216,6 +220,27 @@ class AshaStudy:
             if state is None:  # resumed: read it from the file
                 state = store.read_rung(self.path, tid, rung - 1)[1]
             job["resume_state"] = state
+            job["lr_restart"] = self.unit == "seconds"
+        return self._capped(job, tid, rung)
+
+    def _capped(self, job: dict, tid: int, rung: int) -> dict:
+        """With a time limit: the job's training seconds end by the deadline (less the median
+        set-up and evaluation time of the rung jobs so far); the rung keeps its budget."""
+        if self._deadline is None:
+            return job
+        import statistics
+
+        left = self._deadline - time.perf_counter()
+        overhead = statistics.median(self.overheads) if self.overheads else 0.0
+        before = 0.0
+        if rung > self.sched.entry_rung(tid):
+            before = self.trials[tid].train_time
+        elif tid in self.lineage:
+            before = self.lineage[tid]["train_time_before"]
+        cap = before + max(left - overhead, 0.05 * (left if left > 0 else 1.0))
+        seconds = job["train"].get("seconds")
+        if seconds is None or cap < seconds:
+            job = self.spec.trial_method.cap_seconds(job, cap) or job
         return job
 
     def _at_rung(self, tid: int, rung: int) -> tuple[float, bytes]:
@@ -307,6 +332,7 @@ class AshaStudy:
             self.lineage[tid]["train_time_before"] if tid in self.lineage else 0.0
         rung_train = outcome.train_time - before
         self.train_seconds += rung_train
+        self.overheads.append(max(0.0, outcome.wall_time - rung_train))
         self.sched.report(tid, rung, to_minimised(obj, self.names))
         store.write_rung(self.path, outcome, trial_id=tid, rung=rung,
                          generation=self.gen_of[tid], state=state,
@@ -327,7 +353,8 @@ class AshaStudy:
             self.states.pop(tid, None)
         self.events.append({"event": "finished" if rung == self.sched.top else "rung",
                             "trial": tid, "rung": rung, "budget": self.sched.budgets[rung],
-                            "objectives": obj.tolist()})
+                            "objectives": obj.tolist(), "train_time": outcome.train_time,
+                            "steps": int(outcome.steps), "hv": float(outcome.hv)})
         self._save_schedule()
         ui.update(done=int(rung == 0), running=backend.running(), hv=outcome.hv,
                   seconds=outcome.wall_time)
@@ -338,6 +365,9 @@ class AshaStudy:
         queue = [t for t in ids if t not in self.trials]
         while True:
             while backend.running() < backend.slots:
+                if self._out_of_time():
+                    queue.clear()  # (never started: the generation is not told to pymoo)
+                    break
                 promo = self.sched.next_promotion()
                 if promo is not None:
                     self._submit(backend, *promo)
@@ -354,6 +384,22 @@ class AshaStudy:
             self.wait_time += time.perf_counter() - t0
             for tid, outcome, node in finished:
                 self._finished(backend, tid, outcome, node, ui)
+
+    def _out_of_time(self) -> bool:
+        """With a time limit: whether no further rung job fits — less time is left than the
+        median set-up and evaluation of the jobs so far plus half the first rung (seconds), or
+        than the median first-rung job's wall time (steps)."""
+        if self._deadline is None:
+            return False
+        import statistics
+
+        left = self._deadline - time.perf_counter()
+        if self.unit == "seconds":
+            overhead = statistics.median(self.overheads) if self.overheads else 0.0
+            return left <= overhead + 0.5 * self.sched.budgets[0]
+        walls = [self.trials[t].wall_time for t in self.trials
+                 if self.sched.entry_rung(t) == 0 and self.trials[t].wall_time > 0]
+        return left <= (statistics.median(walls) if walls else 0.0)
 
     def _setup_inherit(self, algorithm, mixed: bool, n_obj: int) -> bool:
         """With ``inherit = "pbt"``: the mutation children are drawn with (the algorithm's own;
@@ -387,6 +433,8 @@ class AshaStudy:
         """Run every generation with the schedule; returns the study's result."""
         spec, study = self.spec, self.study
         t_start = time.perf_counter()
+        if spec.time_limit is not None:
+            self._deadline = t_start + spec.time_limit
         notes: list[str] = []
         told: dict[int, dict] = {}
         recorded: dict[int, dict] = {}
@@ -432,6 +480,17 @@ class AshaStudy:
                         if ui.started is None:
                             ui.estimate()
                         self._run_generation(backend, ids, ui, gen)
+                        if any(t not in self.objs for t in ids):  # the time limit
+                            stopped = (f"time limit ({spec.time_limit:g} s) reached in "
+                                       f"generation {gen}")
+                            store.set_attrs(self.path, stopped=stopped)
+                            ui.note(stopped)
+                            self._record_stops(gen)
+                            self._save_schedule()
+                            for t in ids:  # never started
+                                if t not in self.objs:
+                                    self.values.pop(t, None)
+                            break
                         kids = sorted(c for c in self.lineage
                                       if self.gen_of[c] == gen and c in self.objs)
                         all_ids = ids + kids
