@@ -92,6 +92,11 @@ class TrainConfig:
             by running estimates from the training losses), ``"known"`` (the problem's own only)
             or ``"none"`` (raw losses, as the published baselines use them). ``True`` / ``False``
             are accepted as ``"auto"`` / ``"none"``.
+        evo_start: fraction of the budget (seconds, or ``evo_start·steps·n_prefs`` evaluations
+            besides a steps budget) spent first on NSGA-II, whose non-dominated points the
+            hypernetwork is fitted to before gradient training (:mod:`hybridmoo.evostart`; box-
+            constrained problems with exact gradients only). 0 (default): no start.
+        evo_lr: after an evolutionary start, the learning rate is ``evo_lr · lr`` (default 0.3).
     """
 
     steps: int | None = 2000
@@ -124,6 +129,8 @@ class TrainConfig:
     normalize: str = "auto"
     es_samples: int | None = None
     es_sigma: float | None = None
+    evo_start: float = 0.0
+    evo_lr: float = 0.3
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalize", resolve_mode(self.normalize))
@@ -141,6 +148,8 @@ class TrainConfig:
              "an integer ≥ 1 or unset"),
             ("es_sigma", self.es_sigma is None or 0 < self.es_sigma < 1,
              "a number in (0, 1) or unset"),
+            ("evo_start", 0 <= self.evo_start < 1, "a number in [0, 1)"),
+            ("evo_lr", 0 < self.evo_lr <= 1, "a number in (0, 1]"),
             ("n_prefs", self.n_prefs >= 1, "an integer ≥ 1"),
             ("batch_size", self.batch_size >= 1, "an integer ≥ 1"),
             ("lr", self.lr > 0 and math.isfinite(self.lr), "a finite number > 0"),

@@ -203,6 +203,12 @@ class Trainer:
             from hybridmoo.continuation import inherit_state as inherit
 
             self.inherited = inherit(self, inherit_state)
+        self.evo_info: dict | None = None  # train.evo_start's record (hybridmoo.evostart)
+        if self.cfg.evo_start > 0 and not given:
+            from hybridmoo.evostart import evo_start
+
+            self.evo_info = evo_start(self)
+            self.train_time += self.evo_info["seconds"]
         self._setup_time = time.perf_counter() - t0
 
     def save_state(self) -> bytes:
@@ -266,6 +272,7 @@ class Trainer:
         h = self.cfg.lr_horizon
         p = self.progress() if h is None else min(self.step_count / h, 1.0)
         lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * p))
+        lr *= self.cfg.evo_lr if self.cfg.evo_start > 0 else 1.0
         for g in self.opt.param_groups:
             g["lr"] = lr
 
@@ -456,6 +463,8 @@ class Trainer:
             extra["normalize"] = {"ideal": norm.ideal().tolist(), "nadir": norm.nadir().tolist(),
                                   "state": norm.state_dict()}
         extra["hypernet_built"] = {"head": self.net.head, "bounds": self.net.bounds}  # "auto"s
+        if self.evo_info is not None:
+            extra["evo_start"] = self.evo_info
         return TrialResult(
             status="failed" if error else "ok",
             error=error,

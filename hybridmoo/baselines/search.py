@@ -85,7 +85,18 @@ n_eval = {n_eval}
 "train.sampler.alpha" = {{ type = "real", low = 0.2, high = 2.0, log = true }}
 "train.scalarization.name" = {{ type = "choice", values = [
     "tchebycheff", "smooth_tchebycheff", "inverse_tchebycheff"] }}
-"""
+{evo}"""
+
+
+#: the evolutionary start as a searched choice, where it applies (:func:`evo_applies`)
+_EVO = '"train.evo_start" = { type = "choice", values = [0.0, 0.1] }\n'
+
+
+def evo_applies(problem) -> bool:
+    """Whether ``train.evo_start`` applies to ``problem`` (:mod:`hybridmoo.evostart`): a
+    box-constrained problem with exact gradients, not a black box nor a data problem."""
+    return hasattr(problem, "bounds") and not hasattr(problem, "make_task") and \
+        not hasattr(problem, "configure_es")
 
 
 def _toml_inline(d: dict) -> str:
@@ -192,7 +203,8 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
                                          options=_toml_inline(desc.get("options", {})),
                                          pop=pop_size, gens=generations, budget=per, k=n_prefs,
                                          eval_every=eval_every, n_eval=n_eval,
-                                         schedule=sched))
+                                         schedule=sched, evo=_EVO if evo_applies(problem)
+                                         else ""))
     params = {"pop_size": pop_size, "generations": generations, "n_prefs": n_prefs}
     if schedule != "none":
         params.update(schedule=schedule, eta=eta)
@@ -437,9 +449,11 @@ def hybridmoo_search(problem, budget: Budget, seed: int, *, pop_size: int = 4,
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup.spec
         spec.algorithm_options = {**spec.algorithm_options, "variation": variation}
-        if initial == "defaults":
-            spec.initial = [spec.space.initial("defaults", spec.trial_method.default_config(),
-                                               "hybridmoo_search", 0)]
+        if initial == "defaults":  # (and the defaults with an evolutionary start)
+            entries = ["defaults"] + ([{"train.evo_start": 0.1}] if evo_applies(problem) else [])
+            spec.initial = [spec.space.initial(e, spec.trial_method.default_config(),
+                                               "hybridmoo_search", i)
+                            for i, e in enumerate(entries[:pop_size])]
         spec.output = Path(tmp) / "search.h5"
         study = Study(spec, backend="local", progress=False)
         if budget.kind == "seconds":  # the study ends in time for its study front

@@ -1,0 +1,105 @@
+"""The evolutionary start (``train.evo_start``, :mod:`hybridmoo.evostart`): NSGA-II's share of
+the budget, the fit, the lower learning rate, the refusals, and the search's use of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybridmoo import problems
+from hybridmoo.errors import ConfigError
+from hybridmoo.train import Trainer
+
+ZDT3 = {"n_var": 5}
+PIECES = np.array([0.0, 0.0830, 0.1822, 0.2577, 0.4093, 0.4540, 0.6183, 0.6525, 0.8233, 0.8518])
+
+
+def _pieces(F: np.ndarray) -> set[int]:
+    """ZDT3's front pieces (0–4) that hold a point of ``F`` (by f1, within 0.005)."""
+    out = set()
+    for k in range(5):
+        lo, hi = PIECES[2 * k] - 0.005, PIECES[2 * k + 1] + 0.005
+        if np.any((F[:, 0] >= lo) & (F[:, 0] <= hi)):
+            out.add(k)
+    return out
+
+
+def _run(**train):
+    cfg = {"steps": 400, "n_eval": 50, "eval_every": 10**6, "threads": 1, **train}
+    t = Trainer("zdt3", None, cfg, seed=0, problem_options=ZDT3)
+    return t, t.run()
+
+
+def test_the_start_finds_the_pieces_the_gradients_alone_miss():
+    _, plain = _run()
+    t, evo = _run(evo_start=0.8)
+    assert plain.ok and evo.ok
+    # gradients from the usual start keep the first pieces only (the front's last piece, at
+    # the lowest f2, lies across barriers in x1); NSGA-II finds it and the fit keeps it
+    assert 4 not in _pieces(np.asarray(plain.F))
+    assert _pieces(np.asarray(evo.F)) == {0, 1, 2, 3, 4}
+    assert evo.hv > plain.hv
+    info = evo.extra["evo_start"]
+    # a steps budget: evo_start·steps·n_prefs evaluations (whole generations of 100)
+    assert 2560 <= info["evaluations"] < 2660
+    assert info["points"] >= 2 and info["fit_error"] < 0.05
+    assert evo.steps == 400  # the gradient steps are counted in full
+
+
+def test_the_start_is_charged_to_a_seconds_budget_and_lowers_the_learning_rate():
+    cfg = {"steps": None, "seconds": 1.0, "n_eval": 20, "eval_every": 10**6, "threads": 1,
+           "evo_start": 0.2, "lr_schedule": "constant", "lr": 0.01, "evo_lr": 0.5}
+    t = Trainer("zdt1", {"width": 8}, cfg, seed=1, problem_options={"n_var": 4})
+    took = t.evo_info["seconds"]
+    assert took >= 0.2  # NSGA-II's 0.2 s, then the fit
+    assert t.train_time == pytest.approx(took)
+    assert all(g["lr"] == pytest.approx(0.005) for g in t.opt.param_groups)
+    r = t.run()
+    assert r.ok and r.train_time >= took and r.extra["evo_start"]["seconds"] == took
+    # cosine: the learning rate is evo_lr times the schedule's
+    t = Trainer("zdt1", {"width": 8}, {**cfg, "lr_schedule": "cosine"}, seed=1,
+                problem_options={"n_var": 4})
+    t._anneal()
+    assert t.opt.param_groups[0]["lr"] < 0.5 * 0.01 + 1e-12
+
+
+@pytest.mark.parametrize("problem, match", [
+    ("mtl_regression", "no decision vector"),
+    ("blackbox", "black box"),
+])
+def test_problems_without_a_decision_vector_or_with_their_own_start_refuse(problem, match):
+    if problem == "blackbox":
+        problem = problems.from_numpy(
+            lambda X: np.stack([X[:, 0], 1 - X[:, 0] + X[:, 1]], 1), n_var=2, n_obj=2,
+            lower=0.0, upper=1.0, ref_point=[1.1, 2.1])
+    with pytest.raises(ConfigError, match=match):
+        Trainer(problem, None, {"steps": 10, "evo_start": 0.1})
+
+
+@pytest.mark.parametrize("key, value", [("evo_start", 1.0), ("evo_start", -0.1),
+                                        ("evo_lr", 0.0), ("evo_lr", 2.0)])
+def test_bad_values_are_refused(key, value):
+    from hybridmoo.train import TrainConfig
+
+    with pytest.raises(ConfigError, match=f"train.{key}"):
+        TrainConfig(**{key: value})
+
+
+def test_the_search_tries_the_start_where_it_applies():
+    from hybridmoo.baselines.common import Budget
+    from hybridmoo.baselines.search import evo_applies, hybridmoo_search, search_setup
+
+    zdt = problems.get("zdt1", n_var=4)
+    assert evo_applies(zdt)
+    assert not evo_applies(problems.get("mtl_regression"))
+    paths = [v.path for v in search_setup(zdt, Budget("seconds", 10), 0).spec.space.variables]
+    assert "train.evo_start" in paths
+    data = search_setup(problems.get("mtl_regression"), Budget("seconds", 10), 0)
+    assert "train.evo_start" not in [v.path for v in data.spec.space.variables]
+    res = hybridmoo_search(zdt, Budget("steps", 200), 0, pop_size=2, generations=1, n_eval=10)
+    assert res.status == "ok", res.error
+    first, second = (res.extra["trial_values"][t] for t in (0, 1))
+    # the first trial is the defaults, the second the defaults with the start
+    assert first["train.evo_start"] == 0.0 and second["train.evo_start"] == 0.1
+    assert {k: v for k, v in first.items() if k != "train.evo_start"} == \
+        {k: v for k, v in second.items() if k != "train.evo_start"}
