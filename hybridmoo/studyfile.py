@@ -206,7 +206,7 @@ class StudySpec:
     asha: dict | None = None  # {"min_budget", "max_budget", "eta"[, "unit"]}: schedule = "asha"
     inherit: str = "none"  # "pbt": exploit and explore at the rungs (schedule = "asha")
     initial: list = field(default_factory=list)  # [{path: value}]: generation 0's first trials
-    time_limit: float | None = None  # wall-clock seconds of the whole study (plain schedule)
+    time_limit: float | None = None  # wall-clock seconds of the whole study
 
     @property
     def trial_method(self) -> methods.TrialMethod:
@@ -343,7 +343,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     trial_method.check_tables(doc.get("fixed", {}), where)
     space = trial_method.build_space(doc, budget, problem, where)
     schedule, asha = _check_schedule(al, budget, trial_method, warm, doc, where)
-    time_limit = _check_time_limit(st, schedule, where)
+    time_limit = _check_time_limit(st, where)
     inherit = _check_inherit(al, schedule, where)
     initial = _check_initial(al.get("initial", []), space, trial_method, pop, where)
     return StudySpec(
@@ -357,7 +357,7 @@ def load_study(path: str | Path | None = None, *, text: str | None = None) -> St
     )
 
 
-def _check_time_limit(st: dict, schedule: str, where: str) -> float | None:
+def _check_time_limit(st: dict, where: str) -> float | None:
     """``[study] time_limit``: wall-clock seconds for the whole study."""
     if "time_limit" not in st:
         return None

@@ -2,23 +2,26 @@
 
 ``hybridmoo_search`` runs a small study in-process under the compare budget: NSGA-II over the
 hypernetwork width, the learning rate, the scalarisation and the Dirichlet α (the choices the inner
-loop is most sensitive to, see results/outer_vs_default.md), ``pop_size`` trials per generation for
-``generations`` generations, the budget split evenly among the trials (seconds or steps; an
-evaluations budget counts K preferences per step). A seconds budget keeps back the study front's
-estimated selection time (5–25% of it, :attr:`SearchSetup.reserve`) and runs the study under a
-time limit of the rest: each trial trains its share of the time left less the set-up and
-evaluation the finished trials took, fewer and longer trials where those would take more than a
-third of each (:func:`hybridmoo.study.timelimit.trial_time_share`); the study front's exchanges
-and polish then stop at 99% of the budget. Every trial trains as the library does by default
-(only the searched values and ``threads = 1`` differ; the first trial is the defaults'
-configuration) and keeps its weights, and the result is the **study front**
-(:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by default, as many as
-the other methods return, even where a trial's evaluation lattice has more), chosen by greedy
-hypervolume contribution from every trial's hypernetwork queried densely, so its HV is at least the
-best trial's. Its trace is the best trial HV so far against the budget spent so far, then one last
-point, the study front's HV, at the time spent once it is built: the search's cost, the study
-front's included, is charged in full (``budget_used["seconds"]`` is the wall time of the whole
-method).
+loop is most sensitive to, see results/outer_vs_default.md) and, on box-constrained problems with
+exact gradients, whether a trial starts with NSGA-II (``train.evo_start`` 0 or 0.1,
+:mod:`hybridmoo.evostart`: gradients alone miss the pieces of a front across barriers),
+``pop_size`` trials per generation for ``generations`` generations, the budget split evenly among
+the trials (seconds or steps; an evaluations budget counts K preferences per step). A seconds
+budget keeps back the study front's estimated selection time (5–25% of it,
+:attr:`SearchSetup.reserve`) and runs the study under a time limit of the rest: each trial trains
+its share of the time left less the set-up and evaluation the finished trials took, fewer and
+longer trials where those would take more than a third of each
+(:func:`hybridmoo.study.timelimit.trial_time_share`); the study front's exchanges and polish then
+stop at 99% of the budget. Every trial trains as the library does by default (only the searched
+values and ``threads = 1`` differ; the first trial is the defaults' configuration, the second,
+where the start applies, the same with the start) and keeps its weights, and the result is the
+**study front** (:meth:`hybridmoo.analysis.StudyData.study_front`): ``n_eval`` points (100 by
+default, as many as the other methods return, even where a trial's evaluation lattice has more),
+chosen by greedy hypervolume contribution from every trial's hypernetwork queried densely, so its
+HV is at least the best trial's. Its trace is the best trial HV so far against the budget spent so
+far, then one last point, the study front's HV, at the time spent once it is built: the search's
+cost, the study front's included, is charged in full (``budget_used["seconds"]`` is the wall time
+of the whole method).
 
 With ``schedule = "asha"`` the study runs successive halving instead (rungs ``s·η^k`` in
 training seconds, or steps under a steps budget; the first rung ``s`` sized by

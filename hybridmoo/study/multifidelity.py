@@ -3,6 +3,11 @@
 With ``[algorithm] schedule = "asha"`` (:mod:`hybridmoo.studyfile`), :class:`AshaStudy` runs a
 study as follows. Budgets are **train steps**: rung k trains to ``min_budget·η^k`` steps, the
 last rung to ``max_budget`` (= ``[budget] steps``); see :func:`~hybridmoo.scheduler.rung_budgets`.
+Or training seconds (``[budget] seconds``): then each rung's run anneals to its own end and a
+promoted trial continues with the cosine the longer budget gives it (``lr_restart``, a warm
+restart). With ``[study] time_limit`` each rung job's training is capped to end by the deadline
+(less the median set-up and evaluation of the jobs so far) and, once no job fits, nothing more
+starts: the interrupted generation is not told to pymoo and the file's ``stopped`` says why.
 
 - pymoo proposes a generation of configurations (ask/tell, as in :class:`~hybridmoo.study.Study`).
 - A free worker first continues a promotable trial (:meth:`AshaScheduler.next_promotion`: the
@@ -237,7 +242,7 @@ class AshaStudy:
             before = self.trials[tid].train_time
         elif tid in self.lineage:
             before = self.lineage[tid]["train_time_before"]
-        cap = before + max(left - overhead, 0.05 * (left if left > 0 else 1.0))
+        cap = before + max(left - overhead, 0.1 * max(left, 0.01))  # (a retry may come late)
         seconds = job["train"].get("seconds")
         if seconds is None or cap < seconds:
             job = self.spec.trial_method.cap_seconds(job, cap) or job
@@ -480,7 +485,8 @@ class AshaStudy:
                         if ui.started is None:
                             ui.estimate()
                         self._run_generation(backend, ids, ui, gen)
-                        if any(t not in self.objs for t in ids):  # the time limit
+                        if self._deadline is not None and \
+                                any(t not in self.objs for t in ids):  # the time limit
                             stopped = (f"time limit ({spec.time_limit:g} s) reached in "
                                        f"generation {gen}")
                             store.set_attrs(self.path, stopped=stopped)
