@@ -20,6 +20,9 @@ box-constrained problem (a vector target: the synthetic, RE and ``from_function`
    Adam's first steps move every output by more than a narrow basin is wide, and the pieces
    found are lost again.
 
+A run that starts from given weights (``init_state``, ``resume_state``, ``inherit_state``:
+a warm start, a continued rung, an inherited trial) skips the start but keeps ``evo_lr``.
+
 Black-box problems have their own start (``warm_start``, :mod:`hybridmoo.problems.custom`);
 data problems (neural targets) have no decision vector for NSGA-II: both refuse ``evo_start``.
 """
