@@ -53,6 +53,7 @@ trial that was training when the driver died restarts from its last recorded run
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from typing import Any
 
@@ -233,10 +234,7 @@ class AshaStudy:
         set-up and evaluation time of the rung jobs so far); the rung keeps its budget."""
         if self._deadline is None:
             return job
-        import statistics
-
-        left = self._deadline - time.perf_counter()
-        overhead = statistics.median(self.overheads) if self.overheads else 0.0
+        left, overhead = self._deadline - time.perf_counter(), self._overhead()
         before = 0.0
         if rung > self.sched.entry_rung(tid):
             before = self.trials[tid].train_time
@@ -390,18 +388,19 @@ class AshaStudy:
             for tid, outcome, node in finished:
                 self._finished(backend, tid, outcome, node, ui)
 
+    def _overhead(self) -> float:
+        """Median set-up and evaluation seconds of the rung jobs so far (0 before any)."""
+        return statistics.median(self.overheads) if self.overheads else 0.0
+
     def _out_of_time(self) -> bool:
         """With a time limit: whether no further rung job fits — less time is left than the
         median set-up and evaluation of the jobs so far plus half the first rung (seconds), or
         than the median first-rung job's wall time (steps)."""
         if self._deadline is None:
             return False
-        import statistics
-
         left = self._deadline - time.perf_counter()
         if self.unit == "seconds":
-            overhead = statistics.median(self.overheads) if self.overheads else 0.0
-            return left <= overhead + 0.5 * self.sched.budgets[0]
+            return left <= self._overhead() + 0.5 * self.sched.budgets[0]
         walls = [self.trials[t].wall_time for t in self.trials
                  if self.sched.entry_rung(t) == 0 and self.trials[t].wall_time > 0]
         return left <= (statistics.median(walls) if walls else 0.0)
