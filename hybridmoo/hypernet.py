@@ -339,20 +339,20 @@ class Hypernetwork(nn.Module):
     def _bounded(self, raw: Tensor) -> Tensor:
         """``lower + (upper − lower)·b(raw)`` (:data:`BOUNDS`), strictly inside the bounds.
 
-        ``b`` is clamped to ``[eps, 1 − eps]`` (the sigmoid to ``[eps², 1 − eps]``) and x to the
+        ``b`` is clamped to ``[eps, 1 − eps]`` (the sigmoid to ``[eps³, 1 − eps]``) and x to the
         next representable values inside the box, so that an output never sits exactly on a
         bound (where objectives such as ZDT1's ``sqrt(f1/g)`` have infinite derivatives). The
-        sigmoid's lower end is eps² (1.4·10⁻¹⁴ in float32), not eps, because objectives with a
+        sigmoid's lower end is eps³ (1.7·10⁻²¹ in float32), not eps, because objectives with a
         fractional power of the distance to a bound need it: ZDT6's ``g = 1 + 9·mean(x)^0.25``
-        is 1.17 at eps and 1.003 at eps² (its optimum 1), while the sigmoid's slope there, about
-        eps², keeps gradients finite. With ``"clip"`` both clamps pass the gradient through
-        (:class:`_ClipUnit`, a straight-through final clamp); its slope outside the box does
-        not vanish, so its floor stays at eps."""
+        is 1.17 at eps, 1.003 at eps² and 1.00006 at eps³ (its optimum 1), while the sigmoid's
+        slope there, about the value itself, keeps gradients finite. With ``"clip"`` both
+        clamps pass the gradient through (:class:`_ClipUnit`, a straight-through final clamp);
+        its slope outside the box does not vanish, so its floor stays at eps."""
         eps = torch.finfo(raw.dtype).eps
         lo, hi = self._lower.to(raw.dtype), self._upper.to(raw.dtype)
         first, last = torch.nextafter(lo, hi), torch.nextafter(hi, lo)
         if self.bounds == "sigmoid":
-            return torch.clamp(lo + (hi - lo) * torch.sigmoid(raw).clamp(eps * eps, 1 - eps),
+            return torch.clamp(lo + (hi - lo) * torch.sigmoid(raw).clamp(eps ** 3, 1 - eps),
                                first, last)
         x = lo + (hi - lo) * _ClipUnit.apply(raw)
         return x + (torch.clamp(x, first, last) - x).detach()

@@ -107,10 +107,10 @@ def test_saturated_vector_target_gives_finite_gradients_on_zdt1():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sigmoid_reaches_eps_squared_from_a_lower_bound_so_zdt6_can_converge(dtype):
+def test_sigmoid_reaches_eps_cubed_from_a_lower_bound_so_zdt6_can_converge(dtype):
     """ZDT6's g = 1 + 9·mean(x₂..)^0.25 is 1 at its optimum x₂.. = 0 (on the lower bound): a
     sigmoid output floored at eps would leave g at 1 + 9·eps^0.25 (1.17 in float32); floored at
-    eps² it comes within 10⁻² of 1 in either dtype, and the gradient stays finite."""
+    eps³ it comes within 10⁻³ of 1 in either dtype, and the gradient stays finite."""
     p = problems.get("zdt6", n_var=4)
     lo, hi = p.bounds
     net = Hypernetwork(2, VectorTarget(lo, hi), SMALL).to(dtype=dtype)
@@ -118,9 +118,9 @@ def test_sigmoid_reaches_eps_squared_from_a_lower_bound_so_zdt6_can_converge(dty
         net.heads[0].bias[1:] = -200.0
     eps = torch.finfo(dtype).eps
     x = net(_prefs(3, dtype=dtype))["x"]
-    assert (x[:, 1:] > 0).all() and (x[:, 1:] <= 2 * eps * eps).all()
+    assert (x[:, 1:] > 0).all() and (x[:, 1:] <= 2 * eps ** 3).all()
     g = 1 + 9 * x[:, 1:].mean(dim=1) ** 0.25
-    assert (g < 1.01).all()
+    assert (g < 1.001).all()
     p.evaluate(x).sum().backward()
     for name, q in net.named_parameters():
         assert torch.isfinite(q.grad).all(), f"non-finite gradient in {name}"
