@@ -67,14 +67,10 @@ def evo_start(trainer: Any) -> dict:
         evaluations, the non-dominated points the network was fitted to, the fit's final mean
         squared error (box-normalised).
     """
-    from moocore import is_nondominated
-    from pymoo.algorithms.moo.nsga2 import NSGA2
-    from pymoo.core.problem import Problem as PymooProblem
-    from pymoo.optimize import minimize
     from pymoo.termination.max_eval import MaximumFunctionCallTermination
     from pymoo.termination.max_time import TimeBasedTermination
 
-    from hybridmoo.problems.custom import fit_to_points
+    from hybridmoo.problems.custom import fit_to_points, nsga2_points
 
     _check(trainer)
     t0 = time.perf_counter()
@@ -83,31 +79,19 @@ def evo_start(trainer: Any) -> dict:
     hi = np.asarray(torch.as_tensor(p.bounds[1]).cpu(), dtype=np.float64).reshape(-1)
     n_evals = [0]
 
-    class _Wrapped(PymooProblem):
-        def __init__(self):
-            super().__init__(n_var=lo.size, n_obj=p.n_obj, xl=lo, xu=hi)
-
-        def _evaluate(self, X, out, *args, **kwargs):
-            n_evals[0] += len(X)
-            with torch.no_grad():
-                F = p.evaluate(torch.as_tensor(np.asarray(X), dtype=torch.float64))
-            out["F"] = np.asarray(F.detach().cpu(), dtype=np.float64)
+    def evaluate(X: np.ndarray) -> np.ndarray:
+        n_evals[0] += len(X)
+        with torch.no_grad():
+            F = p.evaluate(torch.as_tensor(X, dtype=torch.float64))
+        return np.asarray(F.detach().cpu(), dtype=np.float64)
 
     if c.seconds is not None:
         stop = TimeBasedTermination(c.evo_start * c.seconds)
     else:
         stop = MaximumFunctionCallTermination(max(2 * EVO_POP,
                                                   int(c.evo_start * c.steps * c.n_prefs)))
-    res = minimize(_Wrapped(), NSGA2(pop_size=EVO_POP), stop, seed=int(trainer.seed) % 2**32,
-                   verbose=False)
-    X, F = np.atleast_2d(res.X), np.atleast_2d(res.F)
-    finite = np.isfinite(F).all(axis=1)
-    X, F = X[finite], F[finite]
-    if len(F) == 0:
-        raise FloatingPointError("train.evo_start: NSGA-II found no point with finite "
-                                 "objectives")
-    keep = is_nondominated(F)
-    X, F = X[keep], F[keep]
+    X, F = nsga2_points(evaluate, lo, hi, p.n_obj, stop, pop_size=EVO_POP, seed=trainer.seed,
+                        what="train.evo_start")
     norm = trainer.normalizer
     if norm.active and norm.needs_updates:
         span = np.where(F.max(axis=0) > F.min(axis=0), F.max(axis=0), F.min(axis=0) + 1.0)

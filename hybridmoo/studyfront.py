@@ -93,10 +93,11 @@ def estimate_seconds(n_models: int, n: int, m: int, density: int = DENSITY, *,
     pts = np.random.default_rng(0).dirichlet(np.ones(m), size=max(n // 2, 2))
     hv = moocore.Hypervolume(ref=np.ones(m))
     times = []
-    for _ in range(5):
+    for _ in range(5):  # (batches of 20: one call is too short to time steadily)
         t0 = time.perf_counter()
-        hv(pts)
-        times.append(time.perf_counter() - t0)
+        for _ in range(20):
+            hv(pts)
+        times.append((time.perf_counter() - t0) / 20)
     evals = _GREEDY_EVALS * n_models * (density + 1) * n + refine * (1 + polish)
     return evals * float(np.median(times))
 

@@ -121,13 +121,13 @@ def test_evaluations_budget_counts_preferences_per_step():
 def test_the_study_front_reserve_grows_with_the_pool_it_selects_from():
     from hybridmoo.studyfront import estimate_seconds
 
-    assert estimate_seconds(8, 100, 3) > estimate_seconds(2, 100, 3) > 0
-    small = search_setup(_problem(), baselines.Budget("seconds", 100), 0, pop_size=2,
+    assert estimate_seconds(32, 100, 3) > estimate_seconds(1, 100, 3) > 0
+    small = search_setup(_problem(), baselines.Budget("seconds", 40), 0, pop_size=2,
                          generations=1, n_eval=10)
-    large = search_setup(_problem(), baselines.Budget("seconds", 100), 0, pop_size=8,
+    large = search_setup(_problem(), baselines.Budget("seconds", 40), 0, pop_size=8,
                          generations=4, n_eval=200)
-    assert small.reserve == pytest.approx(5.0)  # the 5% floor
-    assert 5.0 < large.reserve <= 25.0  # 32 networks x 4,000 points: seconds of selection
+    assert small.reserve == pytest.approx(2.0)  # the 5% floor
+    assert 2.0 < large.reserve <= 10.0  # 32 networks x 4,000 points: seconds of selection
     assert search_setup(_problem(), baselines.Budget("steps", 100), 0, **TINY).reserve == 0
 
 

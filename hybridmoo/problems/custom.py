@@ -427,27 +427,13 @@ class BlackBoxProblem(Problem):
         non-dominated penalised objectives; returns that set's `(k, d)` points and `(k, m)`
         values. The trainer's normalisation then uses these fixed estimates instead of running
         ones that follow (and can shrink with) the model's own front."""
-        from moocore import is_nondominated
-        from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem as PymooProblem
-        from pymoo.optimize import minimize
-
-        me = self
-
-        class _Wrapped(PymooProblem):
-            def __init__(self):
-                super().__init__(n_var=me.n_var, n_obj=me.n_obj, xl=me._lo, xu=me._hi)
-
-            def _evaluate(self, X, out, *args, **kwargs):
-                F, V = me._call(np.asarray(X, dtype=np.float64))
-                out["F"] = F + me.penalty * V[:, None]
+        def evaluate(X: np.ndarray) -> np.ndarray:
+            F, V = self._call(X)
+            return F + self.penalty * V[:, None]
 
         n = max(int(evaluations), 2 * pop_size)
-        res = minimize(_Wrapped(), NSGA2(pop_size=pop_size), ("n_eval", n), seed=seed,
-                       verbose=False)
-        X, F = np.atleast_2d(res.X), np.atleast_2d(res.F)
-        keep = is_nondominated(F)
-        X, F = X[keep], F[keep]
+        X, F = nsga2_points(evaluate, self._lo, self._hi, self.n_obj, ("n_eval", n),
+                            pop_size=pop_size, seed=seed, what="warm_start")
         lo, hi = F.min(axis=0), F.max(axis=0)
         hi = np.where(hi > lo, hi, lo + 1.0)
         self.warm_ideal, self.warm_nadir = lo, hi
@@ -479,6 +465,44 @@ class BlackBoxProblem(Problem):
     @property
     def has_pareto_front(self) -> bool:
         return self._pf is not None
+
+
+def nsga2_points(evaluate: Callable[[np.ndarray], np.ndarray], lower, upper, n_obj: int,
+                 termination: Any, *, pop_size: int, seed: int, what: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Run pymoo's NSGA-II on ``evaluate`` (`(n, d)` float64 points → `(n, n_obj)` values, all
+    minimised) in the box ``[lower, upper]`` until ``termination`` (a pymoo termination or
+    tuple, e.g. ``("n_eval", 2000)``); returns the final population's non-dominated points
+    with finite values: `(k, d)` and `(k, n_obj)`.
+
+    Raises:
+        FloatingPointError: no point of the population has finite values (``what`` names the
+            caller in the message).
+    """
+    from moocore import is_nondominated
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.problem import Problem as PymooProblem
+    from pymoo.optimize import minimize
+
+    lo = np.asarray(lower, dtype=np.float64).reshape(-1)
+    hi = np.asarray(upper, dtype=np.float64).reshape(-1)
+
+    class _Wrapped(PymooProblem):
+        def __init__(self):
+            super().__init__(n_var=lo.size, n_obj=n_obj, xl=lo, xu=hi)
+
+        def _evaluate(self, X, out, *args, **kwargs):
+            out["F"] = np.asarray(evaluate(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+
+    res = minimize(_Wrapped(), NSGA2(pop_size=pop_size), termination, seed=int(seed) % 2**32,
+                   verbose=False)
+    X, F = np.atleast_2d(res.X), np.atleast_2d(res.F)
+    finite = np.isfinite(F).all(axis=1)
+    X, F = X[finite], F[finite]
+    if len(F) == 0:
+        raise FloatingPointError(f"{what}: NSGA-II found no point with finite objectives")
+    keep = is_nondominated(F)
+    return X[keep], F[keep]
 
 
 def fit_to_points(trainer: Any, X: np.ndarray, F: np.ndarray, *, steps: int = 300,
