@@ -133,8 +133,9 @@ class SearchSetup:
             evaluation front may have more: on three objectives 100 asks for 105 lattice
             preferences).
         reserve: seconds of a seconds budget kept for the study front: its estimated
-            selection time (:func:`hybridmoo.studyfront.estimate_seconds`, every trial kept),
-            at least 5% and at most 25% of the budget (0 for other budgets).
+            selection time (:func:`hybridmoo.studyfront.estimate_seconds`, every trial kept,
+            three polish rounds: the rest run in what is left), at least 5% and at most 25% of
+            the budget (0 for other budgets).
     """
 
     spec: Any
@@ -187,7 +188,8 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
         # the study front's reserve is kept; the rest is shared among the trials by the wall
         # clock (trial_time_share: an even share less each trial's set-up and evaluation, or
         # fewer, longer trials where those dominate)
-        est = estimate_seconds(n, n_eval, problem.n_obj, refine=_SF_REFINE)
+        # (three polish rounds: later ones run in what is left before 99 % of the budget)
+        est = estimate_seconds(n, n_eval, problem.n_obj, refine=_SF_REFINE, polish=3)
         reserve = min(max(0.05, est / budget.amount), 0.25) * budget.amount
         unit, per_trial = "seconds", (budget.amount - reserve) / n
         per = f"seconds = {per_trial!r}\nsteps = 1000000"
