@@ -91,11 +91,6 @@ n_eval = {n_eval}
 {evo}"""
 
 
-#: cap on the hypervolume evaluations of each exchange step of the search's study front (the
-#: exchanges after the greedy choice and each polish round; a study's own default is 20,000):
-#: with the time a search leaves its study front, the polish rounds then get the time (on a
-#: 60 s search's DTLZ2 study, 0.758039 in 1.5 s against 0.757984 with 20,000)
-_SF_REFINE = 5000
 #: the evolutionary start as a searched choice, where it applies (:func:`evo_applies`)
 _EVO = '"train.evo_start" = { type = "choice", values = [0.0, 0.1] }\n'
 
@@ -189,7 +184,7 @@ def search_setup(problem, budget: Budget, seed: int, *, pop_size: int = 4, gener
         # clock (trial_time_share: an even share less each trial's set-up and evaluation, or
         # fewer, longer trials where those dominate)
         # (three polish rounds: later ones run in what is left before 99 % of the budget)
-        est = estimate_seconds(n, n_eval, problem.n_obj, refine=_SF_REFINE, polish=3)
+        est = estimate_seconds(n, n_eval, problem.n_obj, polish=3)
         reserve = min(max(0.05, est / budget.amount), 0.25) * budget.amount
         unit, per_trial = "seconds", (budget.amount - reserve) / n
         per = f"seconds = {per_trial!r}\nsteps = 1000000"
@@ -364,7 +359,7 @@ def search_result(method: str, setup: SearchSetup, problem, seed: int, trials: d
     limit = None  # a seconds budget: the exchanges and the polish stop at 99% of it
     if setup.budget.kind == "seconds":
         limit = max(0.0, 0.99 * setup.budget.amount - (t_sf - t0))
-    sf = StudyData(path).study_front(setup.n_eval, refine=_SF_REFINE, time_limit=limit)
+    sf = StudyData(path).study_front(setup.n_eval, time_limit=limit)
     sf_seconds = time.perf_counter() - t_sf
     n_prefs = setup.n_prefs
     secs, steps, evals, hvs = [], [], [], []
