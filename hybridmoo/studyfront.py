@@ -65,9 +65,9 @@ _CHUNK = 512
 POLISH = 10
 #: preferences tried around each chosen point per round
 _POLISH_SAMPLES = 16
-#: factor of the polish's step from one round to the next (measured on the shipped DTLZ2,
-#: ZDT2 and RE37 studies and a 60 s search's DTLZ2 study: 10 rounds at 0.8 add 5·10⁻⁶ to
-#: 8·10⁻⁵ of HV over the 3 rounds at 0.5 before, for 0.5–1.1 s more)
+#: factor of the polish's step from one round to the next (on the shipped DTLZ2, ZDT2 and RE37
+#: studies 10 rounds at 0.8 add 7·10⁻⁶ to 8·10⁻⁵ of HV over the 3 rounds at 0.5 before, for
+#: 0.5–1.2 s more: README, "The study front")
 _POLISH_DECAY = 0.8
 #: hypervolume evaluations of the lazy greedy selection per pooled point (measured: 5.9 on the
 #: shipped DTLZ2 study's pool of 8,904 points)
