@@ -49,6 +49,8 @@ __all__ = ["BUDGET_KEYS", "inherit_state", "load_state", "save_state"]
 BUDGET_KEYS = ("steps", "seconds", "epochs", "evaluations")
 _FORMAT = 1
 _TASK_KEYS = ("_perm", "_pos", "_seen")  # a data task's epoch order and position
+#: settings newer than some saved states: one missing from a state takes the current value
+_NEWER = ("evo_rescue",)
 
 
 def save_state(trainer: Any) -> bytes:
@@ -70,6 +72,7 @@ def save_state(trainer: Any) -> bytes:
         "trace": {k: list(v) for k, v in t._trace.items()},
         "best": t._best,
         "task": {k: getattr(t.task, k) for k in _TASK_KEYS if hasattr(t.task, k)},
+        "evo": {"info": t.evo_info, "rescue_pending": t._rescue_pending},
     }
     if hasattr(t.sampler, "state_dict"):
         state["sampler"] = t.sampler.state_dict()
@@ -116,6 +119,9 @@ def _restore_run(t: Any, state: dict) -> None:
     if t._counts_evals:
         t._evals0 = t.problem.n_evals - int(c["evaluations"])
     t._trace = {k: list(v) for k, v in state["trace"].items()}
+    evo = state.get("evo", {})  # (absent from states saved before train.evo_rescue)
+    t.evo_info = evo.get("info", t.evo_info)
+    t._rescue_pending = bool(t._rescue_pending and evo.get("rescue_pending", False))
     for k, v in state["task"].items():
         setattr(t.task, k, v)
     rng = getattr(t.problem, "_rng", None)
@@ -188,7 +194,7 @@ def load_state(trainer: Any, blob: bytes, *, restart: bool = False) -> None:
     t = trainer
     state = _unpack(blob)
     now = t.cfg.to_dict()
-    saved = dict(state["train"])
+    saved = {**{k: v for k, v in now.items() if k in _NEWER}, **dict(state["train"])}
     budget_changed = any(saved.get(k) != now.get(k) for k in BUDGET_KEYS)
     _check_same({k: v for k, v in saved.items() if k not in BUDGET_KEYS},
                 {k: v for k, v in now.items() if k not in BUDGET_KEYS}, "train")

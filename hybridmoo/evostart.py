@@ -23,6 +23,18 @@ box-constrained problem (a vector target: the synthetic, RE and ``from_function`
 A run that starts from given weights (``init_state``, ``resume_state``, ``inherit_state``:
 a warm start, a continued rung, an inherited trial) skips the start but keeps ``evo_lr``.
 
+**The rescue** (``TrainConfig.evo_rescue``, on by default): a run without a start whose front
+is collapsed (:func:`hybridmoo.diagnostics.check_collapse`) at its first evaluation past a
+quarter of its budget (and past step ``RESCUE_MIN_STEPS``) starts over from a fresh
+initialisation (seeded by the trainer's seed: a collapsed network's outputs can sit where the
+bound's slope vanishes, and the fit could not move them), runs the start with
+``RESCUE_FRACTION`` of the budget, clears the optimiser's moments and continues at ``evo_lr``.
+Gradients alone cannot leave a point where the objectives' slopes vanish: on DTLZ4
+(x ↦ x¹⁰⁰) every preference's decision vector starts at the box centre, where the position
+variables' gradients are ~10⁻²⁸, and the whole front stays at the corner (1, 0, 0); on ZDT6 x₁
+starts where sin⁶(6πx₁) is flat. A run whose front is spread never pays for the check beyond
+one collapse test.
+
 Black-box problems have their own start (``warm_start``, :mod:`hybridmoo.problems.custom`);
 data problems (neural targets) have no decision vector for NSGA-II: both refuse ``evo_start``.
 """
@@ -37,10 +49,26 @@ import torch
 
 from hybridmoo.errors import ConfigError
 
-__all__ = ["EVO_POP", "evo_start"]
+__all__ = ["EVO_POP", "RESCUE_AT", "RESCUE_FRACTION", "RESCUE_MIN_STEPS", "applies",
+           "evo_start", "rescue"]
 
 #: NSGA-II's population in the evolutionary start
 EVO_POP = 100
+#: the rescue's check: the first evaluation past this fraction of the budget …
+RESCUE_AT = 0.25
+#: … and past this many steps (a shorter run's front may still be spreading)
+RESCUE_MIN_STEPS = 200
+#: the budget fraction the rescue's evolutionary start takes
+RESCUE_FRACTION = 0.1
+
+
+def applies(problem: Any, cfg: Any = None) -> bool:
+    """Whether an evolutionary start can run for ``problem``: a box-constrained problem with
+    exact gradients (not a black box, not a data problem), and under ``cfg`` (a
+    :class:`~hybridmoo.TrainConfig`, where given) a seconds or steps budget."""
+    return hasattr(problem, "bounds") and not hasattr(problem, "make_task") and \
+        not hasattr(problem, "configure_es") and \
+        (cfg is None or cfg.seconds is not None or cfg.steps is not None)
 
 
 def _check(trainer: Any) -> None:
@@ -59,8 +87,10 @@ def _check(trainer: Any) -> None:
                           "steps budget; this run has neither: set one, or evo_start = 0")
 
 
-def evo_start(trainer: Any) -> dict:
-    """Run the evolutionary start on ``trainer`` (see the module docstring).
+def evo_start(trainer: Any, fraction: float | None = None, steps: int | None = None) -> dict:
+    """Run the evolutionary start on ``trainer`` (see the module docstring) with ``fraction``
+    of its budget (default ``train.evo_start``; under a steps budget of ``steps`` steps,
+    default ``train.steps``).
 
     Returns:
         ``{"seconds", "evaluations", "points", "fit_error"}``: the start's wall time, NSGA-II's
@@ -72,9 +102,11 @@ def evo_start(trainer: Any) -> dict:
 
     from hybridmoo.problems.custom import fit_to_points, nsga2_points
 
-    _check(trainer)
-    t0 = time.perf_counter()
     p, c = trainer.problem, trainer.cfg
+    w = c.evo_start if fraction is None else float(fraction)
+    if fraction is None:
+        _check(trainer)
+    t0 = time.perf_counter()
     lo = np.asarray(torch.as_tensor(p.bounds[0]).cpu(), dtype=np.float64).reshape(-1)
     hi = np.asarray(torch.as_tensor(p.bounds[1]).cpu(), dtype=np.float64).reshape(-1)
     n_evals = [0]
@@ -86,10 +118,10 @@ def evo_start(trainer: Any) -> dict:
         return np.asarray(F.detach().cpu(), dtype=np.float64)
 
     if c.seconds is not None:
-        stop = TimeBasedTermination(c.evo_start * c.seconds)
+        stop = TimeBasedTermination(w * c.seconds)
     else:
-        stop = MaximumFunctionCallTermination(max(2 * EVO_POP,
-                                                  int(c.evo_start * c.steps * c.n_prefs)))
+        n = c.steps if steps is None else steps
+        stop = MaximumFunctionCallTermination(max(2 * EVO_POP, int(w * n * c.n_prefs)))
     X, F = nsga2_points(evaluate, lo, hi, p.n_obj, stop, pop_size=EVO_POP, seed=trainer.seed,
                         what="train.evo_start")
     norm = trainer.normalizer
@@ -101,3 +133,33 @@ def evo_start(trainer: Any) -> dict:
         g["lr"] = c.lr * c.evo_lr
     return {"seconds": time.perf_counter() - t0, "evaluations": int(n_evals[0]),
             "points": int(len(X)), "fit_error": float(err)}
+
+
+def rescue(trainer: Any, ev: dict) -> dict | None:
+    """The rescue's check on evaluation ``ev`` of ``trainer`` (``{"F": (n, m), …}``), and the
+    start where the front is collapsed (see the module docstring).
+
+    Returns:
+        :func:`evo_start`'s record with ``"trigger"`` (the step and the collapse's reason), or
+        ``None`` where the front is not collapsed.
+    """
+    from hybridmoo.diagnostics import check_collapse
+
+    col = check_collapse(ev["F"], ideal=getattr(trainer.problem, "ideal", None),
+                         nadir=trainer.normalizer.nadir_known(), ref_point=trainer.ref_point)
+    if col is None:
+        return None
+    from hybridmoo.hypernet import Hypernetwork
+
+    step = trainer.step_count
+    with torch.random.fork_rng(devices=[]):  # a fresh initialisation, seeded by the trainer
+        torch.manual_seed(trainer.seed)
+        fresh = Hypernetwork(trainer.n_obj, trainer.task.target, trainer.hcfg).state_dict()
+    with torch.no_grad():  # (a collapsed network's outputs can sit where the bound is flat)
+        trainer.net.load_state_dict(fresh)
+    trainer.opt.state.clear()  # the moments belong to the abandoned weights
+    # (of lr_horizon steps where set, as for the check: a continuation repeats one long run)
+    info = evo_start(trainer, RESCUE_FRACTION, steps=trainer.cfg.lr_horizon or trainer.cfg.steps)
+    info["trigger"] = (f"collapsed front at step {step} ({col.n_distinct} distinct of "
+                       f"{col.n_points}, {col.reason})")
+    return info

@@ -36,6 +36,7 @@ from torch import Tensor
 from hybridmoo import diagnostics, metrics, preferences, scalarize
 from hybridmoo._trainconfig import TrainConfig
 from hybridmoo.errors import ConfigError, UnknownNameError
+from hybridmoo.evostart import applies as _evo_applies
 from hybridmoo.finalfront import finish, query_cost, reserve_seconds, resolve
 from hybridmoo.hypernet import HypernetConfig, Hypernetwork
 from hybridmoo.normalize import ObjectiveNormalizer
@@ -195,6 +196,10 @@ class Trainer:
         self._t_start = t0
         self.resumed = False
         self.inherited: dict[str, Any] | None = None
+        self.evo_info: dict | None = None  # the evolutionary start's record (hybridmoo.evostart)
+        # the rescue's check is still to come (a continued run takes its saved flag)
+        self._rescue_pending = bool(self.cfg.evo_rescue and self.cfg.evo_start == 0 and
+                                    "init_state" not in given and _evo_applies(problem, self.cfg))
         if resume_state is not None:
             from hybridmoo.continuation import load_state
 
@@ -203,7 +208,6 @@ class Trainer:
             from hybridmoo.continuation import inherit_state as inherit
 
             self.inherited = inherit(self, inherit_state)
-        self.evo_info: dict | None = None  # train.evo_start's record (hybridmoo.evostart)
         if self.cfg.evo_start > 0 and not given:
             from hybridmoo.evostart import evo_start
 
@@ -272,7 +276,7 @@ class Trainer:
         h = self.cfg.lr_horizon
         p = self.progress() if h is None else min(self.step_count / h, 1.0)
         lr = 0.5 * self.cfg.lr * (1.0 + math.cos(math.pi * p))
-        lr *= self.cfg.evo_lr if self.cfg.evo_start > 0 else 1.0
+        lr *= self.cfg.evo_lr if self.cfg.evo_start > 0 or self.evo_info is not None else 1.0
         for g in self.opt.param_groups:
             g["lr"] = lr
 
@@ -420,6 +424,8 @@ class Trainer:
                 self.step()
                 if self.step_count % self.cfg.eval_every == 0 or self.done():
                     ev = self.record()
+                    if self._rescue_pending and not self.done():
+                        self._rescue_check(ev)
                     if callback is not None:
                         callback({"step": self.step_count, "hv": ev["hv"], "igd": ev["igd"],
                                   "seconds": self.train_time})
@@ -440,6 +446,23 @@ class Trainer:
         if not error and ev is not None and not math.isfinite(ev["hv"]):
             error = "the final front contains NaN objective values"
         return self._result(ev, error, keep_weights)
+
+    def _rescue_check(self, ev: dict) -> None:
+        """``train.evo_rescue``: at the first evaluation past a quarter of the budget (of
+        ``lr_horizon`` steps where set, so that a continued run checks where one long run
+        would), an evolutionary start where the front is collapsed
+        (:func:`hybridmoo.evostart.rescue`)."""
+        from hybridmoo import evostart
+
+        h = self.cfg.lr_horizon
+        done = self.progress() if h is None else self.step_count / h
+        if done < evostart.RESCUE_AT or self.step_count < evostart.RESCUE_MIN_STEPS:
+            return
+        self._rescue_pending = False
+        info = evostart.rescue(self, ev)
+        if info is not None:
+            self.evo_info = info
+            self.train_time += info["seconds"]
 
     def _result(self, ev: dict | None, error: str, keep_weights: bool) -> TrialResult:
         m = self.n_obj

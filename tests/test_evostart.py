@@ -77,7 +77,7 @@ def test_problems_without_a_decision_vector_or_with_their_own_start_refuse(probl
 
 
 @pytest.mark.parametrize("key, value", [("evo_start", 1.0), ("evo_start", -0.1),
-                                        ("evo_lr", 0.0), ("evo_lr", 2.0)])
+                                        ("evo_rescue", 1), ("evo_lr", 0.0), ("evo_lr", 2.0)])
 def test_bad_values_are_refused(key, value):
     from hybridmoo.train import TrainConfig
 
@@ -103,3 +103,95 @@ def test_the_search_tries_the_start_where_it_applies():
     assert first["train.evo_start"] == 0.0 and second["train.evo_start"] == 0.1
     assert {k: v for k, v in first.items() if k != "train.evo_start"} == \
         {k: v for k, v in second.items() if k != "train.evo_start"}
+
+
+# ---------------------------------------------------------------- the rescue (train.evo_rescue)
+
+def _dtlz4(**train):
+    """DTLZ4 (x ↦ x¹⁰⁰): from the box centre every position variable's gradient is ~1e-28 and
+    gradient training alone leaves the whole front at the corner (1, 0, 0)."""
+    cfg = {"steps": 800, "n_eval": 28, "eval_every": 100, "threads": 1, **train}
+    t = Trainer("dtlz4", {"width": 32}, cfg, seed=0, problem_options={"n_var": 6})
+    return t, t.run()
+
+
+def test_a_collapsed_front_is_rescued_by_a_start_at_a_quarter_of_the_budget():
+    _, plain = _dtlz4(evo_rescue=False)
+    t, res = _dtlz4()
+    assert plain.ok and res.ok
+    assert "collapse" in plain.extra and "evo_start" not in plain.extra
+    info = res.extra["evo_start"]
+    # checked at the first evaluation past a quarter of the 800 steps
+    assert info["trigger"].startswith("collapsed front at step 200 (1 distinct of 28")
+    # 10 % of steps·n_prefs evaluations (whole generations of 100)
+    assert 640 <= info["evaluations"] < 740
+    assert res.steps == 800  # the gradient steps are counted in full
+    assert "collapse" not in res.extra
+    assert res.hv > 3 * plain.hv
+    # the trace: collapsed up to the rescue, spread after it
+    hv = dict(zip(res.trace["steps"], res.trace["hv"], strict=True))
+    assert hv[200] == pytest.approx(plain.hv) and hv[300] > 2 * plain.hv
+    # and then at evo_lr times the schedule's learning rate, as after a start
+    t._anneal()
+    assert t.opt.param_groups[0]["lr"] < 0.3 * 3e-3
+
+
+def test_a_spread_front_is_never_touched_by_the_check():
+    runs = []
+    for rescue in (False, True):
+        cfg = {"steps": 400, "n_eval": 20, "eval_every": 50, "threads": 1,
+               "evo_rescue": rescue}
+        t = Trainer("zdt1", {"width": 16}, cfg, seed=2, problem_options={"n_var": 4})
+        runs.append(t.run())
+    off, on = runs
+    assert "evo_start" not in on.extra
+    # the check draws no random numbers and changes nothing: the same run, bit for bit
+    np.testing.assert_array_equal(off.F, on.F)
+    np.testing.assert_array_equal(off.trace["hv"], on.trace["hv"])
+
+
+def test_a_continued_run_rescues_where_one_long_run_does():
+    """With lr_horizon the check and the start's evaluations follow the horizon's steps, so N
+    steps, save, and continuing to N + M across the rescue equals one run of N + M steps."""
+    import torch
+
+    kw = {"lr_horizon": 800}
+    one, r_one = _dtlz4(**kw)
+    first, _ = _dtlz4(**kw, steps=300)  # rescued at step 200, saved at 300
+    assert "trigger" in first.evo_info
+    second = Trainer("dtlz4", {"width": 32}, {"steps": 800, "n_eval": 28, "eval_every": 100,
+                                              "threads": 1, **kw}, seed=0,
+                     problem_options={"n_var": 6}, resume_state=first.save_state())
+    r_two = second.run()
+    assert r_two.extra["evo_start"] == r_one.extra["evo_start"] | {
+        "seconds": r_two.extra["evo_start"]["seconds"]}
+    for k, w in one.net.state_dict().items():
+        assert torch.allclose(w, second.net.state_dict()[k], atol=1e-6, rtol=0), k
+    assert r_two.hv == pytest.approx(r_one.hv, rel=1e-6)
+
+
+def test_states_saved_before_the_rescue_existed_still_resume():
+    import io
+
+    import torch
+
+    t = Trainer("zdt1", {"width": 8}, {"steps": 20, "lr_horizon": 40, "threads": 1,
+                                        "n_eval": 10}, seed=0, problem_options={"n_var": 3})
+    t.run()
+    state = torch.load(io.BytesIO(t.save_state()), weights_only=False)
+    del state["evo"], state["train"]["evo_rescue"]  # what an older version wrote
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    again = Trainer("zdt1", {"width": 8}, {"steps": 40, "lr_horizon": 40, "threads": 1,
+                                            "n_eval": 10}, seed=0, problem_options={"n_var": 3},
+                    resume_state=buf.getvalue())
+    assert again.run().ok and again.step_count == 40
+
+
+def test_published_methods_keep_their_papers_behaviour():
+    from hybridmoo import baselines
+
+    psl = baselines.run("psl", "dtlz4", baselines.Budget("steps", 400), seed=0,
+                        problem_options={"n_var": 6}, n_eval=28, eval_every=50)
+    assert psl.status == "ok" and psl.params["train"]["evo_rescue"] is False
+    assert "evo_start" not in psl.extra

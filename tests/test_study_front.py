@@ -463,7 +463,8 @@ def test_data_problem_with_a_validation_split_chooses_there(val_study, data_stud
             s.hypernetwork(t).evaluate(r.prefs, split="validation")["F"], ref=ref))
     chosen = np.vstack([s.hypernetwork(int(t)).evaluate(p[None], split="validation")["F"]
                         for t, p in zip(sf.trial_ids, sf.prefs, strict=True)])
-    assert float(moocore.hypervolume(chosen, ref=ref)) >= max(val_hv.values()) - 1e-12
+    # (one point at a time in float32 rounds differently from the batch the selection saw)
+    assert float(moocore.hypervolume(chosen, ref=ref)) >= max(val_hv.values()) * (1 - 1e-6)
     for f, t, p in zip(sf.F, sf.trial_ids, sf.prefs, strict=True):  # evaluation-split losses
         again = s.hypernetwork(int(t)).evaluate(p[None])["F"][0]
         np.testing.assert_allclose(f, again, rtol=1e-5, atol=1e-7)

@@ -53,11 +53,12 @@ __all__ = ["COMMON_DOC", "PAPER_HYPERNET", "PAPER_TRAIN", "budget_fields", "is_d
 #: defaults before they were chosen by benchmarks/bench_defaults.py), so that the methods keep
 #: their papers' behaviour whatever the library defaults: constant learning rate 1e-3, no
 #: gradient clipping, Dirichlet(1) preferences, raw losses, the evaluation preferences' front,
-#: the last step's network, width-100 hypernetwork with one linear head per target tensor and
-#: the sigmoid bound mapping.
+#: the last step's network, no evolutionary rescue of a collapsed front, width-100
+#: hypernetwork with one linear head per target tensor and the sigmoid bound mapping.
 PAPER_TRAIN: dict[str, Any] = {"lr": 1e-3, "lr_schedule": "constant", "grad_clip": None,
                                "sampler": {"name": "dirichlet", "alpha": 1.0},
-                               "normalize": "none", "front": "preferences", "checkpoint": "last"}
+                               "normalize": "none", "front": "preferences", "checkpoint": "last",
+                               "evo_rescue": False}
 PAPER_HYPERNET: dict[str, Any] = {"width": 100, "head": "tensor", "bounds": "sigmoid"}
 
 
@@ -111,7 +112,7 @@ def to_result(trial: TrialResult, *, method: str, params: Mapping, k: int) -> Ba
         extra={"hypernet": trial.hypernet, "train": trial.train, "n_params": trial.n_params,
                "n_target_params": trial.n_target_params, "wall_time": trial.wall_time,
                "device": trial.device, "igd": trial.igd,
-               **{k: trial.extra[k] for k in ("front",) if k in trial.extra}},
+               **{k: trial.extra[k] for k in ("front", "evo_start") if k in trial.extra}},
     )
 
 

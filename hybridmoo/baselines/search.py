@@ -96,10 +96,11 @@ _EVO = '"train.evo_start" = { type = "choice", values = [0.0, 0.1] }\n'
 
 
 def evo_applies(problem) -> bool:
-    """Whether ``train.evo_start`` applies to ``problem`` (:mod:`hybridmoo.evostart`): a
-    box-constrained problem with exact gradients, not a black box nor a data problem."""
-    return hasattr(problem, "bounds") and not hasattr(problem, "make_task") and \
-        not hasattr(problem, "configure_es")
+    """Whether ``train.evo_start`` applies to ``problem`` (:func:`hybridmoo.evostart.applies`):
+    a box-constrained problem with exact gradients, not a black box nor a data problem."""
+    from hybridmoo.evostart import applies
+
+    return applies(problem)
 
 
 def _toml_inline(d: dict) -> str:
