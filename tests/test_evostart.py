@@ -195,3 +195,21 @@ def test_published_methods_keep_their_papers_behaviour():
                         problem_options={"n_var": 6}, n_eval=28, eval_every=50)
     assert psl.status == "ok" and psl.params["train"]["evo_rescue"] is False
     assert "evo_start" not in psl.extra
+
+
+def test_what_the_rescue_calls_collapsed():
+    from hybridmoo.evostart import collapsed
+
+    t = np.linspace(0.0, 1.0, 100)
+    spread = np.c_[t, 1.0 - t]
+    assert collapsed(spread) is None
+    assert collapsed(np.ones((100, 2))) == "1 distinct of 100, distinct+spread"
+    # ZDT6 with x1 = 0: f1 = 1 everywhere, f2 spread; one point is non-dominated
+    zdt6 = np.c_[np.ones(100), np.linspace(1e-4, 0.0234, 100)]
+    assert collapsed(zdt6) == "1 non-dominated of 100"
+    # five pieces of a disconnected front, each spread: not collapsed
+    pieces = np.vstack([np.c_[0.2 * k + 0.1 * t[:20], 1.0 - 0.2 * k - 0.1 * t[:20]]
+                        for k in range(5)])
+    assert collapsed(pieces) is None
+    assert collapsed(spread[:3]) is None  # too few to judge
+    assert collapsed(np.r_[spread, [[np.nan, 0.0]]]) is None
