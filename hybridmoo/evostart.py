@@ -24,17 +24,19 @@ A run that starts from given weights (``init_state``, ``resume_state``, ``inheri
 a warm start, a continued rung, an inherited trial) skips the start but keeps ``evo_lr``.
 
 **The rescue** (``TrainConfig.evo_rescue``, on by default): a run without a start whose front
-is collapsed (:func:`collapsed`: as the collapse warning says, or with at most 5 % of its
-points distinct and non-dominated) at its first evaluation past a quarter of its budget (and
-past step ``RESCUE_MIN_STEPS``) starts over from a fresh initialisation (seeded by the
-trainer's seed: a collapsed network's outputs can sit where the bound's slope vanishes, and
-the fit could not move them), runs the start with ``RESCUE_FRACTION`` of the budget, clears the
-optimiser's moments and continues at ``evo_lr``. Gradients alone cannot leave a point where the
-objectives' slopes vanish: on DTLZ4 (x ↦ x¹⁰⁰) every preference's decision vector starts at the
-box centre, where the position variables' gradients are ~10⁻²⁸, and the whole front stays at
-the corner (1, 0, 0); on ZDT6 x₁ can settle at 0, where f₁ = 1 for every preference. A run
-whose front is spread never pays for the check beyond one collapse test (a problem whose
-objectives do not conflict, with a one-point front, pays for a start it does not need).
+is collapsed or stuck (:func:`rescue_reason`: collapsed as the collapse warning says, at most
+5 % of its points distinct and non-dominated, or none inside the reference box) at its first
+evaluation past a quarter of its budget (and past step ``RESCUE_MIN_STEPS``) starts over from a
+fresh initialisation (seeded by the trainer's seed: a collapsed network's outputs can sit where
+the bound's slope vanishes, and the fit could not move them), runs the start with
+``RESCUE_FRACTION`` of the budget, clears the optimiser's moments and continues at ``evo_lr``.
+Gradients alone cannot leave a point where the objectives' slopes vanish: on DTLZ4 (x ↦ x¹⁰⁰)
+every preference's decision vector starts at the box centre, where the position variables'
+gradients are ~10⁻²⁸, and the whole front stays at the corner (1, 0, 0); on ZDT6 x₁ can settle
+at 0, where f₁ = 1 for every preference; on ZDT4 the front stays on a local front far outside
+the reference box. A run whose front is spread never pays for the check beyond one test (a
+problem whose objectives do not conflict, with a one-point front, pays for a start it does not
+need).
 
 Black-box problems have their own start (``warm_start``, :mod:`hybridmoo.problems.custom`);
 data problems (neural targets) have no decision vector for NSGA-II: both refuse ``evo_start``.
@@ -51,7 +53,7 @@ import torch
 from hybridmoo.errors import ConfigError
 
 __all__ = ["EVO_POP", "RESCUE_AT", "RESCUE_FRACTION", "RESCUE_MIN_STEPS", "applies",
-           "collapsed", "evo_start", "rescue"]
+           "evo_start", "rescue", "rescue_reason"]
 
 #: NSGA-II's population in the evolutionary start
 EVO_POP = 100
@@ -136,18 +138,22 @@ def evo_start(trainer: Any, fraction: float | None = None, steps: int | None = N
             "points": int(len(X)), "fit_error": float(err)}
 
 
-def collapsed(F: np.ndarray, *, ideal=None, nadir=None, ref_point=None) -> str | None:
-    """Whether the rescue treats the front ``F`` `(n, m)` as collapsed, and why.
+def rescue_reason(F: np.ndarray, *, ideal=None, nadir=None, ref_point=None) -> str | None:
+    """Why the rescue would start the front ``F`` `(n, m)` over, or ``None``.
 
-    Collapsed as the collapse warning says (:func:`hybridmoo.diagnostics.check_collapse`: few
-    distinct points, or no spread), or with at most that share of distinct non-dominated
-    points: on ZDT6 a front with x₁ = 0 everywhere has f₁ = 1 at every point and f₂ spread over
-    2 % of its range, which is one non-dominated point and the HV of one.
+    - Collapsed as the collapse warning says (:func:`hybridmoo.diagnostics.check_collapse`:
+      few distinct points, or no spread);
+    - or at most that share of distinct non-dominated points: on ZDT6 a front with x₁ = 0
+      everywhere has f₁ = 1 at every point and f₂ spread over 2 % of its range, which is one
+      non-dominated point and the HV of one;
+    - or no point inside the reference box ``ref_point`` (a hypervolume of 0): on ZDT4, whose
+      g has 21⁹ local optima, gradients from the box centre end on a local front far outside
+      it.
 
     Returns:
-        The reason (``"1 distinct of 100, distinct+spread"``, ``"1 non-dominated of 100"``),
-        or ``None``: the front is spread, too small to judge (fewer than
-        ``diagnostics.MIN_POINTS``) or not finite.
+        The reason (``"1 distinct of 100, distinct+spread"``, ``"1 non-dominated of 100"``,
+        ``"no point inside the reference box"``), or ``None``: the front is spread, too small
+        to judge (fewer than ``diagnostics.MIN_POINTS``) or not finite.
     """
     from moocore import is_nondominated
 
@@ -162,19 +168,21 @@ def collapsed(F: np.ndarray, *, ideal=None, nadir=None, ref_point=None) -> str |
     n_nd = len(np.unique(F[is_nondominated(F)], axis=0))
     if n_nd <= max(1, int(diagnostics.DISTINCT_FRACTION * len(F))):
         return f"{n_nd} non-dominated of {len(F)}"
+    if ref_point is not None and not np.any(np.all(F < np.asarray(ref_point, float), axis=1)):
+        return "no point inside the reference box"
     return None
 
 
 def rescue(trainer: Any, ev: dict) -> dict | None:
     """The rescue's check on evaluation ``ev`` of ``trainer`` (``{"F": (n, m), …}``), and the
-    start where the front is :func:`collapsed` (see the module docstring).
+    start where :func:`rescue_reason` gives a reason (see the module docstring).
 
     Returns:
-        :func:`evo_start`'s record with ``"trigger"`` (the step and the collapse's reason), or
-        ``None`` where the front is not collapsed.
+        :func:`evo_start`'s record with ``"trigger"`` (the step and the reason), or
+        ``None`` where the front is spread.
     """
-    why = collapsed(ev["F"], ideal=getattr(trainer.problem, "ideal", None),
-                    nadir=trainer.normalizer.nadir_known(), ref_point=trainer.ref_point)
+    why = rescue_reason(ev["F"], ideal=getattr(trainer.problem, "ideal", None),
+                        nadir=trainer.normalizer.nadir_known(), ref_point=trainer.ref_point)
     if why is None:
         return None
     from hybridmoo.hypernet import Hypernetwork
@@ -188,5 +196,5 @@ def rescue(trainer: Any, ev: dict) -> dict | None:
     trainer.opt.state.clear()  # the moments belong to the abandoned weights
     # (of lr_horizon steps where set, as for the check: a continuation repeats one long run)
     info = evo_start(trainer, RESCUE_FRACTION, steps=trainer.cfg.lr_horizon or trainer.cfg.steps)
-    info["trigger"] = f"collapsed front at step {step} ({why})"
+    info["trigger"] = f"front at step {step}: {why}"
     return info

@@ -122,7 +122,7 @@ def test_a_collapsed_front_is_rescued_by_a_start_at_a_quarter_of_the_budget():
     assert "collapse" in plain.extra and "evo_start" not in plain.extra
     info = res.extra["evo_start"]
     # checked at the first evaluation past a quarter of the 800 steps
-    assert info["trigger"].startswith("collapsed front at step 200 (1 distinct of 28")
+    assert info["trigger"].startswith("front at step 200: 1 distinct of 28")
     # 10 % of steps·n_prefs evaluations (whole generations of 100)
     assert 640 <= info["evaluations"] < 740
     assert res.steps == 800  # the gradient steps are counted in full
@@ -197,19 +197,35 @@ def test_published_methods_keep_their_papers_behaviour():
     assert "evo_start" not in psl.extra
 
 
-def test_what_the_rescue_calls_collapsed():
-    from hybridmoo.evostart import collapsed
+def test_what_the_rescue_starts_over():
+    from hybridmoo.evostart import rescue_reason
 
     t = np.linspace(0.0, 1.0, 100)
     spread = np.c_[t, 1.0 - t]
-    assert collapsed(spread) is None
-    assert collapsed(np.ones((100, 2))) == "1 distinct of 100, distinct+spread"
+    ref = [1.1, 1.1]
+    assert rescue_reason(spread, ref_point=ref) is None
+    assert rescue_reason(np.ones((100, 2))) == "1 distinct of 100, distinct+spread"
     # ZDT6 with x1 = 0: f1 = 1 everywhere, f2 spread; one point is non-dominated
     zdt6 = np.c_[np.ones(100), np.linspace(1e-4, 0.0234, 100)]
-    assert collapsed(zdt6) == "1 non-dominated of 100"
+    assert rescue_reason(zdt6) == "1 non-dominated of 100"
+    # ZDT4 on a local front: spread, but outside the reference box (HV 0)
+    assert rescue_reason(spread + [0.0, 40.0], ref_point=ref) == \
+        "no point inside the reference box"
+    assert rescue_reason(spread + [0.0, 40.0]) is None  # (no box to be outside of)
     # five pieces of a disconnected front, each spread: not collapsed
     pieces = np.vstack([np.c_[0.2 * k + 0.1 * t[:20], 1.0 - 0.2 * k - 0.1 * t[:20]]
                         for k in range(5)])
-    assert collapsed(pieces) is None
-    assert collapsed(spread[:3]) is None  # too few to judge
-    assert collapsed(np.r_[spread, [[np.nan, 0.0]]]) is None
+    assert rescue_reason(pieces, ref_point=ref) is None
+    assert rescue_reason(spread[:3]) is None  # too few to judge
+    assert rescue_reason(np.r_[spread, [[np.nan, 0.0]]]) is None
+
+
+def test_a_front_outside_the_reference_box_is_rescued():
+    """ZDT4 (g with 21⁹ local optima): the defaults' front from the box centre lies far
+    outside the reference box (HV 0 throughout, as without the rescue)."""
+    cfg = {"steps": 800, "n_eval": 20, "eval_every": 100, "threads": 1}
+    res = Trainer("zdt4", None, cfg, seed=0).run()
+    assert res.ok
+    assert res.extra["evo_start"]["trigger"] == \
+        "front at step 200: no point inside the reference box"
+    assert res.trace["hv"][2] == 0.0  # (the evaluation at step 200)
