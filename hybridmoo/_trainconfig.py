@@ -97,11 +97,13 @@ class TrainConfig:
             hypernetwork is fitted to before gradient training (:mod:`hybridmoo.evostart`; box-
             constrained problems with exact gradients only). 0 (default): no start.
         evo_lr: after an evolutionary start, the learning rate is ``evo_lr · lr`` (default 0.3).
-        evo_rescue: a run without ``evo_start`` whose front is collapsed at its first evaluation
-            past a quarter of the budget runs an evolutionary start then, with 10 % of the
-            budget (default ``True``; where ``evo_start`` applies: :mod:`hybridmoo.evostart`).
-            It rescues fronts that gradients cannot spread (DTLZ4, ZDT6); a spread front never
-            triggers it.
+        evo_rescue: a run without ``evo_start`` whose front is collapsed or stuck at its first
+            evaluation past a quarter of the budget (:func:`hybridmoo.evostart.rescue_reason`:
+            collapsed, at most 5 % of its points non-dominated, or none inside the reference
+            box) starts over from an evolutionary start with 10 % of the budget (default
+            ``True``; where ``evo_start`` applies: :mod:`hybridmoo.evostart`). It rescues
+            fronts that gradients cannot spread (DTLZ4, ZDT6); a spread front never triggers
+            it.
     """
 
     steps: int | None = 2000

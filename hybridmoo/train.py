@@ -450,7 +450,7 @@ class Trainer:
     def _rescue_check(self, ev: dict) -> None:
         """``train.evo_rescue``: at the first evaluation past a quarter of the budget (of
         ``lr_horizon`` steps where set, so that a continued run checks where one long run
-        would), an evolutionary start where the front is collapsed
+        would), an evolutionary start where the front is collapsed or stuck
         (:func:`hybridmoo.evostart.rescue`)."""
         from hybridmoo import evostart
 
