@@ -15,7 +15,8 @@ box-constrained problem (a vector target: the synthetic, RE and ``from_function`
 2. widens the objective normaliser's running estimates to the non-dominated points found
    (where the problem's ideal / nadir are not known);
 3. fits the hypernetwork to those points (:func:`hybridmoo.problems.custom.fit_to_points`: each
-   preference regressed onto the point with the smallest Tchebycheff value);
+   preference regressed onto the point with the smallest Tchebycheff value; 300 steps, or
+   fewer where they would take more than ``FIT_SHARE`` of a seconds budget);
 4. trains with gradients as usual, at ``evo_lr`` times the learning rate: at the full rate
    Adam's first steps move every output by more than a narrow basin is wide, and the pieces
    found are lost again.
@@ -63,6 +64,9 @@ RESCUE_AT = 0.25
 RESCUE_MIN_STEPS = 200
 #: the budget fraction the rescue's evolutionary start takes
 RESCUE_FRACTION = 0.1
+#: under a seconds budget, the most of it the fit to NSGA-II's points may take (it takes well
+#: under that unless the budget is a second or so: 300 Adam steps)
+FIT_SHARE = 0.25
 
 
 def applies(problem: Any, cfg: Any = None) -> bool:
@@ -131,7 +135,9 @@ def evo_start(trainer: Any, fraction: float | None = None, steps: int | None = N
     if norm.active and norm.needs_updates:
         span = np.where(F.max(axis=0) > F.min(axis=0), F.max(axis=0), F.min(axis=0) + 1.0)
         norm.observe_bounds(F.min(axis=0), span)
-    err = fit_to_points(trainer, X, F)
+    # under a seconds budget the fit stops at FIT_SHARE of it (the budget's own tiny trials)
+    err = fit_to_points(trainer, X, F,
+                        seconds=None if c.seconds is None else FIT_SHARE * c.seconds)
     for g in trainer.opt.param_groups:
         g["lr"] = c.lr * c.evo_lr
     return {"seconds": time.perf_counter() - t0, "evaluations": int(n_evals[0]),

@@ -229,3 +229,21 @@ def test_a_front_outside_the_reference_box_is_rescued():
     assert res.extra["evo_start"]["trigger"] == \
         "front at step 200: no point inside the reference box"
     assert res.trace["hv"][2] == 0.0  # (the evaluation at step 200)
+
+
+def test_the_fit_stops_when_its_seconds_run_out():
+    """Under a seconds budget the fit takes at most FIT_SHARE of it: a trial of a second has
+    no time for 300 Adam steps of a wide network (the search's shortest trials)."""
+    import time
+
+    import torch
+
+    from hybridmoo.problems.custom import fit_to_points
+
+    t = Trainer("zdt1", {"width": 64}, {"steps": 10, "threads": 1}, seed=0,
+                problem_options={"n_var": 4})
+    X = np.random.default_rng(0).random((20, 4))
+    F = np.asarray(t.problem.evaluate(torch.as_tensor(X)).detach())
+    t0 = time.perf_counter()
+    err = fit_to_points(t, X, F, steps=10**6, seconds=0.2)  # a million steps: ~an hour
+    assert time.perf_counter() - t0 < 10.0 and np.isfinite(err)

@@ -145,7 +145,9 @@ def test_hybridmoo_search_runs_its_study_within_the_compare_budget(monkeypatch):
     for budget in (Budget("seconds", 20.0), Budget("steps", 100)):
         with pytest.raises(RuntimeError, match="stop here"):
             hybridmoo_search(prob, budget, seed=0)
-    assert 0.9 * 20 < seen[0] <= 0.95 * 20 and seen[1] is None
+    # the budget less the study front's reserve (5–25 % of it, estimated from this machine's
+    # hypervolume timings) and the set-up's second or so
+    assert 0.75 * 20 - 1.0 < seen[0] <= 0.95 * 20 and seen[1] is None
 
 
 def test_the_cli_time_limit_stops_a_study_and_resume_runs_the_rest(tmp_path, capsys):

@@ -74,6 +74,7 @@ says so. Pass ``ref_point`` for results comparable across runs.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -506,14 +507,16 @@ def nsga2_points(evaluate: Callable[[np.ndarray], np.ndarray], lower, upper, n_o
 
 
 def fit_to_points(trainer: Any, X: np.ndarray, F: np.ndarray, *, steps: int = 300,
-                  batch: int = 64, lr: float = 1e-3) -> float:
+                  batch: int = 64, lr: float = 1e-3, seconds: float | None = None) -> float:
     """Fit a trainer's hypernetwork to known good points before training (no evaluations).
 
     Each sampled preference λ is paired with the point of ``X`` `(k, d)` whose values ``F``
     `(k, m)`, normalised by the trainer's ideal/nadir, have the smallest Tchebycheff value
     max_i λ_i f_i; the network's decision vectors are regressed onto those points (mean squared
-    error in box-normalised coordinates) for ``steps`` Adam steps. Returns the final error.
+    error in box-normalised coordinates) for ``steps`` Adam steps, or fewer where ``seconds``
+    of wall time run out first. Returns the final error.
     """
+    t_end = None if seconds is None else time.perf_counter() + float(seconds)
     net, dtype, dev = trainer.net, trainer.dtype, trainer.device
     lo = torch.as_tensor(trainer.problem.bounds[0], dtype=dtype, device=dev)
     hi = torch.as_tensor(trainer.problem.bounds[1], dtype=dtype, device=dev)
@@ -530,6 +533,8 @@ def fit_to_points(trainer: Any, X: np.ndarray, F: np.ndarray, *, steps: int = 30
         loss.backward()
         opt.step()
         err = float(loss.detach())
+        if t_end is not None and time.perf_counter() >= t_end:
+            break
     return err
 
 
