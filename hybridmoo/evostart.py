@@ -53,7 +53,7 @@ import torch
 
 from hybridmoo.errors import ConfigError
 
-__all__ = ["EVO_POP", "RESCUE_AT", "RESCUE_FRACTION", "RESCUE_MIN_STEPS", "applies",
+__all__ = ["EVO_POP", "FIT_SHARE", "RESCUE_AT", "RESCUE_FRACTION", "RESCUE_MIN_STEPS", "applies",
            "evo_start", "rescue", "rescue_reason"]
 
 #: NSGA-II's population in the evolutionary start
